@@ -1,0 +1,1 @@
+//! (syntax helper fills this in)
