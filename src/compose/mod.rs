@@ -4,11 +4,22 @@
 //!
 //! Nothing here knows about the container runtime.
 
+mod canonical;
+pub mod discover;
 pub mod dotenv;
+pub mod environment;
 pub mod error;
+pub mod hash;
 pub mod interpolate;
+mod loader;
+mod merge;
 pub mod model;
+pub mod paths;
+mod project;
+pub mod render;
 pub mod syntax;
 pub mod yaml;
 
 pub use error::{ComposeError, Problem, SourceMap};
+pub use loader::{load, load_from_str, LoadOptions, Loaded};
+pub use project::graph_input;

@@ -1,0 +1,78 @@
+//! Resolving the host paths a compose file mentions: relative to a base
+//! directory (the project directory, or an extended/included file's own),
+//! `~` to the user's home, and lexically cleaned as `docker compose` does.
+
+use std::path::{Component, Path, PathBuf};
+
+/// Turns relative paths into absolute ones against `base`.
+#[derive(Debug, Clone)]
+pub struct PathResolver {
+    base: PathBuf,
+    home: Option<PathBuf>,
+}
+
+impl PathResolver {
+    pub fn new(base: impl Into<PathBuf>, home: Option<PathBuf>) -> Self {
+        PathResolver { base: base.into(), home }
+    }
+
+    pub fn base(&self) -> &Path {
+        &self.base
+    }
+
+    /// A resolver for paths relative to another directory, same home.
+    pub fn with_base(&self, base: impl Into<PathBuf>) -> Self {
+        PathResolver { base: base.into(), home: self.home.clone() }
+    }
+
+    /// Resolves `text` to an absolute, cleaned path (as a string).
+    pub fn resolve(&self, text: &str) -> String {
+        let expanded: PathBuf = if text == "~" {
+            self.home.clone().unwrap_or_else(|| PathBuf::from("~"))
+        } else if let Some(rest) = text.strip_prefix("~/") {
+            match &self.home {
+                Some(home) => home.join(rest),
+                None => PathBuf::from(text),
+            }
+        } else {
+            PathBuf::from(text)
+        };
+        let joined = if expanded.is_absolute() { expanded } else { self.base.join(expanded) };
+        clean(&joined).to_string_lossy().into_owned()
+    }
+}
+
+/// Lexically cleans a path: drops `.`, folds `..`, no trailing slash.
+pub fn clean(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() && !out.has_root() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_relative_home_and_absolute() {
+        let r = PathResolver::new("/proj", Some(PathBuf::from("/home/u")));
+        assert_eq!(r.resolve("./data"), "/proj/data");
+        assert_eq!(r.resolve("."), "/proj");
+        assert_eq!(r.resolve("../x/./y/"), "/x/y");
+        assert_eq!(r.resolve("~/cfg"), "/home/u/cfg");
+        assert_eq!(r.resolve("/abs/../etc"), "/etc");
+    }
+}

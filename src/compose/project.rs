@@ -1,0 +1,402 @@
+//! From a merged, decoded file to a [`Project`]: profiles, normalization
+//! (default network, resource names, env files, build defaults, secret
+//! targets, unused resources dropped) and cross-reference validation.
+
+use super::dotenv;
+use super::environment::Environment;
+use super::error::Problem;
+use super::model::{
+    ComposeFile, EnvMap, FileObject, MountKind, Network, Project, Service, Volume,
+};
+use super::yaml::{FileId, NodePath, Span};
+use crate::graph::{Dependency, DependencyKind, GraphInput, ProjectGraph, ServiceDeps};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+type Result<T> = std::result::Result<T, Problem>;
+
+/// Everything `build_project` needs besides the decoded file.
+pub struct ProjectInputs {
+    pub name: String,
+    pub file: ComposeFile,
+    pub working_dir: PathBuf,
+    pub config_files: Vec<PathBuf>,
+    pub env_files: Vec<PathBuf>,
+    pub profiles: Vec<String>,
+    pub services: Vec<String>,
+    pub env: Environment,
+    pub home: Option<PathBuf>,
+}
+
+fn problem(path: NodePath, message: impl Into<String>) -> Problem {
+    Problem::new(Span::synthetic(FileId(0)), path, message)
+}
+
+/// Builds the normalized, validated project; returns it with warnings.
+pub fn build_project(inputs: ProjectInputs) -> Result<(Project, Vec<String>)> {
+    let ProjectInputs { name, file, working_dir, config_files, env_files, profiles, services, env, home: _ } = inputs;
+    let mut warnings = Vec::new();
+    let all_profiles: BTreeSet<String> =
+        file.services.values().flat_map(|s| s.profiles.iter().cloned()).collect();
+
+    for requested in &services {
+        if !file.services.contains_key(requested) {
+            return Err(problem(NodePath::root(), format!("no such service: {requested}")));
+        }
+    }
+    let (mut enabled, disabled) = split_by_profiles(file.services, &profiles, &services);
+
+    for (svc_name, service) in enabled.iter_mut() {
+        normalize_service(svc_name, service, &env, &working_dir)?;
+    }
+
+    let mut networks: BTreeMap<String, Network> =
+        file.networks.into_iter().map(|(k, v)| (k, v.unwrap_or_default())).collect();
+    let mut volumes: BTreeMap<String, Volume> =
+        file.volumes.into_iter().map(|(k, v)| (k, v.unwrap_or_default())).collect();
+    let mut secrets = file.secrets;
+    let mut configs = file.configs;
+
+    // The implicit default network.
+    for service in enabled.values_mut() {
+        if service.network_mode.is_none() && service.networks.is_empty() {
+            service.networks.insert("default".into(), None);
+        }
+    }
+    if enabled.values().any(|s| s.networks.contains_key("default")) {
+        networks.entry("default".into()).or_default();
+    }
+
+    validate(&enabled, &networks, &volumes, &secrets, &configs, &disabled)?;
+
+    // Drop what no enabled service uses, as `docker compose config` does.
+    let used = UsedResources::of(&enabled);
+    networks.retain(|k, _| used.networks.contains(k));
+    volumes.retain(|k, _| used.volumes.contains(k));
+    secrets.retain(|k, _| used.secrets.contains(k));
+    configs.retain(|k, _| used.configs.contains(k));
+
+    for (key, network) in networks.iter_mut() {
+        if network.name.is_none() {
+            network.name = Some(if network.external { key.clone() } else { format!("{name}_{key}") });
+        }
+    }
+    for (key, volume) in volumes.iter_mut() {
+        if volume.name.is_none() {
+            volume.name = Some(if volume.external { key.clone() } else { format!("{name}_{key}") });
+        }
+    }
+    for (kind, objects) in [("secrets", &mut secrets), ("configs", &mut configs)] {
+        for (key, object) in objects.iter_mut() {
+            normalize_file_object(kind, key, object, &name, &env, &mut warnings)?;
+        }
+    }
+
+    let project = Project {
+        name,
+        services: enabled,
+        networks,
+        volumes,
+        secrets,
+        configs,
+        extensions: file.extensions,
+        working_dir,
+        config_files,
+        env_files,
+        disabled_services: disabled,
+        all_profiles: all_profiles.into_iter().collect(),
+    };
+    Ok((project, warnings))
+}
+
+/// Splits services into enabled and disabled by the active profiles; a
+/// service named on the command line is always enabled.
+fn split_by_profiles(
+    services: BTreeMap<String, Service>,
+    profiles: &[String],
+    requested: &[String],
+) -> (BTreeMap<String, Service>, BTreeMap<String, Service>) {
+    let all = profiles.iter().any(|p| p == "*");
+    let mut active: BTreeSet<&str> = profiles.iter().map(String::as_str).collect();
+    for name in requested {
+        if let Some(service) = services.get(name) {
+            active.extend(service.profiles.iter().map(String::as_str));
+        }
+    }
+    let active: BTreeSet<String> = active.into_iter().map(String::from).collect();
+    let mut enabled = BTreeMap::new();
+    let mut disabled = BTreeMap::new();
+    for (name, service) in services {
+        let on = all
+            || service.profiles.is_empty()
+            || requested.contains(&name)
+            || service.profiles.iter().any(|p| active.contains(p));
+        if on {
+            enabled.insert(name, service);
+        } else {
+            disabled.insert(name, service);
+        }
+    }
+    (enabled, disabled)
+}
+
+fn normalize_service(name: &str, service: &mut Service, env: &Environment, working_dir: &std::path::Path) -> Result<()> {
+    let path = NodePath::root().key("services").key(name);
+
+    // env_file values first, then `environment` wins; bare names come from the environment.
+    let mut environment = EnvMap::new();
+    for (i, env_file) in service.env_file.iter().enumerate() {
+        let file = PathBuf::from(&env_file.path);
+        let text = match std::fs::read_to_string(&file) {
+            Ok(text) => text,
+            Err(_) if !env_file.required => continue,
+            Err(e) => {
+                return Err(problem(path.key("env_file").index(i), format!("env file {} not found: {e}", file.display())))
+            }
+        };
+        let parsed = if env_file.format.as_deref() == Some("raw") {
+            dotenv::parse_raw(&text)
+        } else {
+            dotenv::parse(&text, &|k| env.get(k))
+        }
+        .map_err(|e| problem(path.key("env_file").index(i), format!("{}: {e}", file.display())))?;
+        environment.extend(parsed);
+    }
+    for (key, value) in std::mem::take(&mut service.environment) {
+        environment.insert(key, value);
+    }
+    for (key, value) in environment.iter_mut() {
+        if value.is_none() {
+            *value = env.get(key);
+        }
+    }
+    service.environment = environment;
+    service.env_file.clear();
+
+    for (i, label_file) in std::mem::take(&mut service.label_file).into_iter().enumerate() {
+        let text = std::fs::read_to_string(&label_file).map_err(|e| {
+            problem(path.key("label_file").index(i), format!("label file {label_file} not found: {e}"))
+        })?;
+        let parsed = dotenv::parse(&text, &|k| env.get(k))
+            .map_err(|e| problem(path.key("label_file").index(i), format!("{label_file}: {e}")))?;
+        for (k, v) in parsed {
+            service.labels.entry(k).or_insert_with(|| v.unwrap_or_default());
+        }
+    }
+    for key in service.labels.keys() {
+        if key.starts_with("com.docker.compose") {
+            return Err(problem(path.key("labels"), format!("label {key:?} is reserved: labels starting with com.docker.compose are set by compose")));
+        }
+    }
+
+    if let Some(build) = &mut service.build {
+        if build.context.is_none() {
+            build.context = Some(working_dir.to_string_lossy().into_owned());
+        }
+        if build.dockerfile.is_none() && build.dockerfile_inline.is_none() {
+            build.dockerfile = Some("Dockerfile".into());
+        }
+        let args = std::mem::take(&mut build.args);
+        build.args = args
+            .into_iter()
+            .filter_map(|(k, v)| match v {
+                Some(v) => Some((k, Some(v))),
+                None => env.get(&k).map(|v| (k, Some(v))),
+            })
+            .collect();
+        build.extra_hosts.sort();
+    }
+
+    service.extra_hosts.sort();
+    for secret in &mut service.secrets {
+        match &secret.target {
+            None => secret.target = Some(format!("/run/secrets/{}", secret.source)),
+            Some(t) if !t.starts_with('/') => secret.target = Some(format!("/run/secrets/{t}")),
+            _ => {}
+        }
+    }
+    if let (Some(scale), Some(replicas)) = (service.scale, service.deploy.as_ref().and_then(|d| d.replicas)) {
+        if scale != replicas {
+            return Err(problem(path.key("scale"), format!("can't set distinct values on 'scale' ({scale}) and 'deploy.replicas' ({replicas})")));
+        }
+    }
+    Ok(())
+}
+
+fn normalize_file_object(
+    kind: &str,
+    key: &str,
+    object: &mut FileObject,
+    project: &str,
+    env: &Environment,
+    warnings: &mut Vec<String>,
+) -> Result<()> {
+    let path = NodePath::root().key(kind).key(key);
+    if object.name.is_none() {
+        object.name = Some(if object.external { key.to_string() } else { format!("{project}_{key}") });
+    }
+    let sources = [object.file.is_some(), object.environment.is_some(), object.content.is_some()]
+        .iter()
+        .filter(|b| **b)
+        .count();
+    if !object.external && sources == 0 {
+        return Err(problem(path, "needs one of file, environment or content"));
+    }
+    if sources > 1 {
+        return Err(problem(path, "file, environment and content are mutually exclusive"));
+    }
+    if let Some(var) = &object.environment {
+        if env.get(var).is_none() {
+            warnings.push(format!("{kind}.{key}: environment variable {var:?} is not set"));
+        }
+    }
+    Ok(())
+}
+
+/// The resources enabled services refer to.
+#[derive(Default)]
+struct UsedResources {
+    networks: BTreeSet<String>,
+    volumes: BTreeSet<String>,
+    secrets: BTreeSet<String>,
+    configs: BTreeSet<String>,
+}
+
+impl UsedResources {
+    fn of(services: &BTreeMap<String, Service>) -> Self {
+        let mut used = UsedResources::default();
+        for service in services.values() {
+            used.networks.extend(service.networks.keys().cloned());
+            for v in &service.volumes {
+                if v.kind == MountKind::Volume {
+                    if let Some(source) = &v.source {
+                        used.volumes.insert(source.clone());
+                    }
+                }
+            }
+            used.secrets.extend(service.secrets.iter().map(|s| s.source.clone()));
+            if let Some(build) = &service.build {
+                used.secrets.extend(build.secrets.iter().map(|s| s.source.clone()));
+            }
+            used.configs.extend(service.configs.iter().map(|c| c.source.clone()));
+        }
+        used
+    }
+}
+
+/// The services a `service:NAME` reference names, if it is one.
+fn service_ref(value: Option<&String>) -> Option<&str> {
+    value.and_then(|v| v.strip_prefix("service:"))
+}
+
+fn validate(
+    services: &BTreeMap<String, Service>,
+    networks: &BTreeMap<String, Network>,
+    volumes: &BTreeMap<String, Volume>,
+    secrets: &BTreeMap<String, FileObject>,
+    configs: &BTreeMap<String, FileObject>,
+    disabled: &BTreeMap<String, Service>,
+) -> Result<()> {
+    for (name, service) in services {
+        let path = NodePath::root().key("services").key(name);
+        if let Some(mode) = &service.network_mode {
+            let explicit_networks = !(service.networks.len() == 1 && service.networks.contains_key("default") && service.networks["default"].is_none());
+            if explicit_networks && !service.networks.is_empty() {
+                return Err(problem(path.key("network_mode"), format!("service {name:?} declares mutually exclusive `network_mode` ({mode}) and `networks`")));
+            }
+        }
+        for net in service.networks.keys() {
+            if !networks.contains_key(net) {
+                return Err(problem(path.key("networks"), format!("service {name:?} refers to undefined network {net:?}")));
+            }
+        }
+        for (i, v) in service.volumes.iter().enumerate() {
+            if v.kind == MountKind::Volume {
+                if let Some(source) = &v.source {
+                    if !volumes.contains_key(source) {
+                        return Err(problem(path.key("volumes").index(i), format!("service {name:?} refers to undefined volume {source:?}")));
+                    }
+                }
+            }
+        }
+        for (kind, refs, defined) in [("secret", &service.secrets, secrets), ("config", &service.configs, configs)] {
+            for r in refs.iter() {
+                if !defined.contains_key(&r.source) {
+                    return Err(problem(path.key(&format!("{kind}s")), format!("service {name:?} refers to undefined {kind} {:?}", r.source)));
+                }
+            }
+        }
+        if service.container_name.is_some() && service.replicas() > 1 {
+            return Err(problem(path.key("container_name"), format!("service {name:?} sets container_name, so it cannot have more than one replica (it asks for {})", service.replicas())));
+        }
+        let referenced = service
+            .depends_on
+            .iter()
+            .filter(|(_, d)| d.required)
+            .map(|(n, _)| n.as_str())
+            .chain(service_ref(service.network_mode.as_ref()))
+            .chain(service_ref(service.ipc.as_ref()))
+            .chain(service_ref(service.pid.as_ref()));
+        for dep in referenced {
+            if !services.contains_key(dep) && disabled.contains_key(dep) {
+                return Err(problem(path, format!("service {name:?} depends on service {dep:?}, which is disabled by its profiles: enable them with --profile")));
+            }
+        }
+    }
+    ProjectGraph::new(&graph_input(services)).map_err(|e| problem(NodePath::root().key("services"), e.to_string()))?;
+    Ok(())
+}
+
+/// The graph module's view of the services.
+pub fn graph_input(services: &BTreeMap<String, Service>) -> GraphInput {
+    let services = services
+        .iter()
+        .map(|(name, s)| {
+            let mut needs: Vec<Dependency> = s
+                .depends_on
+                .iter()
+                .filter(|(dep, d)| d.required || services.contains_key(*dep))
+                .map(|(dep, d)| Dependency {
+                    service: dep.clone(),
+                    kind: DependencyKind::DependsOn {
+                        condition: d.condition.as_str().to_string(),
+                        required: d.required,
+                        restart: d.restart,
+                    },
+                })
+                .collect();
+            for link in &s.links {
+                let target = link.split(':').next().unwrap_or(link);
+                needs.push(Dependency { service: target.to_string(), kind: DependencyKind::Link });
+            }
+            if let Some(dep) = service_ref(s.network_mode.as_ref()) {
+                needs.push(Dependency { service: dep.to_string(), kind: DependencyKind::NetworkMode });
+            }
+            if let Some(dep) = service_ref(s.ipc.as_ref()) {
+                needs.push(Dependency { service: dep.to_string(), kind: DependencyKind::Ipc });
+            }
+            if let Some(dep) = service_ref(s.pid.as_ref()) {
+                needs.push(Dependency { service: dep.to_string(), kind: DependencyKind::Pid });
+            }
+            for from in &s.volumes_from {
+                if from.starts_with("container:") {
+                    continue;
+                }
+                let target = from.split(':').next().unwrap_or(from);
+                needs.push(Dependency { service: target.to_string(), kind: DependencyKind::VolumesFrom });
+            }
+            ServiceDeps {
+                name: name.clone(),
+                needs,
+                networks: s.networks.keys().cloned().collect(),
+                volumes: s
+                    .volumes
+                    .iter()
+                    .filter(|v| v.kind == MountKind::Volume)
+                    .filter_map(|v| v.source.clone())
+                    .collect(),
+            }
+        })
+        .collect();
+    GraphInput { services, networks: Vec::new(), volumes: Vec::new() }
+}

@@ -1,0 +1,117 @@
+//! Printing a project the way `docker compose config` does: YAML (with the
+//! `x-*` fields of services and of the file) or JSON (sorted top-level keys
+//! and the few fields compose always writes in JSON).
+
+use super::model::{Project, Service};
+use super::yaml::to_yaml_string;
+use serde_json::{Map, Value};
+
+/// Output formats of `berth config`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Yaml,
+    Json,
+}
+
+/// Renders the whole project.
+pub fn render(project: &Project, format: Format) -> String {
+    match format {
+        Format::Yaml => to_yaml_string(&yaml_value(project)),
+        Format::Json => {
+            let mut text = serde_json::to_string_pretty(&json_value(project)).unwrap_or_default();
+            text.push('\n');
+            text
+        }
+    }
+}
+
+/// The project as the YAML output shows it.
+pub fn yaml_value(project: &Project) -> Value {
+    let mut root = to_object(project);
+    if let Some(Value::Object(services)) = root.get_mut("services") {
+        for (name, value) in services.iter_mut() {
+            if let (Some(service), Value::Object(obj)) = (project.services.get(name), value) {
+                add_extensions(obj, service);
+            }
+        }
+    }
+    for (key, value) in &project.extensions {
+        root.insert(key.clone(), value.clone());
+    }
+    Value::Object(root)
+}
+
+/// The project as the JSON output shows it.
+pub fn json_value(project: &Project) -> Value {
+    let mut root = to_object(project);
+    if let Some(Value::Object(services)) = root.get_mut("services") {
+        for service in services.values_mut() {
+            if let Value::Object(obj) = service {
+                json_service_quirks(obj);
+            }
+        }
+    }
+    if let Some(Value::Object(networks)) = root.get_mut("networks") {
+        for network in networks.values_mut() {
+            if let Value::Object(obj) = network {
+                obj.entry("ipam").or_insert_with(|| Value::Object(Map::new()));
+            }
+        }
+    }
+    for (key, value) in &project.extensions {
+        root.insert(key.clone(), value.clone());
+    }
+    let mut keys: Vec<String> = root.keys().cloned().collect();
+    keys.sort();
+    let mut sorted = Map::new();
+    for key in keys {
+        if let Some(v) = root.remove(&key) {
+            sorted.insert(key, v);
+        }
+    }
+    Value::Object(sorted)
+}
+
+fn to_object(project: &Project) -> Map<String, Value> {
+    match serde_json::to_value(project) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    }
+}
+
+fn add_extensions(obj: &mut Map<String, Value>, service: &Service) {
+    for (key, value) in &service.extensions {
+        obj.insert(key.clone(), value.clone());
+    }
+}
+
+/// Fields compose's JSON always carries for a service.
+fn json_service_quirks(obj: &mut Map<String, Value>) {
+    obj.entry("command").or_insert(Value::Null);
+    obj.entry("entrypoint").or_insert(Value::Null);
+    if let Some(Value::Object(deploy)) = obj.get_mut("deploy") {
+        deploy.entry("placement").or_insert_with(|| Value::Object(Map::new()));
+    }
+    if let Some(Value::Object(blkio)) = obj.get_mut("blkio_config") {
+        for (_, list) in blkio.iter_mut() {
+            if let Value::Array(items) = list {
+                for item in items.iter_mut() {
+                    if let Value::Object(entry) = item {
+                        *entry = entry
+                            .iter()
+                            .map(|(k, v)| (capitalize(k), v.clone()))
+                            .collect();
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn capitalize(key: &str) -> String {
+    let mut chars = key.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
