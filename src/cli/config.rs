@@ -23,7 +23,7 @@ pub fn run(global: &GlobalOptions, args: &ConfigArgs) -> anyhow::Result<i32> {
         lines(project.volumes.keys().cloned())
     } else if args.networks {
         lines(project.networks.keys().cloned())
-    } else if args.profiles {
+    } else if args.list_profiles {
         lines(project.all_profiles.iter().cloned())
     } else if args.images {
         lines(project.services.iter().map(|(name, s)| {

@@ -161,7 +161,6 @@ impl Loader {
             profiles: self.profiles(opts),
             services: opts.services.clone(),
             env: self.env.clone(),
-            home: self.home.clone(),
         };
         let (project, warnings) =
             build_project(inputs).map_err(|p| ComposeError::invalid(&self.sources, p))?;

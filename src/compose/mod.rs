@@ -17,6 +17,7 @@ pub mod model;
 pub mod paths;
 mod project;
 pub mod render;
+pub mod schema;
 pub mod syntax;
 pub mod yaml;
 

@@ -25,7 +25,6 @@ pub struct ProjectInputs {
     pub profiles: Vec<String>,
     pub services: Vec<String>,
     pub env: Environment,
-    pub home: Option<PathBuf>,
 }
 
 fn problem(path: NodePath, message: impl Into<String>) -> Problem {
@@ -34,7 +33,7 @@ fn problem(path: NodePath, message: impl Into<String>) -> Problem {
 
 /// Builds the normalized, validated project; returns it with warnings.
 pub fn build_project(inputs: ProjectInputs) -> Result<(Project, Vec<String>)> {
-    let ProjectInputs { name, file, working_dir, config_files, env_files, profiles, services, env, home: _ } = inputs;
+    let ProjectInputs { name, file, working_dir, config_files, env_files, profiles, services, env } = inputs;
     let mut warnings = Vec::new();
     let all_profiles: BTreeSet<String> =
         file.services.values().flat_map(|s| s.profiles.iter().cloned()).collect();

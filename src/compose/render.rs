@@ -36,7 +36,7 @@ pub fn yaml_value(project: &Project) -> Value {
         }
     }
     for (key, value) in &project.extensions {
-        root.insert(key.clone(), value.clone());
+        root.insert(key.clone(), sorted(value));
     }
     Value::Object(root)
 }
@@ -59,7 +59,7 @@ pub fn json_value(project: &Project) -> Value {
         }
     }
     for (key, value) in &project.extensions {
-        root.insert(key.clone(), value.clone());
+        root.insert(key.clone(), sorted(value));
     }
     let mut keys: Vec<String> = root.keys().cloned().collect();
     keys.sort();
@@ -72,6 +72,19 @@ pub fn json_value(project: &Project) -> Value {
     Value::Object(sorted)
 }
 
+/// Go prints maps with sorted keys; extension values are plain maps.
+fn sorted(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            Value::Object(keys.into_iter().map(|k| (k.clone(), sorted(&map[k]))).collect())
+        }
+        Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+        other => other.clone(),
+    }
+}
+
 fn to_object(project: &Project) -> Map<String, Value> {
     match serde_json::to_value(project) {
         Ok(Value::Object(map)) => map,
@@ -81,7 +94,7 @@ fn to_object(project: &Project) -> Map<String, Value> {
 
 fn add_extensions(obj: &mut Map<String, Value>, service: &Service) {
     for (key, value) in &service.extensions {
-        obj.insert(key.clone(), value.clone());
+        obj.insert(key.clone(), sorted(value));
     }
 }
 
