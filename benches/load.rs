@@ -24,7 +24,11 @@ fn generated_project(n: usize) -> String {
             v = i % 10
         );
         if i > 0 {
-            let _ = writeln!(y, "    depends_on:\n      svc{}:\n        condition: service_started", i - 1);
+            let _ = writeln!(
+                y,
+                "    depends_on:\n      svc{}:\n        condition: service_started",
+                i - 1
+            );
         }
     }
     y.push_str("networks:\n  front: {}\n  back: {internal: true}\nvolumes:\n");
@@ -39,7 +43,8 @@ fn load_and_validate(bencher: divan::Bencher, services: usize) {
     let text = generated_project(services);
     let dir = std::env::temp_dir();
     bencher.bench(|| {
-        let loaded = berth::compose::load_from_str(divan::black_box(&text), &dir).expect("valid project");
+        let loaded =
+            berth::compose::load_from_str(divan::black_box(&text), &dir).expect("valid project");
         assert_eq!(loaded.project.services.len(), services);
         loaded
     });

@@ -36,7 +36,11 @@ pub struct Dependency {
 /// Why one service needs another.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DependencyKind {
-    DependsOn { condition: String, required: bool, restart: bool },
+    DependsOn {
+        condition: String,
+        required: bool,
+        restart: bool,
+    },
     Link,
     NetworkMode,
     Ipc,
@@ -48,7 +52,11 @@ impl DependencyKind {
     /// A short label for renderings: the condition, or the kind.
     pub fn label(&self) -> String {
         match self {
-            DependencyKind::DependsOn { condition, required, .. } => {
+            DependencyKind::DependsOn {
+                condition,
+                required,
+                ..
+            } => {
                 if *required {
                     condition.clone()
                 } else {
@@ -79,7 +87,11 @@ impl DependencyKind {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GraphError {
     #[error("service {service:?} {verb} undefined service {missing:?}")]
-    UndefinedService { service: String, verb: &'static str, missing: String },
+    UndefinedService {
+        service: String,
+        verb: &'static str,
+        missing: String,
+    },
     #[error("dependency cycle between services: {}", .0.join(" -> "))]
     Cycle(Vec<String>),
 }
@@ -101,16 +113,26 @@ impl ProjectGraph {
         let mut names: Vec<String> = input.services.iter().map(|s| s.name.clone()).collect();
         names.sort();
         names.dedup();
-        let index: BTreeMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
+        let index: BTreeMap<&str, usize> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.as_str(), i))
+            .collect();
         let mut graph = DiGraphMap::new();
         for i in 0..names.len() {
             graph.add_node(i);
         }
         let mut edges: BTreeMap<(usize, usize), Vec<DependencyKind>> = BTreeMap::new();
-        let mut networks: BTreeMap<String, Vec<String>> =
-            input.networks.iter().map(|n| (n.clone(), Vec::new())).collect();
-        let mut volumes: BTreeMap<String, Vec<String>> =
-            input.volumes.iter().map(|v| (v.clone(), Vec::new())).collect();
+        let mut networks: BTreeMap<String, Vec<String>> = input
+            .networks
+            .iter()
+            .map(|n| (n.clone(), Vec::new()))
+            .collect();
+        let mut volumes: BTreeMap<String, Vec<String>> = input
+            .volumes
+            .iter()
+            .map(|v| (v.clone(), Vec::new()))
+            .collect();
         let mut services: Vec<&ServiceDeps> = input.services.iter().collect();
         services.sort_by(|a, b| a.name.cmp(&b.name));
         for service in services {
@@ -127,13 +149,25 @@ impl ProjectGraph {
                 edges.entry((from, to)).or_default().push(dep.kind.clone());
             }
             for n in &service.networks {
-                networks.entry(n.clone()).or_default().push(service.name.clone());
+                networks
+                    .entry(n.clone())
+                    .or_default()
+                    .push(service.name.clone());
             }
             for v in &service.volumes {
-                volumes.entry(v.clone()).or_default().push(service.name.clone());
+                volumes
+                    .entry(v.clone())
+                    .or_default()
+                    .push(service.name.clone());
             }
         }
-        let g = ProjectGraph { names, graph, edges, networks, volumes };
+        let g = ProjectGraph {
+            names,
+            graph,
+            edges,
+            networks,
+            volumes,
+        };
         g.check_cycles()?;
         Ok(g)
     }
@@ -141,12 +175,20 @@ impl ProjectGraph {
     fn check_cycles(&self) -> Result<(), GraphError> {
         for i in 0..self.names.len() {
             if self.graph.contains_edge(i, i) {
-                return Err(GraphError::Cycle(vec![self.names[i].clone(), self.names[i].clone()]));
+                return Err(GraphError::Cycle(vec![
+                    self.names[i].clone(),
+                    self.names[i].clone(),
+                ]));
             }
         }
-        let mut cycles: Vec<Vec<usize>> = tarjan_scc(&self.graph).into_iter().filter(|c| c.len() > 1).collect();
+        let mut cycles: Vec<Vec<usize>> = tarjan_scc(&self.graph)
+            .into_iter()
+            .filter(|c| c.len() > 1)
+            .collect();
         cycles.sort_by_key(|c| c.iter().min().copied());
-        let Some(component) = cycles.first() else { return Ok(()) };
+        let Some(component) = cycles.first() else {
+            return Ok(());
+        };
         // Walk the cycle from its smallest name, following edges inside the component.
         let members: BTreeSet<usize> = component.iter().copied().collect();
         let start = *members.iter().next().unwrap_or(&0);
@@ -168,7 +210,9 @@ impl ProjectGraph {
             }
         }
         path.push(start);
-        Err(GraphError::Cycle(path.into_iter().map(|i| self.names[i].clone()).collect()))
+        Err(GraphError::Cycle(
+            path.into_iter().map(|i| self.names[i].clone()).collect(),
+        ))
     }
 
     /// Service names, sorted.
@@ -193,7 +237,9 @@ impl ProjectGraph {
     fn levels(&self, wait_on: Direction) -> Vec<Vec<String>> {
         let n = self.names.len();
         let mut level = vec![0usize; n];
-        let mut remaining: Vec<usize> = (0..n).map(|i| self.graph.neighbors_directed(i, wait_on).count()).collect();
+        let mut remaining: Vec<usize> = (0..n)
+            .map(|i| self.graph.neighbors_directed(i, wait_on).count())
+            .collect();
         let mut ready: Vec<usize> = (0..n).filter(|i| remaining[*i] == 0).collect();
         let mut done = 0;
         while let Some(i) = ready.pop() {
@@ -226,7 +272,9 @@ impl ProjectGraph {
     }
 
     fn walk(&self, service: &str, dir: Direction, transitive: bool) -> Vec<String> {
-        let Some(start) = self.idx(service) else { return Vec::new() };
+        let Some(start) = self.idx(service) else {
+            return Vec::new();
+        };
         let mut seen = BTreeSet::new();
         let mut todo = vec![start];
         while let Some(i) = todo.pop() {
@@ -256,7 +304,11 @@ impl ProjectGraph {
         self.edges
             .iter()
             .map(|((a, b), kinds)| {
-                let label = kinds.iter().map(DependencyKind::label).collect::<Vec<_>>().join(", ");
+                let label = kinds
+                    .iter()
+                    .map(DependencyKind::label)
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 (self.names[*a].as_str(), self.names[*b].as_str(), label)
             })
             .collect()
@@ -281,7 +333,11 @@ impl ProjectGraph {
             }
             let _ = writeln!(out, "\n{title}:");
             for (name, users) in map {
-                let users = if users.is_empty() { "(unused)".to_string() } else { users.join(", ") };
+                let users = if users.is_empty() {
+                    "(unused)".to_string()
+                } else {
+                    users.join(", ")
+                };
                 let _ = writeln!(out, "  {name}: {users}");
             }
         }
@@ -291,23 +347,50 @@ impl ProjectGraph {
     /// Graphviz DOT.
     pub fn render_dot(&self) -> String {
         let q = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
-        let mut out = String::from("digraph compose {\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n");
+        let mut out =
+            String::from("digraph compose {\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n");
         for name in &self.names {
-            let _ = writeln!(out, "  {} [shape=box, label={}];", q(&format!("service:{name}")), q(name));
+            let _ = writeln!(
+                out,
+                "  {} [shape=box, label={}];",
+                q(&format!("service:{name}")),
+                q(name)
+            );
         }
         for name in self.networks.keys() {
-            let _ = writeln!(out, "  {} [shape=ellipse, label={}];", q(&format!("network:{name}")), q(&format!("network {name}")));
+            let _ = writeln!(
+                out,
+                "  {} [shape=ellipse, label={}];",
+                q(&format!("network:{name}")),
+                q(&format!("network {name}"))
+            );
         }
         for name in self.volumes.keys() {
-            let _ = writeln!(out, "  {} [shape=cylinder, label={}];", q(&format!("volume:{name}")), q(&format!("volume {name}")));
+            let _ = writeln!(
+                out,
+                "  {} [shape=cylinder, label={}];",
+                q(&format!("volume:{name}")),
+                q(&format!("volume {name}"))
+            );
         }
         for (a, b, label) in self.edge_list() {
-            let _ = writeln!(out, "  {} -> {} [label={}];", q(&format!("service:{a}")), q(&format!("service:{b}")), q(&label));
+            let _ = writeln!(
+                out,
+                "  {} -> {} [label={}];",
+                q(&format!("service:{a}")),
+                q(&format!("service:{b}")),
+                q(&label)
+            );
         }
         for (prefix, map) in [("network", &self.networks), ("volume", &self.volumes)] {
             for (name, users) in map {
                 for user in users {
-                    let _ = writeln!(out, "  {} -> {} [style=dashed];", q(&format!("service:{user}")), q(&format!("{prefix}:{name}")));
+                    let _ = writeln!(
+                        out,
+                        "  {} -> {} [style=dashed];",
+                        q(&format!("service:{user}")),
+                        q(&format!("{prefix}:{name}"))
+                    );
                 }
             }
         }
@@ -318,7 +401,10 @@ impl ProjectGraph {
     /// Mermaid flowchart.
     pub fn render_mermaid(&self) -> String {
         let id = |prefix: &str, s: &str| {
-            let clean: String = s.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+            let clean: String = s
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                .collect();
             format!("{prefix}_{clean}")
         };
         let label = |s: &str| s.replace('"', "#quot;");
@@ -333,7 +419,13 @@ impl ProjectGraph {
             let _ = writeln!(out, "  {}[(\"volume {}\")]", id("vol", name), label(name));
         }
         for (a, b, l) in self.edge_list() {
-            let _ = writeln!(out, "  {} -->|\"{}\"| {}", id("svc", a), label(&l), id("svc", b));
+            let _ = writeln!(
+                out,
+                "  {} -->|\"{}\"| {}",
+                id("svc", a),
+                label(&l),
+                id("svc", b)
+            );
         }
         for (prefix, map) in [("net", &self.networks), ("vol", &self.volumes)] {
             for (name, users) in map {
@@ -357,7 +449,11 @@ mod tests {
                 .iter()
                 .map(|n| Dependency {
                     service: n.to_string(),
-                    kind: DependencyKind::DependsOn { condition: "service_started".into(), required: true, restart: false },
+                    kind: DependencyKind::DependsOn {
+                        condition: "service_started".into(),
+                        required: true,
+                        restart: false,
+                    },
                 })
                 .collect(),
             ..ServiceDeps::default()
@@ -365,18 +461,36 @@ mod tests {
     }
 
     fn graph(services: Vec<ServiceDeps>) -> Result<ProjectGraph, GraphError> {
-        ProjectGraph::new(&GraphInput { services, ..GraphInput::default() })
+        ProjectGraph::new(&GraphInput {
+            services,
+            ..GraphInput::default()
+        })
     }
 
     #[test]
     fn diamond_levels_and_dependents() {
-        let g = graph(vec![svc("web", &["api", "cache"]), svc("api", &["db"]), svc("cache", &["db"]), svc("db", &[])]).unwrap();
-        assert_eq!(g.start_levels(), vec![vec!["db"], vec!["api", "cache"], vec!["web"]]);
-        assert_eq!(g.stop_levels(), vec![vec!["web"], vec!["api", "cache"], vec!["db"]]);
+        let g = graph(vec![
+            svc("web", &["api", "cache"]),
+            svc("api", &["db"]),
+            svc("cache", &["db"]),
+            svc("db", &[]),
+        ])
+        .unwrap();
+        assert_eq!(
+            g.start_levels(),
+            vec![vec!["db"], vec!["api", "cache"], vec!["web"]]
+        );
+        assert_eq!(
+            g.stop_levels(),
+            vec![vec!["web"], vec!["api", "cache"], vec!["db"]]
+        );
         assert_eq!(g.dependents("db", true), vec!["api", "cache", "web"]);
         assert_eq!(g.dependents("db", false), vec!["api", "cache"]);
         assert_eq!(g.dependencies("web", true), vec!["api", "cache", "db"]);
-        assert_eq!(g.subset_with_dependencies(&["api".into()]), vec!["api", "db"]);
+        assert_eq!(
+            g.subset_with_dependencies(&["api".into()]),
+            vec!["api", "db"]
+        );
     }
 
     #[test]
@@ -388,9 +502,15 @@ mod tests {
     #[test]
     fn cycles_are_named() {
         let err = graph(vec![svc("a", &["b"]), svc("b", &["c"]), svc("c", &["a"])]).unwrap_err();
-        assert_eq!(err.to_string(), "dependency cycle between services: a -> b -> c -> a");
+        assert_eq!(
+            err.to_string(),
+            "dependency cycle between services: a -> b -> c -> a"
+        );
         let err = graph(vec![svc("a", &["b"]), svc("b", &["a"])]).unwrap_err();
-        assert_eq!(err.to_string(), "dependency cycle between services: a -> b -> a");
+        assert_eq!(
+            err.to_string(),
+            "dependency cycle between services: a -> b -> a"
+        );
         let err = graph(vec![svc("a", &["a"])]).unwrap_err();
         assert_eq!(err.to_string(), "dependency cycle between services: a -> a");
     }
@@ -398,27 +518,54 @@ mod tests {
     #[test]
     fn undefined_dependency() {
         let err = graph(vec![svc("web", &["db"])]).unwrap_err();
-        assert_eq!(err.to_string(), "service \"web\" depends on undefined service \"db\"");
+        assert_eq!(
+            err.to_string(),
+            "service \"web\" depends on undefined service \"db\""
+        );
     }
 
     #[test]
     fn renderings() {
         let mut web = svc("web", &["db"]);
         web.networks = vec!["front".into()];
-        let g = ProjectGraph::new(&GraphInput { services: vec![web, svc("db", &[])], networks: vec!["front".into()], volumes: vec![] }).unwrap();
+        let g = ProjectGraph::new(&GraphInput {
+            services: vec![web, svc("db", &[])],
+            networks: vec!["front".into()],
+            volumes: vec![],
+        })
+        .unwrap();
         let text = g.render_text();
-        assert!(text.contains("level 0: db") && text.contains("level 1: web") && text.contains("web -> db (service_started)"), "{text}");
+        assert!(
+            text.contains("level 0: db")
+                && text.contains("level 1: web")
+                && text.contains("web -> db (service_started)"),
+            "{text}"
+        );
         assert!(text.contains("front: web"), "{text}");
         let dot = g.render_dot();
-        assert!(dot.starts_with("digraph compose {") && dot.contains("\"service:web\" -> \"service:db\""), "{dot}");
+        assert!(
+            dot.starts_with("digraph compose {")
+                && dot.contains("\"service:web\" -> \"service:db\""),
+            "{dot}"
+        );
         let mermaid = g.render_mermaid();
-        assert!(mermaid.starts_with("flowchart TD") && mermaid.contains("svc_web -->|\"service_started\"| svc_db"), "{mermaid}");
+        assert!(
+            mermaid.starts_with("flowchart TD")
+                && mermaid.contains("svc_web -->|\"service_started\"| svc_db"),
+            "{mermaid}"
+        );
     }
 
     #[test]
     fn large_graphs_are_fast() {
         let services: Vec<ServiceDeps> = (0..1000)
-            .map(|i| if i == 0 { svc("s0", &[]) } else { svc(&format!("s{i}"), &[&format!("s{}", i - 1)]) })
+            .map(|i| {
+                if i == 0 {
+                    svc("s0", &[])
+                } else {
+                    svc(&format!("s{i}"), &[&format!("s{}", i - 1)])
+                }
+            })
             .collect();
         let start = std::time::Instant::now();
         let g = graph(services).unwrap();

@@ -8,7 +8,8 @@ use std::process::{Command, Output};
 fn berth(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_berth"));
     cmd.current_dir(dir).args(args).env_clear();
-    cmd.env("PATH", std::env::var("PATH").unwrap_or_default()).env("HOME", "/nonexistent-home");
+    cmd.env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", "/nonexistent-home");
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -40,8 +41,16 @@ fn json(o: &Output) -> serde_json::Value {
 fn discovers_file_in_parent_with_override_and_names_project_after_dir() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("My.Project");
-    write(&root, "docker-compose.yml", "services:\n  web:\n    image: nginx\n");
-    write(&root, "docker-compose.override.yml", "services:\n  web:\n    environment: [DEBUG=1]\n");
+    write(
+        &root,
+        "docker-compose.yml",
+        "services:\n  web:\n    image: nginx\n",
+    );
+    write(
+        &root,
+        "docker-compose.override.yml",
+        "services:\n  web:\n    environment: [DEBUG=1]\n",
+    );
     let sub = root.join("src/deep");
     std::fs::create_dir_all(&sub).unwrap();
     let out = json(&berth(&sub, &["config", "--format", "json"], &[]));
@@ -53,14 +62,35 @@ fn discovers_file_in_parent_with_override_and_names_project_after_dir() {
 #[test]
 fn project_name_precedence_and_validation() {
     let tmp = tempfile::tempdir().unwrap();
-    write(tmp.path(), "compose.yaml", "name: fromfile\nservices:\n  a:\n    image: x\n");
-    assert_eq!(json(&berth(tmp.path(), &["config", "--format", "json"], &[]))["name"], "fromfile");
+    write(
+        tmp.path(),
+        "compose.yaml",
+        "name: fromfile\nservices:\n  a:\n    image: x\n",
+    );
+    assert_eq!(
+        json(&berth(tmp.path(), &["config", "--format", "json"], &[]))["name"],
+        "fromfile"
+    );
     let env = [("COMPOSE_PROJECT_NAME", "fromenv")];
-    assert_eq!(json(&berth(tmp.path(), &["config", "--format", "json"], &env))["name"], "fromenv");
-    assert_eq!(json(&berth(tmp.path(), &["-p", "flag", "config", "--format", "json"], &env))["name"], "flag");
+    assert_eq!(
+        json(&berth(tmp.path(), &["config", "--format", "json"], &env))["name"],
+        "fromenv"
+    );
+    assert_eq!(
+        json(&berth(
+            tmp.path(),
+            &["-p", "flag", "config", "--format", "json"],
+            &env
+        ))["name"],
+        "flag"
+    );
     let bad = berth(tmp.path(), &["-p", "Bad Name", "config"], &[]);
     assert!(!bad.status.success());
-    assert!(stderr(&bad).contains("invalid project name \"Bad Name\""), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("invalid project name \"Bad Name\""),
+        "{}",
+        stderr(&bad)
+    );
 }
 
 #[test]
@@ -77,19 +107,40 @@ fn shell_environment_wins_over_dotenv_and_unset_warns_once() {
     assert_eq!(v["services"]["a"]["image"], "app:fromdotenv");
     assert_eq!(v["services"]["a"]["environment"]["O"], "x y");
     assert_eq!(v["services"]["a"]["environment"]["M1"], "");
-    assert_eq!(stderr(&out).matches("The \"MISSING\" variable is not set").count(), 1, "{}", stderr(&out));
-    let v = json(&berth(tmp.path(), &["config", "--format", "json"], &[("TAG", "fromshell")]));
+    assert_eq!(
+        stderr(&out)
+            .matches("The \"MISSING\" variable is not set")
+            .count(),
+        1,
+        "{}",
+        stderr(&out)
+    );
+    let v = json(&berth(
+        tmp.path(),
+        &["config", "--format", "json"],
+        &[("TAG", "fromshell")],
+    ));
     assert_eq!(v["services"]["a"]["image"], "app:fromshell");
 }
 
 #[test]
 fn required_variable_error_names_variable_file_and_field() {
     let tmp = tempfile::tempdir().unwrap();
-    write(tmp.path(), "compose.yaml", "services:\n  web:\n    image: \"nginx:${TAG:?TAG must be set}\"\n");
+    write(
+        tmp.path(),
+        "compose.yaml",
+        "services:\n  web:\n    image: \"nginx:${TAG:?TAG must be set}\"\n",
+    );
     let out = berth(tmp.path(), &["config"], &[]);
     assert!(!out.status.success());
     let err = stderr(&out);
-    for fact in ["compose.yaml", "services.web.image", "TAG", "TAG must be set", "line 3"] {
+    for fact in [
+        "compose.yaml",
+        "services.web.image",
+        "TAG",
+        "TAG must be set",
+        "line 3",
+    ] {
         assert!(err.contains(fact), "missing {fact:?} in {err}");
     }
 }
@@ -97,11 +148,18 @@ fn required_variable_error_names_variable_file_and_field() {
 #[test]
 fn invalid_port_error_is_precise() {
     let tmp = tempfile::tempdir().unwrap();
-    write(tmp.path(), "compose.yaml", "services:\n  web:\n    image: nginx\n    ports:\n      - \"80:abc\"\n");
+    write(
+        tmp.path(),
+        "compose.yaml",
+        "services:\n  web:\n    image: nginx\n    ports:\n      - \"80:abc\"\n",
+    );
     let out = berth(tmp.path(), &["config"], &[]);
     assert!(!out.status.success());
     let err = stderr(&out);
-    assert!(err.contains("compose.yaml: services.web.ports[0]: "), "{err}");
+    assert!(
+        err.contains("compose.yaml: services.web.ports[0]: "),
+        "{err}"
+    );
     assert!(err.contains("80:abc"), "{err}");
     assert!(err.contains("(line 5, column 9)"), "{err}");
 }
@@ -109,12 +167,20 @@ fn invalid_port_error_is_precise() {
 #[test]
 fn unknown_attribute_is_an_error_but_extensions_are_kept() {
     let tmp = tempfile::tempdir().unwrap();
-    write(tmp.path(), "compose.yaml", "services:\n  web:\n    image: nginx\n    x-team: core\n    imagee: typo\n");
+    write(
+        tmp.path(),
+        "compose.yaml",
+        "services:\n  web:\n    image: nginx\n    x-team: core\n    imagee: typo\n",
+    );
     let out = berth(tmp.path(), &["config"], &[]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("services.web"), "{}", stderr(&out));
     assert!(stderr(&out).contains("imagee"), "{}", stderr(&out));
-    write(tmp.path(), "compose.yaml", "x-top: 1\nservices:\n  web:\n    image: nginx\n    x-team: core\n");
+    write(
+        tmp.path(),
+        "compose.yaml",
+        "x-top: 1\nservices:\n  web:\n    image: nginx\n    x-team: core\n",
+    );
     let out = berth(tmp.path(), &["config"], &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("x-team: core"));
@@ -132,13 +198,22 @@ fn stdin_and_compose_file_variable() {
         .spawn()
         .unwrap();
     use std::io::Write;
-    child.stdin.take().unwrap().write_all(b"services:\n  b: {image: x}\n  a: {image: y}\n").unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"services:\n  b: {image: x}\n  a: {image: y}\n")
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(stdout(&out), "a\nb\n");
 
     write(tmp.path(), "one.yaml", "services:\n  a:\n    image: one\n");
     write(tmp.path(), "two.yaml", "services:\n  a:\n    image: two\n");
-    let v = json(&berth(tmp.path(), &["config", "--format", "json"], &[("COMPOSE_FILE", "one.yaml:two.yaml")]));
+    let v = json(&berth(
+        tmp.path(),
+        &["config", "--format", "json"],
+        &[("COMPOSE_FILE", "one.yaml:two.yaml")],
+    ));
     assert_eq!(v["services"]["a"]["image"], "two");
 }
 
@@ -157,23 +232,46 @@ fn config_output_round_trips() {
 #[test]
 fn config_hash_is_stable_and_ignores_scale() {
     let tmp = tempfile::tempdir().unwrap();
-    write(tmp.path(), "compose.yaml", "services:\n  web:\n    image: nginx\n    environment: [A=1]\n");
+    write(
+        tmp.path(),
+        "compose.yaml",
+        "services:\n  web:\n    image: nginx\n    environment: [A=1]\n",
+    );
     let h1 = stdout(&berth(tmp.path(), &["config", "--hash", "web"], &[]));
     let h2 = stdout(&berth(tmp.path(), &["config", "--hash", "*"], &[]));
     assert_eq!(h1, h2);
     assert!(h1.starts_with("web ") && h1.trim().len() == 4 + 64, "{h1}");
     write(tmp.path(), "compose.yaml", "services:\n  web:\n    image: nginx\n    environment: [A=1]\n    scale: 3\n    profiles: []\n");
-    assert_eq!(stdout(&berth(tmp.path(), &["config", "--hash", "web"], &[])), h1);
-    write(tmp.path(), "compose.yaml", "services:\n  web:\n    image: nginx\n    environment: [A=2]\n");
-    assert_ne!(stdout(&berth(tmp.path(), &["config", "--hash", "web"], &[])), h1);
+    assert_eq!(
+        stdout(&berth(tmp.path(), &["config", "--hash", "web"], &[])),
+        h1
+    );
+    write(
+        tmp.path(),
+        "compose.yaml",
+        "services:\n  web:\n    image: nginx\n    environment: [A=2]\n",
+    );
+    assert_ne!(
+        stdout(&berth(tmp.path(), &["config", "--hash", "web"], &[])),
+        h1
+    );
 }
 
 #[test]
 fn listing_flags() {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/example");
-    assert_eq!(stdout(&berth(&example, &["config", "--services"], &[])), "cache\ndb\nmigrate\nweb\nworker\n");
-    assert_eq!(stdout(&berth(&example, &["config", "--volumes"], &[])), "db-data\n");
-    assert_eq!(stdout(&berth(&example, &["config", "--networks"], &[])), "default\n");
+    assert_eq!(
+        stdout(&berth(&example, &["config", "--services"], &[])),
+        "cache\ndb\nmigrate\nweb\nworker\n"
+    );
+    assert_eq!(
+        stdout(&berth(&example, &["config", "--volumes"], &[])),
+        "db-data\n"
+    );
+    assert_eq!(
+        stdout(&berth(&example, &["config", "--networks"], &[])),
+        "default\n"
+    );
     let q = berth(&example, &["config", "-q"], &[]);
     assert!(q.status.success() && q.stdout.is_empty());
 }
@@ -182,11 +280,34 @@ fn listing_flags() {
 fn profiles_enable_services() {
     let tmp = tempfile::tempdir().unwrap();
     write(tmp.path(), "compose.yaml", "services:\n  web: {image: a}\n  debug: {image: b, profiles: [dev]}\n  tool: {image: c, profiles: [tools]}\n");
-    assert_eq!(stdout(&berth(tmp.path(), &["config", "--services"], &[])), "web\n");
-    assert_eq!(stdout(&berth(tmp.path(), &["--profile", "dev", "config", "--services"], &[])), "debug\nweb\n");
-    assert_eq!(stdout(&berth(tmp.path(), &["config", "--services"], &[("COMPOSE_PROFILES", "dev,tools")])), "debug\ntool\nweb\n");
-    assert_eq!(stdout(&berth(tmp.path(), &["config", "--profiles"], &[])), "dev\ntools\n");
-    assert_eq!(stdout(&berth(tmp.path(), &["config", "--services", "tool"], &[])), "tool\n");
+    assert_eq!(
+        stdout(&berth(tmp.path(), &["config", "--services"], &[])),
+        "web\n"
+    );
+    assert_eq!(
+        stdout(&berth(
+            tmp.path(),
+            &["--profile", "dev", "config", "--services"],
+            &[]
+        )),
+        "debug\nweb\n"
+    );
+    assert_eq!(
+        stdout(&berth(
+            tmp.path(),
+            &["config", "--services"],
+            &[("COMPOSE_PROFILES", "dev,tools")]
+        )),
+        "debug\ntool\nweb\n"
+    );
+    assert_eq!(
+        stdout(&berth(tmp.path(), &["config", "--profiles"], &[])),
+        "dev\ntools\n"
+    );
+    assert_eq!(
+        stdout(&berth(tmp.path(), &["config", "--services", "tool"], &[])),
+        "tool\n"
+    );
 }
 
 #[test]
@@ -205,7 +326,9 @@ fn dependency_cycle_names_every_service() {
 #[test]
 fn billion_laughs_is_refused_quickly() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut text = String::from("x-a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+    let mut text = String::from(
+        "x-a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+    );
     let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
     for w in names.windows(2) {
         let (prev, cur) = (w[0], w[1]);
@@ -228,5 +351,8 @@ fn graph_prints_levels_and_formats() {
     let dot = stdout(&berth(&example, &["graph", "--format", "dot"], &[]));
     assert!(dot.trim_start().starts_with("digraph"), "{dot}");
     let mermaid = stdout(&berth(&example, &["graph", "--format", "mermaid"], &[]));
-    assert!(mermaid.contains("flowchart") || mermaid.contains("graph"), "{mermaid}");
+    assert!(
+        mermaid.contains("flowchart") || mermaid.contains("graph"),
+        "{mermaid}"
+    );
 }

@@ -27,7 +27,9 @@ fn schema_file_is_up_to_date() {
 /// The compose files of the valid fixture cases (those with an expected output).
 fn valid_fixture_files() -> Vec<PathBuf> {
     let mut files = vec![repo().join("fixtures/example/compose.yaml")];
-    let Ok(cases) = std::fs::read_dir(repo().join("fixtures/compose")) else { return files };
+    let Ok(cases) = std::fs::read_dir(repo().join("fixtures/compose")) else {
+        return files;
+    };
     for case in cases.flatten() {
         let dir = case.path();
         let valid = dir.join("expected.json").is_file() || dir.join("expected.txt").is_file();
@@ -52,7 +54,9 @@ fn schema_accepts_every_valid_fixture() {
     let mut failures = Vec::new();
     let files = valid_fixture_files();
     for file in &files {
-        let Some(instance) = as_json(file) else { continue };
+        let Some(instance) = as_json(file) else {
+            continue;
+        };
         let errors: Vec<String> = validator
             .iter_errors(&instance)
             .map(|e| format!("{} at {}", e, e.instance_path()))
@@ -63,7 +67,12 @@ fn schema_accepts_every_valid_fixture() {
         }
     }
     assert!(files.len() > 1, "no fixtures found");
-    assert!(failures.is_empty(), "{} file(s) rejected by the schema:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} file(s) rejected by the schema:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]

@@ -22,7 +22,13 @@ pub struct Cli {
 #[derive(Debug, Clone, Args, Default)]
 pub struct GlobalOptions {
     /// Compose configuration files (repeatable; `-` reads standard input).
-    #[arg(short = 'f', long = "file", id = "global_file", global = true, value_name = "FILE")]
+    #[arg(
+        short = 'f',
+        long = "file",
+        id = "global_file",
+        global = true,
+        value_name = "FILE"
+    )]
     pub files: Vec<PathBuf>,
     /// Project name.
     #[arg(short = 'p', long = "project-name", global = true, value_name = "NAME")]
@@ -31,10 +37,20 @@ pub struct GlobalOptions {
     #[arg(long, global = true, value_name = "DIR")]
     pub project_directory: Option<PathBuf>,
     /// Alternate environment files (repeatable).
-    #[arg(long = "env-file", id = "global_env_file", global = true, value_name = "FILE")]
+    #[arg(
+        long = "env-file",
+        id = "global_env_file",
+        global = true,
+        value_name = "FILE"
+    )]
     pub env_files: Vec<PathBuf>,
     /// Profiles to enable (repeatable).
-    #[arg(long = "profile", id = "global_profile", global = true, value_name = "PROFILE")]
+    #[arg(
+        long = "profile",
+        id = "global_profile",
+        global = true,
+        value_name = "PROFILE"
+    )]
     pub profiles: Vec<String>,
     /// Progress output: auto, tty, plain, json, quiet.
     #[arg(long, global = true, value_name = "TYPE", default_value = "auto")]

@@ -27,7 +27,9 @@ pub fn run(global: &GlobalOptions, args: &ConfigArgs) -> anyhow::Result<i32> {
         lines(project.all_profiles.iter().cloned())
     } else if args.images {
         lines(project.services.iter().map(|(name, s)| {
-            s.image.clone().unwrap_or_else(|| format!("{}-{}", project.name, name))
+            s.image
+                .clone()
+                .unwrap_or_else(|| format!("{}-{}", project.name, name))
         }))
     } else if let Some(which) = &args.hash {
         hashes(&project, which)?
@@ -36,10 +38,12 @@ pub fn run(global: &GlobalOptions, args: &ConfigArgs) -> anyhow::Result<i32> {
             ConfigFormat::Yaml => Format::Yaml,
             ConfigFormat::Json => Format::Json,
         };
-        render(&project, format)
+        render(&project, format, !args.no_interpolate)
     };
     match &args.output {
-        Some(path) => std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?,
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?
+        }
         None => print!("{text}"),
     }
     Ok(0)
@@ -53,7 +57,11 @@ fn hashes(project: &Project, which: &str) -> anyhow::Result<String> {
     let names: Vec<String> = if which.trim() == "*" {
         project.services.keys().cloned().collect()
     } else {
-        which.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+        which
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
     };
     let mut out = String::new();
     for name in names {

@@ -6,11 +6,17 @@ use anyhow::Context;
 use std::io::Read;
 
 /// Loads the project the global options describe.
-pub fn load_project(global: &GlobalOptions, services: &[String], interpolate: bool) -> anyhow::Result<Loaded> {
+pub fn load_project(
+    global: &GlobalOptions,
+    services: &[String],
+    interpolate: bool,
+) -> anyhow::Result<Loaded> {
     let cwd = std::env::current_dir().context("cannot determine the current directory")?;
     let stdin = if global.files.iter().any(|f| f.as_os_str() == "-") {
         let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text).context("reading the compose file from standard input")?;
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("reading the compose file from standard input")?;
         Some(text)
     } else {
         None

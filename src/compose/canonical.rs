@@ -14,7 +14,14 @@ type Result<T> = std::result::Result<T, Problem>;
 pub fn canonicalize_file(root: &mut Node, paths: &PathResolver) -> Result<()> {
     let root_path = NodePath::root();
     let Value::Map(top) = &mut root.value else {
-        return Err(Problem::new(root.span, root_path, format!("top-level object must be a mapping, got a {}", root.kind_name())));
+        return Err(Problem::new(
+            root.span,
+            root_path,
+            format!(
+                "top-level object must be a mapping, got a {}",
+                root.kind_name()
+            ),
+        ));
     };
     if let Some(services) = top.get_mut("services") {
         let path = root_path.key("services");
@@ -60,7 +67,11 @@ pub fn canonicalize_file(root: &mut Node, paths: &PathResolver) -> Result<()> {
 }
 
 /// Canonicalizes one service definition in place.
-pub fn canonicalize_service(service: &mut Node, path: &NodePath, paths: &PathResolver) -> Result<()> {
+pub fn canonicalize_service(
+    service: &mut Node,
+    path: &NodePath,
+    paths: &PathResolver,
+) -> Result<()> {
     if service.is_null() {
         *service = Node::map(Mapping::new(), service.span);
     }
@@ -92,14 +103,12 @@ pub fn canonicalize_service(service: &mut Node, path: &NodePath, paths: &PathRes
             "healthcheck" => canonicalize_healthcheck(value, &vpath)?,
             "devices" => canonicalize_devices(value, &vpath)?,
             "secrets" | "configs" => canonicalize_file_refs(value, &vpath)?,
-            "extends" => {
-                if value.as_scalar().is_some() {
-                    let span = value.span;
-                    let name = value.as_str().unwrap_or_default().to_string();
-                    let mut m = Mapping::new();
-                    m.insert("service", Node::string(name, span));
-                    *value = Node::map(m, span);
-                }
+            "extends" if value.as_scalar().is_some() => {
+                let span = value.span;
+                let name = value.as_str().unwrap_or_default().to_string();
+                let mut m = Mapping::new();
+                m.insert("service", Node::string(name, span));
+                *value = Node::map(m, span);
             }
             "deploy" => canonicalize_deploy(value, &vpath)?,
             "gpus" => canonicalize_gpus(value, &vpath)?,
@@ -149,7 +158,10 @@ fn canonicalize_build(value: &mut Node, path: &NodePath, paths: &PathResolver) -
                 to_string_map(value, &vpath)?;
                 if let Some(m) = value.as_map_mut() {
                     for (name, ctx) in m.iter_mut() {
-                        if ctx.as_str().is_some_and(|t| !is_remote_context(t) && !t.contains(':')) {
+                        if ctx
+                            .as_str()
+                            .is_some_and(|t| !is_remote_context(t) && !t.contains(':'))
+                        {
                             resolve_path_node(ctx, &vpath.key(name), paths)?;
                         }
                     }
@@ -181,7 +193,10 @@ fn canonicalize_command(value: &mut Node, path: &NodePath) -> Result<()> {
             let words = syntax::shell::split(&s.text)
                 .map_err(|e| Problem::new(value.span, path.clone(), e.to_string()))?;
             let span = value.span;
-            *value = Node::seq(words.into_iter().map(|w| Node::string(w, span)).collect(), span);
+            *value = Node::seq(
+                words.into_iter().map(|w| Node::string(w, span)).collect(),
+                span,
+            );
             Ok(())
         }
         Value::Seq(_) => scalars_to_strings(value, path),
@@ -203,7 +218,13 @@ fn canonicalize_env_file(value: &mut Node, path: &NodePath, paths: &PathResolver
         let entry = expect_map_mut(item, &ipath)?;
         match entry.get_mut("path") {
             Some(p) => resolve_path_node(p, &ipath.key("path"), paths)?,
-            None => return Err(Problem::new(item.span, ipath, "env_file entry needs a path")),
+            None => {
+                return Err(Problem::new(
+                    item.span,
+                    ipath,
+                    "env_file entry needs a path",
+                ))
+            }
         }
     }
     Ok(())
@@ -258,9 +279,17 @@ fn canonicalize_volumes(value: &mut Node, path: &NodePath, paths: &PathResolver)
         }
         let span = item.span;
         let map = expect_map_mut(item, &ipath)?;
-        let kind = map.get("type").and_then(Node::as_str).unwrap_or("volume").to_string();
+        let kind = map
+            .get("type")
+            .and_then(Node::as_str)
+            .unwrap_or("volume")
+            .to_string();
         if kind == "npipe" {
-            return Err(Problem::new(span, ipath, "npipe volumes are only supported on Windows; berth runs on Linux"));
+            return Err(Problem::new(
+                span,
+                ipath,
+                "npipe volumes are only supported on Windows; berth runs on Linux",
+            ));
         }
         if kind == "bind" {
             if let Some(source) = map.get_mut("source") {
@@ -299,13 +328,11 @@ fn volume_node(v: syntax::volume::ParsedVolume, span: Span) -> Node {
             m.insert("bind", Node::map(bind, span));
         }
         VolumeKind::Volume => {
-            if v.source.is_some() || v.nocopy {
-                let mut vol = Mapping::new();
-                if v.nocopy {
-                    vol.insert("nocopy", Node::plain("true", span));
-                }
-                m.insert("volume", Node::map(vol, span));
+            let mut vol = Mapping::new();
+            if v.nocopy {
+                vol.insert("nocopy", Node::plain("true", span));
             }
+            m.insert("volume", Node::map(vol, span));
         }
     }
     Node::map(m, span)
@@ -339,7 +366,13 @@ fn canonicalize_extra_hosts(value: &mut Node, path: &NodePath) -> Result<()> {
                 }
             }
         }
-        _ => return Err(expected(value, path, "a list or a mapping of host names to addresses")),
+        _ => {
+            return Err(expected(
+                value,
+                path,
+                "a list or a mapping of host names to addresses",
+            ))
+        }
     }
     *value = Node::seq(entries, span);
     Ok(())
@@ -425,15 +458,29 @@ fn canonicalize_devices(value: &mut Node, path: &NodePath) -> Result<()> {
                 [src, dst] => (*src, *dst, "rwm"),
                 [src, dst, perms] => (*src, *dst, *perms),
                 _ => {
-                    return Err(Problem::new(span, path.index(i), format!("invalid device {:?}: expected HOST_PATH[:CONTAINER_PATH[:PERMISSIONS]]", s.text)))
+                    return Err(Problem::new(
+                        span,
+                        path.index(i),
+                        format!(
+                        "invalid device {:?}: expected HOST_PATH[:CONTAINER_PATH[:PERMISSIONS]]",
+                        s.text
+                    ),
+                    ))
                 }
             };
             if source.is_empty() {
-                return Err(Problem::new(span, path.index(i), format!("invalid device {:?}: the host path is empty", s.text)));
+                return Err(Problem::new(
+                    span,
+                    path.index(i),
+                    format!("invalid device {:?}: the host path is empty", s.text),
+                ));
             }
             let mut m = Mapping::new();
             m.insert("source", Node::string(source, span));
-            m.insert("target", Node::string(if target.is_empty() { source } else { target }, span));
+            m.insert(
+                "target",
+                Node::string(if target.is_empty() { source } else { target }, span),
+            );
             m.insert("permissions", Node::string(perms, span));
             *item = Node::map(m, span);
         }
@@ -502,7 +549,9 @@ fn canonicalize_gpus(value: &mut Node, path: &NodePath) -> Result<()> {
 
 fn canonicalize_develop(value: &mut Node, path: &NodePath, paths: &PathResolver) -> Result<()> {
     let map = expect_map_mut(value, path)?;
-    let Some(watch) = map.get_mut("watch") else { return Ok(()) };
+    let Some(watch) = map.get_mut("watch") else {
+        return Ok(());
+    };
     let wpath = path.key("watch");
     for (i, rule) in seq_mut(watch, &wpath)?.iter_mut().enumerate() {
         let rpath = wpath.index(i);
@@ -564,7 +613,10 @@ fn canonicalize_resource(resource: &mut Node, path: &NodePath) -> Result<()> {
         if let Some(config) = ipam.get_mut("config").and_then(Node::as_seq_mut) {
             for (i, pool) in config.iter_mut().enumerate() {
                 if let Some(aux) = pool.as_map_mut().and_then(|m| m.get_mut("aux_addresses")) {
-                    to_string_map(aux, &path.key("ipam").key("config").index(i).key("aux_addresses"))?;
+                    to_string_map(
+                        aux,
+                        &path.key("ipam").key("config").index(i).key("aux_addresses"),
+                    )?;
                 }
             }
         }
@@ -634,13 +686,24 @@ fn to_map(value: &mut Node, path: &NodePath, keep_null: bool) -> Result<()> {
                     Value::Null => *v = Node::string("", v.span),
                     Value::Scalar(_) => scalar_to_string(v),
                     _ => {
-                        return Err(Problem::new(v.span, path.key(key), format!("expected a string, number or boolean, got a {}", v.kind_name())))
+                        return Err(Problem::new(
+                            v.span,
+                            path.key(key),
+                            format!(
+                                "expected a string, number or boolean, got a {}",
+                                v.kind_name()
+                            ),
+                        ))
                     }
                 }
             }
             Ok(())
         }
-        Value::Scalar(_) => Err(expected(value, path, "a mapping or a list of KEY=VALUE strings")),
+        Value::Scalar(_) => Err(expected(
+            value,
+            path,
+            "a mapping or a list of KEY=VALUE strings",
+        )),
     }
 }
 
@@ -682,7 +745,8 @@ fn resolve_path_node(node: &mut Node, path: &NodePath, paths: &PathResolver) -> 
 }
 
 fn scalar_text<'a>(node: &'a Node, path: &NodePath) -> Result<&'a str> {
-    node.as_str().ok_or_else(|| expected(node, path, "a string"))
+    node.as_str()
+        .ok_or_else(|| expected(node, path, "a string"))
 }
 
 fn seq_mut<'a>(node: &'a mut Node, path: &NodePath) -> Result<&'a mut Vec<Node>> {
@@ -704,5 +768,9 @@ fn expected(node: &Node, path: &NodePath, what: &str) -> Problem {
         Some(text) => format!("{} {:?}", node.kind_name(), text),
         None => node.kind_name().to_string(),
     };
-    Problem::new(node.span, path.clone(), format!("expected {what}, got {got}"))
+    Problem::new(
+        node.span,
+        path.clone(),
+        format!("expected {what}, got {got}"),
+    )
 }

@@ -6,8 +6,12 @@ use super::error::ComposeError;
 use std::path::{Path, PathBuf};
 
 /// File names looked for, in order of preference.
-pub const DEFAULT_FILE_NAMES: [&str; 4] =
-    ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"];
+pub const DEFAULT_FILE_NAMES: [&str; 4] = [
+    "compose.yaml",
+    "compose.yml",
+    "docker-compose.yaml",
+    "docker-compose.yml",
+];
 
 /// Override files loaded after the one found, in order of preference.
 pub const OVERRIDE_FILE_NAMES: [&str; 4] = [
@@ -22,9 +26,17 @@ pub const OVERRIDE_FILE_NAMES: [&str; 4] = [
 pub fn find_default_files(dir: &Path) -> Result<Vec<PathBuf>, ComposeError> {
     let mut current = Some(dir);
     while let Some(d) = current {
-        if let Some(found) = DEFAULT_FILE_NAMES.iter().map(|n| d.join(n)).find(|p| p.is_file()) {
+        if let Some(found) = DEFAULT_FILE_NAMES
+            .iter()
+            .map(|n| d.join(n))
+            .find(|p| p.is_file())
+        {
             let mut files = vec![found];
-            if let Some(over) = OVERRIDE_FILE_NAMES.iter().map(|n| d.join(n)).find(|p| p.is_file()) {
+            if let Some(over) = OVERRIDE_FILE_NAMES
+                .iter()
+                .map(|n| d.join(n))
+                .find(|p| p.is_file())
+            {
                 files.push(over);
             }
             return Ok(files);
@@ -40,7 +52,11 @@ pub fn find_default_files(dir: &Path) -> Result<Vec<PathBuf>, ComposeError> {
 /// Splits `COMPOSE_FILE` on `COMPOSE_PATH_SEPARATOR` (default `:`).
 pub fn split_compose_file_var(value: &str, separator: Option<&str>) -> Vec<PathBuf> {
     let sep = separator.filter(|s| !s.is_empty()).unwrap_or(":");
-    value.split(sep).filter(|s| !s.is_empty()).map(PathBuf::from).collect()
+    value
+        .split(sep)
+        .filter(|s| !s.is_empty())
+        .map(PathBuf::from)
+        .collect()
 }
 
 /// Normalizes a directory name into a project name: lowercase, only
@@ -57,8 +73,11 @@ pub fn normalize_project_name(raw: &str) -> String {
 /// Checks an explicitly given project name.
 pub fn validate_project_name(name: &str) -> Result<(), String> {
     let mut chars = name.chars();
-    let first_ok = chars.next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-    let rest_ok = chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+    let first_ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    let rest_ok =
+        chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
     if first_ok && rest_ok {
         Ok(())
     } else {
@@ -90,12 +109,21 @@ mod tests {
         let sub = dir.path().join("a/b");
         std::fs::create_dir_all(&sub).unwrap();
         let files = find_default_files(&sub).unwrap();
-        assert_eq!(files, vec![dir.path().join("docker-compose.yml"), dir.path().join("compose.override.yaml")]);
+        assert_eq!(
+            files,
+            vec![
+                dir.path().join("docker-compose.yml"),
+                dir.path().join("compose.override.yaml")
+            ]
+        );
     }
 
     #[test]
     fn compose_file_var_splits() {
-        assert_eq!(split_compose_file_var("a.yaml:b.yaml", None), vec![PathBuf::from("a.yaml"), PathBuf::from("b.yaml")]);
+        assert_eq!(
+            split_compose_file_var("a.yaml:b.yaml", None),
+            vec![PathBuf::from("a.yaml"), PathBuf::from("b.yaml")]
+        );
         assert_eq!(split_compose_file_var("a.yaml;b.yaml", Some(";")).len(), 2);
     }
 }

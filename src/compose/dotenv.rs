@@ -24,7 +24,9 @@ pub fn parse(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Entr
     let mut entries = Entries::new();
     let mut lines = Lines::new(text);
     while let Some((line_no, line)) = lines.next_line() {
-        let Some((key, rest)) = split_statement(line, line_no)? else { continue };
+        let Some((key, rest)) = split_statement(line, line_no)? else {
+            continue;
+        };
         let value = match rest {
             None => lookup(&key),
             Some(rest) => Some(read_value(rest, &mut lines, line_no, &|name| {
@@ -57,7 +59,10 @@ struct Lines<'a> {
 
 impl<'a> Lines<'a> {
     fn new(text: &'a str) -> Self {
-        Lines { rest: text.strip_prefix('\u{feff}').unwrap_or(text), line_no: 0 }
+        Lines {
+            rest: text.strip_prefix('\u{feff}').unwrap_or(text),
+            line_no: 0,
+        }
     }
 
     fn next_line(&mut self) -> Option<(usize, &'a str)> {
@@ -76,12 +81,18 @@ impl<'a> Lines<'a> {
 
 /// `KEY=rest`, `export KEY=rest`, `KEY: rest`, or a bare `KEY` (rest None).
 /// Blank and comment lines give Ok(None).
-fn split_statement(line: &str, line_no: usize) -> Result<Option<(String, Option<&str>)>, DotenvError> {
+fn split_statement(
+    line: &str,
+    line_no: usize,
+) -> Result<Option<(String, Option<&str>)>, DotenvError> {
     let trimmed = line.trim_start();
     if trimmed.is_empty() || trimmed.starts_with('#') {
         return Ok(None);
     }
-    let trimmed = trimmed.strip_prefix("export ").map(str::trim_start).unwrap_or(trimmed);
+    let trimmed = trimmed
+        .strip_prefix("export ")
+        .map(str::trim_start)
+        .unwrap_or(trimmed);
     let sep = trimmed.find(['=', ':']);
     let (key, rest) = match sep {
         Some(i) => (&trimmed[..i], Some(&trimmed[i + 1..])),
@@ -89,9 +100,15 @@ fn split_statement(line: &str, line_no: usize) -> Result<Option<(String, Option<
     };
     let key = key.trim();
     if key.is_empty() {
-        return Err(DotenvError { line: line_no, message: format!("missing variable name in {line:?}") });
+        return Err(DotenvError {
+            line: line_no,
+            message: format!("missing variable name in {line:?}"),
+        });
     }
-    if let Some(bad) = key.chars().find(|c| c.is_whitespace() || matches!(c, '"' | '\'' | '$' | '#' | '{' | '}')) {
+    if let Some(bad) = key
+        .chars()
+        .find(|c| c.is_whitespace() || matches!(c, '"' | '\'' | '$' | '#' | '{' | '}'))
+    {
         return Err(DotenvError {
             line: line_no,
             message: format!("invalid variable name {key:?}: unexpected character {bad:?}"),
@@ -108,7 +125,12 @@ fn read_value(
 ) -> Result<String, DotenvError> {
     let value = rest.trim_start_matches([' ', '\t']);
     let interpolate = |raw: &str| {
-        expand(raw, lookup).map(|e| e.value).map_err(|e| DotenvError { line: line_no, message: e.to_string() })
+        expand(raw, lookup)
+            .map(|e| e.value)
+            .map_err(|e| DotenvError {
+                line: line_no,
+                message: e.to_string(),
+            })
     };
     match value.chars().next() {
         Some('\'') => Ok(read_quoted(&value[1..], '\'', lines, line_no)?),
@@ -128,7 +150,12 @@ fn read_value(
 
 /// Reads up to the closing quote, continuing on following lines; returns the
 /// raw content (escapes untouched). Text after the closing quote is ignored.
-fn read_quoted(first: &str, quote: char, lines: &mut Lines<'_>, line_no: usize) -> Result<String, DotenvError> {
+fn read_quoted(
+    first: &str,
+    quote: char,
+    lines: &mut Lines<'_>,
+    line_no: usize,
+) -> Result<String, DotenvError> {
     let mut content = String::new();
     let mut current = first.to_string();
     loop {
@@ -141,7 +168,10 @@ fn read_quoted(first: &str, quote: char, lines: &mut Lines<'_>, line_no: usize) 
         match lines.next_line() {
             Some((_, next)) => current = next.to_string(),
             None => {
-                return Err(DotenvError { line: line_no, message: format!("unterminated quoted value (missing closing {quote})") })
+                return Err(DotenvError {
+                    line: line_no,
+                    message: format!("unterminated quoted value (missing closing {quote})"),
+                })
             }
         }
     }
@@ -199,7 +229,14 @@ mod tests {
     #[test]
     fn the_grammar() {
         let text = "\u{feff}A=1\nexport B=two\nC=\"x\\ny\"\nD='lit $A'\nE=${A}-$B\nF=val # comment\nG=val#nocomment\nH=\"multi\nline\"\nI\nJ: colon\n K = spaced \nL=\"esc \\\" \\\\ \\t \\$A\"\n# comment\n\nM=\nN='multi\nsingle' # after\n";
-        let env = parse(text, &|k| if k == "I" { Some("from-env".into()) } else { None }).unwrap();
+        let env = parse(text, &|k| {
+            if k == "I" {
+                Some("from-env".into())
+            } else {
+                None
+            }
+        })
+        .unwrap();
         let get = |k: &str| env.get(k).cloned().flatten();
         assert_eq!(get("A").as_deref(), Some("1"));
         assert_eq!(get("B").as_deref(), Some("two"));
@@ -219,7 +256,14 @@ mod tests {
 
     #[test]
     fn environment_wins_over_earlier_lines() {
-        let env = parse("A=file\nB=${A}\n", &|k| if k == "A" { Some("shell".into()) } else { None }).unwrap();
+        let env = parse("A=file\nB=${A}\n", &|k| {
+            if k == "A" {
+                Some("shell".into())
+            } else {
+                None
+            }
+        })
+        .unwrap();
         assert_eq!(env["B"].as_deref(), Some("shell"));
         let env = parse("BARE\n", &none).unwrap();
         assert_eq!(env["BARE"], None);
@@ -229,8 +273,14 @@ mod tests {
     fn errors_name_the_line() {
         assert_eq!(parse("A=1\nB=\"open\n", &none).unwrap_err().line, 2);
         assert!(parse("=x\n", &none).is_err());
-        assert!(parse("MY KEY=x\n", &none).unwrap_err().message.contains("invalid variable name"));
-        assert!(parse("A=${B:?needed}\n", &none).unwrap_err().message.contains("needed"));
+        assert!(parse("MY KEY=x\n", &none)
+            .unwrap_err()
+            .message
+            .contains("invalid variable name"));
+        assert!(parse("A=${B:?needed}\n", &none)
+            .unwrap_err()
+            .message
+            .contains("needed"));
     }
 
     #[test]

@@ -9,12 +9,16 @@ use std::path::Path;
 #[derive(Debug, Clone, Default)]
 pub struct Environment {
     vars: IndexMap<String, String>,
+    /// Names the process itself set: no file may change them.
+    from_process: std::collections::HashSet<String>,
 }
 
 impl Environment {
     /// Starts from the given process environment.
     pub fn from_process(vars: impl IntoIterator<Item = (String, String)>) -> Self {
-        Environment { vars: vars.into_iter().collect() }
+        let vars: IndexMap<String, String> = vars.into_iter().collect();
+        let from_process = vars.keys().cloned().collect();
+        Environment { vars, from_process }
     }
 
     pub fn get(&self, name: &str) -> Option<String> {
@@ -32,18 +36,35 @@ impl Environment {
         }
     }
 
-    /// Reads an env file; its values fill in names not already set.
-    /// Values may reference variables set before and earlier lines.
+    /// Reads an env file: its values override earlier files but never the
+    /// process environment. Values may reference variables set before and
+    /// earlier lines.
     pub fn add_env_file(&mut self, path: &Path) -> Result<(), String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let parsed = dotenv::parse(&text, &|name| self.get(name))
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        for (key, value) in parsed {
-            if let Some(value) = value {
-                self.set_default(&key, &value);
+        for (key, value) in self.read_env_file(path)? {
+            if !self.from_process.contains(&key) {
+                self.vars.insert(key, value);
             }
         }
         Ok(())
+    }
+
+    /// Reads an env file whose values only fill in names not set yet (an
+    /// included project's env file: the including project's values win).
+    pub fn add_env_file_defaults(&mut self, path: &Path) -> Result<(), String> {
+        for (key, value) in self.read_env_file(path)? {
+            self.set_default(&key, &value);
+        }
+        Ok(())
+    }
+
+    fn read_env_file(&self, path: &Path) -> Result<Vec<(String, String)>, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let parsed = dotenv::parse(&text, &|name| self.get(name))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(parsed
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| (k, v)))
+            .collect())
     }
 
     /// A lookup closure for interpolation.

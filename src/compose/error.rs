@@ -19,7 +19,11 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(span: Span, path: NodePath, message: impl Into<String>) -> Self {
-        Problem { span, path, message: message.into() }
+        Problem {
+            span,
+            path,
+            message: message.into(),
+        }
     }
 }
 
@@ -49,7 +53,10 @@ impl SourceMap {
     }
 
     pub fn name(&self, id: FileId) -> &str {
-        self.names.get(id.0 as usize).map(String::as_str).unwrap_or("<unknown>")
+        self.names
+            .get(id.0 as usize)
+            .map(String::as_str)
+            .unwrap_or("<unknown>")
     }
 }
 
@@ -61,7 +68,10 @@ pub enum ComposeError {
     Invalid { file: String, problem: Problem },
     /// A file could not be read.
     #[error("{}: {source}", .path.display())]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// No compose file was found.
     #[error("no configuration file provided: not found (looked for {candidates} in {} and its parents)", .dir.display())]
     NoConfigFile { dir: PathBuf, candidates: String },
@@ -72,7 +82,10 @@ pub enum ComposeError {
 
 impl ComposeError {
     pub fn invalid(sources: &SourceMap, problem: Problem) -> Self {
-        ComposeError::Invalid { file: sources.name(problem.span.file).to_string(), problem }
+        ComposeError::Invalid {
+            file: sources.name(problem.span.file).to_string(),
+            problem,
+        }
     }
 }
 
@@ -92,9 +105,17 @@ mod tests {
     fn invalid_names_file_path_and_position() {
         let mut sources = SourceMap::default();
         let file = sources.add("compose.yaml");
-        let path = NodePath::root().key("services").key("web").key("ports").index(0);
+        let path = NodePath::root()
+            .key("services")
+            .key("web")
+            .key("ports")
+            .index(0);
         let problem = Problem::new(
-            Span { file, line: 7, col: 9 },
+            Span {
+                file,
+                line: 7,
+                col: 9,
+            },
             path,
             "invalid port \"80:abc\": container port must be a number",
         );

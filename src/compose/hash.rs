@@ -25,29 +25,46 @@ pub fn service_config_hash(service: &Service) -> String {
     hasher.update(HASH_VERSION.as_bytes());
     hasher.update([0]);
     hasher.update(&json);
-    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compose::model::{DeployConfig, ServiceDependency, DependencyCondition};
+    use crate::compose::model::{DependencyCondition, DeployConfig, ServiceDependency};
 
     #[test]
     fn ignores_scale_build_and_dependencies() {
-        let base = Service { image: Some("nginx".into()), ..Service::default() };
+        let base = Service {
+            image: Some("nginx".into()),
+            ..Service::default()
+        };
         let mut other = base.clone();
         other.scale = Some(3);
-        other.deploy = Some(DeployConfig { replicas: Some(3), ..DeployConfig::default() });
+        other.deploy = Some(DeployConfig {
+            replicas: Some(3),
+            ..DeployConfig::default()
+        });
         other.profiles = vec!["x".into()];
         other.pull_policy = Some("always".into());
         other.depends_on.insert(
             "db".into(),
-            ServiceDependency { condition: DependencyCondition::ServiceStarted, restart: false, required: true },
+            ServiceDependency {
+                condition: DependencyCondition::ServiceStarted,
+                restart: false,
+                required: true,
+            },
         );
         let mut base_with_deploy = base.clone();
         base_with_deploy.deploy = Some(DeployConfig::default());
-        assert_eq!(service_config_hash(&base_with_deploy), service_config_hash(&other));
+        assert_eq!(
+            service_config_hash(&base_with_deploy),
+            service_config_hash(&other)
+        );
         let mut changed = base.clone();
         changed.environment.insert("A".into(), Some("1".into()));
         assert_ne!(service_config_hash(&base), service_config_hash(&changed));

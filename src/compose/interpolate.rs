@@ -26,7 +26,10 @@ pub struct Expanded {
 }
 
 /// Expands `template`, looking variables up with `lookup`.
-pub fn expand(template: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Expanded, TemplateError> {
+pub fn expand(
+    template: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<Expanded, TemplateError> {
     let mut unset = Vec::new();
     let value = expand_into(template, template, lookup, &mut unset, 0)?;
     Ok(Expanded { value, unset })
@@ -50,7 +53,10 @@ fn expand_into(
     unset: &mut Vec<String>,
     depth: usize,
 ) -> Result<String, TemplateError> {
-    let invalid = |reason: &str| TemplateError::Invalid { template: whole.to_string(), reason: reason.to_string() };
+    let invalid = |reason: &str| TemplateError::Invalid {
+        template: whole.to_string(),
+        reason: reason.to_string(),
+    };
     if depth > MAX_NESTING {
         return Err(invalid("nested too deeply"));
     }
@@ -66,13 +72,16 @@ fn expand_into(
                 rest = &after[1..];
             }
             Some('{') => {
-                let body_len = matching_brace(&after[1..]).ok_or_else(|| invalid("missing closing brace"))?;
+                let body_len =
+                    matching_brace(&after[1..]).ok_or_else(|| invalid("missing closing brace"))?;
                 let body = &after[1..1 + body_len];
                 out.push_str(&expand_braced(body, whole, lookup, unset, depth)?);
                 rest = &after[1 + body_len + 1..];
             }
             Some(c) if is_name_start(c) => {
-                let len = after.find(|c: char| !is_name_char(c)).unwrap_or(after.len());
+                let len = after
+                    .find(|c: char| !is_name_char(c))
+                    .unwrap_or(after.len());
                 let name = &after[..len];
                 match lookup(name) {
                     Some(v) => out.push_str(&v),
@@ -111,7 +120,10 @@ fn expand_braced(
     unset: &mut Vec<String>,
     depth: usize,
 ) -> Result<String, TemplateError> {
-    let invalid = |reason: &str| TemplateError::Invalid { template: whole.to_string(), reason: reason.to_string() };
+    let invalid = |reason: &str| TemplateError::Invalid {
+        template: whole.to_string(),
+        reason: reason.to_string(),
+    };
     let name_len = body.find(|c: char| !is_name_char(c)).unwrap_or(body.len());
     let name = &body[..name_len];
     if name.is_empty() || !name.starts_with(is_name_start) {
@@ -121,7 +133,8 @@ fn expand_braced(
     let value = lookup(name);
     let set = value.is_some();
     let non_empty = value.as_deref().is_some_and(|v| !v.is_empty());
-    let sub = |arg: &str, unset: &mut Vec<String>| expand_into(arg, whole, lookup, unset, depth + 1);
+    let sub =
+        |arg: &str, unset: &mut Vec<String>| expand_into(arg, whole, lookup, unset, depth + 1);
     if op.is_empty() {
         if !set {
             unset.push(name.to_string());
@@ -141,7 +154,9 @@ fn expand_braced(
     } else if let Some(arg) = op.strip_prefix('+') {
         ("+", arg)
     } else {
-        return Err(invalid(&format!("unsupported modifier {op:?} after variable {name}")));
+        return Err(invalid(&format!(
+            "unsupported modifier {op:?} after variable {name}"
+        )));
     };
     match operator {
         ":-" if non_empty => Ok(value.unwrap_or_default()),
@@ -153,7 +168,10 @@ fn expand_braced(
         ":+" | "+" => Ok(String::new()),
         ":?" if non_empty => Ok(value.unwrap_or_default()),
         "?" if set => Ok(value.unwrap_or_default()),
-        _ => Err(TemplateError::Required { name: name.to_string(), message: sub(arg, unset)? }),
+        _ => Err(TemplateError::Required {
+            name: name.to_string(),
+            message: sub(arg, unset)?,
+        }),
     }
 }
 
@@ -247,11 +265,20 @@ mod tests {
     #[test]
     fn errors() {
         let err = expand("${TAG:?set TAG first}", &env).unwrap_err();
-        assert_eq!(err.to_string(), "required variable TAG is missing a value: set TAG first");
-        assert!(matches!(expand("${E:?}", &env), Err(TemplateError::Required { .. })));
+        assert_eq!(
+            err.to_string(),
+            "required variable TAG is missing a value: set TAG first"
+        );
+        assert!(matches!(
+            expand("${E:?}", &env),
+            Err(TemplateError::Required { .. })
+        ));
         assert_eq!(x("${E?}"), "");
         for bad in ["${}", "${A:x}", "${A", "${A.B}", "${1}"] {
-            assert!(matches!(expand(bad, &env), Err(TemplateError::Invalid { .. })), "{bad}");
+            assert!(
+                matches!(expand(bad, &env), Err(TemplateError::Invalid { .. })),
+                "{bad}"
+            );
         }
         let deep = "${A:-".repeat(200) + &"}".repeat(200);
         assert!(expand(&deep, &|_| None).is_err());
@@ -264,7 +291,10 @@ mod tests {
         m.insert("$A", Node::plain("${A}", Span::default()));
         let mut node = Node::map(m, Span::default());
         let mut missing = Vec::new();
-        interpolate_tree(&mut node, &NodePath::root(), &env, &mut |n| missing.push(n.to_string())).unwrap();
+        interpolate_tree(&mut node, &NodePath::root(), &env, &mut |n| {
+            missing.push(n.to_string())
+        })
+        .unwrap();
         let value = node.as_map().unwrap().get("$A").unwrap();
         assert_eq!(value.as_str(), Some("1"));
         assert_eq!(value.as_scalar().unwrap().style, ScalarStyle::DoubleQuoted);

@@ -55,7 +55,10 @@ pub struct Loaded {
 pub fn load(opts: &LoadOptions) -> Result<Loaded, ComposeError> {
     let mut loader = Loader::new(opts);
     let project = loader.run(opts)?;
-    Ok(Loaded { project, warnings: loader.warnings })
+    Ok(Loaded {
+        project,
+        warnings: loader.warnings,
+    })
 }
 
 /// Loads a single compose document given as text (used by fuzzing and tests).
@@ -104,13 +107,15 @@ impl Loader {
 
     fn run(&mut self, opts: &LoadOptions) -> Result<Project, ComposeError> {
         let explicit_dir = opts.project_directory.as_ref().map(|d| self.absolute(d));
-        let env_files = self.env_files(opts, explicit_dir.as_deref().unwrap_or(&self.cwd.clone()))?;
+        let env_files =
+            self.env_files(opts, explicit_dir.as_deref().unwrap_or(&self.cwd.clone()))?;
         let files = self.config_files(opts, explicit_dir.as_deref())?;
         let working_dir = match (&explicit_dir, files.first()) {
             (Some(dir), _) => dir.clone(),
-            (None, Some(first)) if first.as_os_str() != "-" => {
-                first.parent().map(Path::to_path_buf).unwrap_or_else(|| self.cwd.clone())
-            }
+            (None, Some(first)) if first.as_os_str() != "-" => first
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| self.cwd.clone()),
             _ => self.cwd.clone(),
         };
         // The project's own .env when no --env-file was given and it differs from the first guess.
@@ -118,7 +123,9 @@ impl Loader {
         if opts.env_files.is_empty() && explicit_dir.is_none() {
             let dotenv = working_dir.join(".env");
             if !env_files.contains(&dotenv) && dotenv.is_file() && !self.dotenv_disabled() {
-                self.env.add_env_file(&dotenv).map_err(ComposeError::Project)?;
+                self.env
+                    .add_env_file(&dotenv)
+                    .map_err(ComposeError::Project)?;
                 env_files.push(dotenv);
             }
         }
@@ -192,25 +199,39 @@ impl Loader {
                         path.display()
                     )));
                 }
-                self.env.add_env_file(&path).map_err(ComposeError::Project)?;
+                self.env
+                    .add_env_file(&path)
+                    .map_err(ComposeError::Project)?;
                 read.push(path);
             }
             return Ok(read);
         }
         let dotenv = dir.join(".env");
         if dotenv.is_file() && !self.dotenv_disabled() {
-            self.env.add_env_file(&dotenv).map_err(ComposeError::Project)?;
+            self.env
+                .add_env_file(&dotenv)
+                .map_err(ComposeError::Project)?;
             read.push(dotenv);
         }
         Ok(read)
     }
 
-    fn config_files(&self, opts: &LoadOptions, explicit_dir: Option<&Path>) -> Result<Vec<PathBuf>, ComposeError> {
+    fn config_files(
+        &self,
+        opts: &LoadOptions,
+        explicit_dir: Option<&Path>,
+    ) -> Result<Vec<PathBuf>, ComposeError> {
         if !opts.files.is_empty() {
             return Ok(opts
                 .files
                 .iter()
-                .map(|f| if f.as_os_str() == "-" { f.clone() } else { self.absolute(f) })
+                .map(|f| {
+                    if f.as_os_str() == "-" {
+                        f.clone()
+                    } else {
+                        self.absolute(f)
+                    }
+                })
                 .collect());
         }
         if let Some(value) = self.env.get("COMPOSE_FILE").filter(|v| !v.is_empty()) {
@@ -230,7 +251,13 @@ impl Loader {
         }
         self.env
             .get("COMPOSE_PROFILES")
-            .map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect())
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -240,10 +267,11 @@ impl Loader {
         parsed: &[(PathBuf, FileId, Node)],
         working_dir: &Path,
     ) -> Result<String, ComposeError> {
-        let explicit = opts
-            .project_name
-            .clone()
-            .or_else(|| self.env.get("COMPOSE_PROJECT_NAME").filter(|n| !n.is_empty()));
+        let explicit = opts.project_name.clone().or_else(|| {
+            self.env
+                .get("COMPOSE_PROJECT_NAME")
+                .filter(|n| !n.is_empty())
+        });
         if let Some(name) = explicit {
             discover::validate_project_name(&name).map_err(ComposeError::Project)?;
             return Ok(name);
@@ -262,14 +290,16 @@ impl Loader {
                 }
             }
         }
-        if let Some((name, span, path)) = from_file {
+        // A name from the file is normalized like a directory name, as compose does.
+        if let Some(name) = from_file.map(|(name, _, _)| discover::normalize_project_name(&name)) {
             if !name.is_empty() {
-                discover::validate_project_name(&name)
-                    .map_err(|m| ComposeError::invalid(&self.sources, Problem::new(span, path, m)))?;
                 return Ok(name);
             }
         }
-        let base = working_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let base = working_dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let name = discover::normalize_project_name(&base);
         if name.is_empty() {
             return Err(ComposeError::Project(format!(
@@ -296,8 +326,10 @@ impl Loader {
         let text = if path.as_os_str() == "-" {
             self.stdin.clone().unwrap_or_default()
         } else {
-            std::fs::read_to_string(path)
-                .map_err(|source| ComposeError::Read { path: path.to_path_buf(), source })?
+            std::fs::read_to_string(path).map_err(|source| ComposeError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?
         };
         let id = self.sources.add(self.display_name(path));
         let docs = yaml::parse_documents(&text, id, ParseLimits::default())
@@ -310,7 +342,14 @@ impl Loader {
             if doc.as_map().is_none() {
                 return Err(ComposeError::invalid(
                     &self.sources,
-                    Problem::new(doc.span, NodePath::root(), format!("top-level object must be a mapping, got a {}", doc.kind_name())),
+                    Problem::new(
+                        doc.span,
+                        NodePath::root(),
+                        format!(
+                            "top-level object must be a mapping, got a {}",
+                            doc.kind_name()
+                        ),
+                    ),
                 ));
             }
             tree = Some(match tree {
@@ -318,17 +357,24 @@ impl Loader {
                 Some(base) => merge(base, doc, &[]),
             });
         }
-        Ok((id, tree.unwrap_or_else(|| Node::map(Mapping::new(), Span::synthetic(id)))))
+        Ok((
+            id,
+            tree.unwrap_or_else(|| Node::map(Mapping::new(), Span::synthetic(id))),
+        ))
     }
 
     fn interpolate_node(&mut self, node: &mut Node, path: &NodePath) -> Result<(), ComposeError> {
         let mut unset = Vec::new();
         let env = &self.env;
-        interpolate_tree(node, path, &|name| env.get(name), &mut |name| unset.push(name.to_string()))
-            .map_err(|p| ComposeError::invalid(&self.sources, p))?;
+        interpolate_tree(node, path, &|name| env.get(name), &mut |name| {
+            unset.push(name.to_string())
+        })
+        .map_err(|p| ComposeError::invalid(&self.sources, p))?;
         for name in unset {
             if self.warned_vars.insert(name.clone()) {
-                self.warnings.push(format!("The {name:?} variable is not set. Defaulting to a blank string."));
+                self.warnings.push(format!(
+                    "The {name:?} variable is not set. Defaulting to a blank string."
+                ));
             }
         }
         Ok(())
@@ -346,21 +392,32 @@ impl Loader {
         if self.interpolate {
             self.interpolate_node(&mut node, &NodePath::root())?;
         }
-        canonicalize_file(&mut node, resolver).map_err(|p| ComposeError::invalid(&self.sources, p))?;
-        let _: ComposeFile = self.decode(&node)?;
+        canonicalize_file(&mut node, resolver)
+            .map_err(|p| ComposeError::invalid(&self.sources, p))?;
+        let _: ComposeFile = self.decode(&strip_tags(node.clone()))?;
         self.resolve_extends(&mut node, file, resolver)?;
         self.apply_includes(&mut node, file, resolver, include_stack)?;
         Ok(node)
     }
 
     fn decode<T: serde::de::DeserializeOwned>(&self, node: &Node) -> Result<T, ComposeError> {
-        yaml::from_node(node, &NodePath::root()).map_err(|p| ComposeError::invalid(&self.sources, p))
+        yaml::from_node(node, &NodePath::root())
+            .map_err(|p| ComposeError::invalid(&self.sources, p))
     }
 
     // ---- extends ------------------------------------------------------------
 
-    fn resolve_extends(&mut self, tree: &mut Node, file: &Path, resolver: &PathResolver) -> Result<(), ComposeError> {
-        let Some(services) = tree.as_map().and_then(|m| m.get("services")).and_then(Node::as_map) else {
+    fn resolve_extends(
+        &mut self,
+        tree: &mut Node,
+        file: &Path,
+        resolver: &PathResolver,
+    ) -> Result<(), ComposeError> {
+        let Some(services) = tree
+            .as_map()
+            .and_then(|m| m.get("services"))
+            .and_then(Node::as_map)
+        else {
             return Ok(());
         };
         let names: Vec<String> = services
@@ -408,37 +465,73 @@ impl Loader {
         };
         let key = format!("{}#{name}", file.display());
         if stack.contains(&key) || stack.len() > MAX_NESTING {
-            let mut chain: Vec<String> = stack.iter().map(|k| k.rsplit('#').next().unwrap_or(k).to_string()).collect();
+            let mut chain: Vec<String> = stack
+                .iter()
+                .map(|k| k.rsplit('#').next().unwrap_or(k).to_string())
+                .collect();
             chain.push(name.to_string());
             return Err(ComposeError::invalid(
                 &self.sources,
-                Problem::new(extends.span, path.key("extends"), format!("extends cycle: {}", chain.join(" -> "))),
+                Problem::new(
+                    extends.span,
+                    path.key("extends"),
+                    format!("extends cycle: {}", chain.join(" -> ")),
+                ),
             ));
         }
         stack.push(key);
         let ext_map = extends.as_map().cloned().unwrap_or_default();
-        let base_name = ext_map.get("service").and_then(Node::as_str).unwrap_or_default().to_string();
+        let base_name = ext_map
+            .get("service")
+            .and_then(Node::as_str)
+            .unwrap_or_default()
+            .to_string();
         let base = match ext_map.get("file").and_then(Node::as_str) {
             Some(other) => {
-                let dir = file.parent().map(Path::to_path_buf).unwrap_or_else(|| self.cwd.clone());
+                let dir = file
+                    .parent()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_else(|| self.cwd.clone());
                 let other_path = super::paths::clean(&dir.join(other));
                 let other_tree = self.extended_file(&other_path, resolver)?;
-                let other_services =
-                    other_tree.as_map().and_then(|m| m.get("services")).and_then(Node::as_map).cloned().unwrap_or_default();
+                let other_services = other_tree
+                    .as_map()
+                    .and_then(|m| m.get("services"))
+                    .and_then(Node::as_map)
+                    .cloned()
+                    .unwrap_or_default();
                 if !other_services.contains_key(&base_name) {
                     return Err(ComposeError::invalid(
                         &self.sources,
-                        Problem::new(extends.span, path.key("extends"), format!("cannot extend service {base_name:?}: not found in {}", other_path.display())),
+                        Problem::new(
+                            extends.span,
+                            path.key("extends"),
+                            format!(
+                                "cannot extend service {base_name:?}: not found in {}",
+                                other_path.display()
+                            ),
+                        ),
                     ));
                 }
-                let other_resolver = resolver.with_base(other_path.parent().unwrap_or(Path::new("/")));
-                self.extended_service(&other_services, &base_name, &other_path, &other_resolver, stack)?
+                let other_resolver =
+                    resolver.with_base(other_path.parent().unwrap_or(Path::new("/")));
+                self.extended_service(
+                    &other_services,
+                    &base_name,
+                    &other_path,
+                    &other_resolver,
+                    stack,
+                )?
             }
             None => {
                 if !services.contains_key(&base_name) {
                     return Err(ComposeError::invalid(
                         &self.sources,
-                        Problem::new(extends.span, path.key("extends"), format!("cannot extend service {base_name:?}: no such service")),
+                        Problem::new(
+                            extends.span,
+                            path.key("extends"),
+                            format!("cannot extend service {base_name:?}: no such service"),
+                        ),
                     ));
                 }
                 self.extended_service(services, &base_name, file, resolver, stack)?
@@ -457,7 +550,11 @@ impl Loader {
     }
 
     /// Reads a file named by `extends.file`, canonicalized against its own directory.
-    fn extended_file(&mut self, path: &Path, resolver: &PathResolver) -> Result<Node, ComposeError> {
+    fn extended_file(
+        &mut self,
+        path: &Path,
+        resolver: &PathResolver,
+    ) -> Result<Node, ComposeError> {
         if let Some(tree) = self.extended_files.get(path) {
             return Ok(tree.clone());
         }
@@ -487,7 +584,11 @@ impl Loader {
         let entries: Vec<IncludeConfig> = self.decode(&include)?;
         for (i, entry) in entries.iter().enumerate() {
             let ipath = NodePath::root().key("include").index(i);
-            let span = include.as_seq().and_then(|s| s.get(i)).map(|n| n.span).unwrap_or(include.span);
+            let span = include
+                .as_seq()
+                .and_then(|s| s.get(i))
+                .map(|n| n.span)
+                .unwrap_or(include.span);
             let imported = self.load_included(entry, file, resolver, stack, span, &ipath)?;
             self.add_imported(tree, imported)?;
         }
@@ -503,43 +604,75 @@ impl Loader {
         span: Span,
         path: &NodePath,
     ) -> Result<Node, ComposeError> {
-        let paths: Vec<PathBuf> = entry.path.iter().map(|p| PathBuf::from(resolver.resolve(p))).collect();
+        let paths: Vec<PathBuf> = entry
+            .path
+            .iter()
+            .map(|p| PathBuf::from(resolver.resolve(p)))
+            .collect();
         let Some(first) = paths.first() else {
-            return Err(ComposeError::invalid(&self.sources, Problem::new(span, path.clone(), "include entry needs a path")));
+            return Err(ComposeError::invalid(
+                &self.sources,
+                Problem::new(span, path.clone(), "include entry needs a path"),
+            ));
         };
         for p in &paths {
             if stack.contains(p) || stack.len() > MAX_NESTING {
                 return Err(ComposeError::invalid(
                     &self.sources,
-                    Problem::new(span, path.clone(), format!("include cycle: {} includes {} again", file.display(), p.display())),
+                    Problem::new(
+                        span,
+                        path.clone(),
+                        format!(
+                            "include cycle: {} includes {} again",
+                            file.display(),
+                            p.display()
+                        ),
+                    ),
                 ));
             }
             if !p.is_file() {
                 return Err(ComposeError::invalid(
                     &self.sources,
-                    Problem::new(span, path.clone(), format!("included file {} not found", p.display())),
+                    Problem::new(
+                        span,
+                        path.clone(),
+                        format!("included file {} not found", p.display()),
+                    ),
                 ));
             }
         }
         let project_dir = match &entry.project_directory {
             Some(dir) => PathBuf::from(resolver.resolve(dir)),
-            None => first.parent().map(Path::to_path_buf).unwrap_or_else(|| resolver.base().to_path_buf()),
+            None => first
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| resolver.base().to_path_buf()),
         };
         // The included project sees the parent's variables first, then its own env files.
         let saved_env = self.env.clone();
         let env_files: Vec<PathBuf> = if entry.env_file.is_empty() {
             vec![project_dir.join(".env")]
         } else {
-            entry.env_file.iter().map(|f| PathBuf::from(resolver.resolve(f))).collect()
+            entry
+                .env_file
+                .iter()
+                .map(|f| PathBuf::from(resolver.resolve(f)))
+                .collect()
         };
         for env_file in &env_files {
             if env_file.is_file() {
-                self.env.add_env_file(env_file).map_err(ComposeError::Project)?;
+                self.env
+                    .add_env_file_defaults(env_file)
+                    .map_err(ComposeError::Project)?;
             } else if !entry.env_file.is_empty() {
                 self.env = saved_env;
                 return Err(ComposeError::invalid(
                     &self.sources,
-                    Problem::new(span, path.clone(), format!("env file {} not found", env_file.display())),
+                    Problem::new(
+                        span,
+                        path.clone(),
+                        format!("env file {} not found", env_file.display()),
+                    ),
                 ));
             }
         }
@@ -557,26 +690,42 @@ impl Loader {
                     Some(base) => merge(base, tree, &[]),
                 });
             }
-            Ok(merged.take().unwrap_or_else(|| Node::map(Mapping::new(), span)))
+            Ok(merged
+                .take()
+                .unwrap_or_else(|| Node::map(Mapping::new(), span)))
         })();
         self.env = saved_env;
         result
     }
 
     fn add_imported(&self, tree: &mut Node, imported: Node) -> Result<(), ComposeError> {
-        let Some(top) = tree.as_map_mut() else { return Ok(()) };
-        let Value::Map(imported) = imported.value else { return Ok(()) };
+        let Some(top) = tree.as_map_mut() else {
+            return Ok(());
+        };
+        let Value::Map(imported) = imported.value else {
+            return Ok(());
+        };
         for (section, value) in imported {
-            if !matches!(section.as_str(), "services" | "networks" | "volumes" | "secrets" | "configs") {
+            if !matches!(
+                section.as_str(),
+                "services" | "networks" | "volumes" | "secrets" | "configs"
+            ) {
                 continue;
             }
-            let Value::Map(resources) = value.value else { continue };
+            let Value::Map(resources) = value.value else {
+                continue;
+            };
             let span = value.span;
-            let target = top.entries.entry(section.clone()).or_insert_with(|| Node::map(Mapping::new(), span));
+            let target = top
+                .entries
+                .entry(section.clone())
+                .or_insert_with(|| Node::map(Mapping::new(), span));
             if target.is_null() {
                 *target = Node::map(Mapping::new(), span);
             }
-            let Some(target) = target.as_map_mut() else { continue };
+            let Some(target) = target.as_map_mut() else {
+                continue;
+            };
             for (name, resource) in resources {
                 match target.get(&name) {
                     Some(existing) if !same_value(existing, &resource) => {

@@ -32,25 +32,41 @@ pub fn merge(base: Node, over: Node, path: &[&str]) -> Node {
         return untag(over);
     }
     match (base.value, over.value) {
-        (Value::Map(b), Value::Map(o)) => {
-            Node { value: Value::Map(merge_maps(b, o, path)), span: over.span, tag: None }
-        }
+        (Value::Map(b), Value::Map(o)) => Node {
+            value: Value::Map(merge_maps(b, o, path)),
+            span: over.span,
+            tag: None,
+        },
         (Value::Seq(b), Value::Seq(o)) => {
             let items = match seq_rule(path) {
                 SeqRule::Replace => o,
                 SeqRule::AppendDistinct => append_distinct(b, o),
                 SeqRule::UniqueBy(key) => merge_unique(b, o, key),
             };
-            Node { value: Value::Seq(items), span: over.span, tag: None }
+            Node {
+                value: Value::Seq(items),
+                span: over.span,
+                tag: None,
+            }
         }
-        (_, value) => strip_tags(Node { value, span: over.span, tag: over.tag }),
+        (_, value) => strip_tags(Node {
+            value,
+            span: over.span,
+            tag: over.tag,
+        }),
     }
 }
 
 fn merge_maps(mut base: Mapping, over: Mapping, path: &[&str]) -> Mapping {
     if is_logging(path) {
-        let base_driver = base.get("driver").and_then(Node::as_str).map(str::to_string);
-        let over_driver = over.get("driver").and_then(Node::as_str).map(str::to_string);
+        let base_driver = base
+            .get("driver")
+            .and_then(Node::as_str)
+            .map(str::to_string);
+        let over_driver = over
+            .get("driver")
+            .and_then(Node::as_str)
+            .map(str::to_string);
         if base_driver.is_some() && over_driver.is_some() && base_driver != over_driver {
             base.shift_remove("options");
         }
@@ -107,14 +123,13 @@ fn merge_unique(base: Vec<Node>, over: Vec<Node>, key: KeyOf) -> Vec<Node> {
     for item in over {
         let item = strip_tags(item);
         let k = unique_key(&item, key);
-        match k.as_ref().and_then(|k| out.iter().position(|(ok, _)| ok.as_ref() == Some(k))) {
+        match k
+            .as_ref()
+            .and_then(|k| out.iter().position(|(ok, _)| ok.as_ref() == Some(k)))
+        {
             Some(i) => {
-                let (_, existing) = std::mem::replace(&mut out[i], (None, Node::null(item.span)));
-                let merged = match key {
-                    KeyOf::Port | KeyOf::EnvFilePath => item,
-                    _ => merge(existing, item, &["services", "*", "volumes", "*"]),
-                };
-                out[i] = (k, merged);
+                // The later definition replaces the earlier one whole, as compose does.
+                out[i] = (k, item);
             }
             None => out.push((k, item)),
         }
@@ -156,7 +171,8 @@ pub fn same_value(a: &Node, b: &Node) -> bool {
         }
         (Value::Map(x), Value::Map(y)) => {
             x.len() == y.len()
-                && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same_value(v, w)))
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same_value(v, w)))
         }
         _ => false,
     }
@@ -223,7 +239,13 @@ mod tests {
         Node::string(text, Span::default())
     }
     fn map(entries: Vec<(&str, Node)>) -> Node {
-        Node::map(entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect(), Span::default())
+        Node::map(
+            entries
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+            Span::default(),
+        )
     }
     fn seq(items: Vec<Node>) -> Node {
         Node::seq(items, Span::default())
@@ -234,10 +256,20 @@ mod tests {
 
     #[test]
     fn mappings_merge_and_command_replaces() {
-        let base = map(vec![("image", s("a")), ("command", seq(vec![s("x"), s("y")])), ("dns", seq(vec![s("1")]))]);
-        let over = map(vec![("command", seq(vec![s("z")])), ("dns", seq(vec![s("1"), s("2")]))]);
+        let base = map(vec![
+            ("image", s("a")),
+            ("command", seq(vec![s("x"), s("y")])),
+            ("dns", seq(vec![s("1")])),
+        ]);
+        let over = map(vec![
+            ("command", seq(vec![s("z")])),
+            ("dns", seq(vec![s("1"), s("2")])),
+        ]);
         let merged = merge(base, over, &["services", "web"]);
-        assert_eq!(json(&merged), serde_json::json!({"image": "a", "command": ["z"], "dns": ["1", "2"]}));
+        assert_eq!(
+            json(&merged),
+            serde_json::json!({"image": "a", "command": ["z"], "dns": ["1", "2"]})
+        );
     }
 
     #[test]
@@ -246,17 +278,32 @@ mod tests {
         reset.tag = Some(Tag::Reset);
         let mut over_env = map(vec![("B", s("2"))]);
         over_env.tag = Some(Tag::Override);
-        let base = map(vec![("ports", seq(vec![s("p")])), ("environment", map(vec![("A", s("1"))]))]);
+        let base = map(vec![
+            ("ports", seq(vec![s("p")])),
+            ("environment", map(vec![("A", s("1"))])),
+        ]);
         let over = map(vec![("ports", reset), ("environment", over_env)]);
         let merged = merge(base, over, &["services", "web"]);
-        assert_eq!(json(&merged), serde_json::json!({"environment": {"B": "2"}}));
+        assert_eq!(
+            json(&merged),
+            serde_json::json!({"environment": {"B": "2"}})
+        );
         let _ = NodePath::root();
     }
 
     #[test]
     fn volumes_merge_by_target() {
-        let v = |src: &str, dst: &str| map(vec![("type", s("bind")), ("source", s(src)), ("target", s(dst))]);
-        let base = map(vec![("volumes", seq(vec![v("/a", "/data"), v("/b", "/other")]))]);
+        let v = |src: &str, dst: &str| {
+            map(vec![
+                ("type", s("bind")),
+                ("source", s(src)),
+                ("target", s(dst)),
+            ])
+        };
+        let base = map(vec![(
+            "volumes",
+            seq(vec![v("/a", "/data"), v("/b", "/other")]),
+        )]);
         let over = map(vec![("volumes", seq(vec![v("/c", "/data")]))]);
         let merged = merge(base, over, &["services", "web"]);
         assert_eq!(

@@ -13,7 +13,10 @@ pub struct PathResolver {
 
 impl PathResolver {
     pub fn new(base: impl Into<PathBuf>, home: Option<PathBuf>) -> Self {
-        PathResolver { base: base.into(), home }
+        PathResolver {
+            base: base.into(),
+            home,
+        }
     }
 
     pub fn base(&self) -> &Path {
@@ -22,7 +25,10 @@ impl PathResolver {
 
     /// A resolver for paths relative to another directory, same home.
     pub fn with_base(&self, base: impl Into<PathBuf>) -> Self {
-        PathResolver { base: base.into(), home: self.home.clone() }
+        PathResolver {
+            base: base.into(),
+            home: self.home.clone(),
+        }
     }
 
     /// Resolves `text` to an absolute, cleaned path (as a string).
@@ -37,7 +43,11 @@ impl PathResolver {
         } else {
             PathBuf::from(text)
         };
-        let joined = if expanded.is_absolute() { expanded } else { self.base.join(expanded) };
+        let joined = if expanded.is_absolute() {
+            expanded
+        } else {
+            self.base.join(expanded)
+        };
         clean(&joined).to_string_lossy().into_owned()
     }
 }

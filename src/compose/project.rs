@@ -5,9 +5,7 @@
 use super::dotenv;
 use super::environment::Environment;
 use super::error::Problem;
-use super::model::{
-    ComposeFile, EnvMap, FileObject, MountKind, Network, Project, Service, Volume,
-};
+use super::model::{ComposeFile, EnvMap, FileObject, MountKind, Network, Project, Service, Volume};
 use super::yaml::{FileId, NodePath, Span};
 use crate::graph::{Dependency, DependencyKind, GraphInput, ProjectGraph, ServiceDeps};
 use std::collections::{BTreeMap, BTreeSet};
@@ -33,14 +31,29 @@ fn problem(path: NodePath, message: impl Into<String>) -> Problem {
 
 /// Builds the normalized, validated project; returns it with warnings.
 pub fn build_project(inputs: ProjectInputs) -> Result<(Project, Vec<String>)> {
-    let ProjectInputs { name, file, working_dir, config_files, env_files, profiles, services, env } = inputs;
+    let ProjectInputs {
+        name,
+        file,
+        working_dir,
+        config_files,
+        env_files,
+        profiles,
+        services,
+        env,
+    } = inputs;
     let mut warnings = Vec::new();
-    let all_profiles: BTreeSet<String> =
-        file.services.values().flat_map(|s| s.profiles.iter().cloned()).collect();
+    let all_profiles: BTreeSet<String> = file
+        .services
+        .values()
+        .flat_map(|s| s.profiles.iter().cloned())
+        .collect();
 
     for requested in &services {
         if !file.services.contains_key(requested) {
-            return Err(problem(NodePath::root(), format!("no such service: {requested}")));
+            return Err(problem(
+                NodePath::root(),
+                format!("no such service: {requested}"),
+            ));
         }
     }
     let (mut enabled, disabled) = split_by_profiles(file.services, &profiles, &services);
@@ -49,10 +62,16 @@ pub fn build_project(inputs: ProjectInputs) -> Result<(Project, Vec<String>)> {
         normalize_service(svc_name, service, &env, &working_dir)?;
     }
 
-    let mut networks: BTreeMap<String, Network> =
-        file.networks.into_iter().map(|(k, v)| (k, v.unwrap_or_default())).collect();
-    let mut volumes: BTreeMap<String, Volume> =
-        file.volumes.into_iter().map(|(k, v)| (k, v.unwrap_or_default())).collect();
+    let mut networks: BTreeMap<String, Network> = file
+        .networks
+        .into_iter()
+        .map(|(k, v)| (k, v.unwrap_or_default()))
+        .collect();
+    let mut volumes: BTreeMap<String, Volume> = file
+        .volumes
+        .into_iter()
+        .map(|(k, v)| (k, v.unwrap_or_default()))
+        .collect();
     let mut secrets = file.secrets;
     let mut configs = file.configs;
 
@@ -77,12 +96,20 @@ pub fn build_project(inputs: ProjectInputs) -> Result<(Project, Vec<String>)> {
 
     for (key, network) in networks.iter_mut() {
         if network.name.is_none() {
-            network.name = Some(if network.external { key.clone() } else { format!("{name}_{key}") });
+            network.name = Some(if network.external {
+                key.clone()
+            } else {
+                format!("{name}_{key}")
+            });
         }
     }
     for (key, volume) in volumes.iter_mut() {
         if volume.name.is_none() {
-            volume.name = Some(if volume.external { key.clone() } else { format!("{name}_{key}") });
+            volume.name = Some(if volume.external {
+                key.clone()
+            } else {
+                format!("{name}_{key}")
+            });
         }
     }
     for (kind, objects) in [("secrets", &mut secrets), ("configs", &mut configs)] {
@@ -139,7 +166,12 @@ fn split_by_profiles(
     (enabled, disabled)
 }
 
-fn normalize_service(name: &str, service: &mut Service, env: &Environment, working_dir: &std::path::Path) -> Result<()> {
+fn normalize_service(
+    name: &str,
+    service: &mut Service,
+    env: &Environment,
+    working_dir: &std::path::Path,
+) -> Result<()> {
     let path = NodePath::root().key("services").key(name);
 
     // env_file values first, then `environment` wins; bare names come from the environment.
@@ -150,7 +182,10 @@ fn normalize_service(name: &str, service: &mut Service, env: &Environment, worki
             Ok(text) => text,
             Err(_) if !env_file.required => continue,
             Err(e) => {
-                return Err(problem(path.key("env_file").index(i), format!("env file {} not found: {e}", file.display())))
+                return Err(problem(
+                    path.key("env_file").index(i),
+                    format!("env file {} not found: {e}", file.display()),
+                ))
             }
         };
         let parsed = if env_file.format.as_deref() == Some("raw") {
@@ -158,7 +193,12 @@ fn normalize_service(name: &str, service: &mut Service, env: &Environment, worki
         } else {
             dotenv::parse(&text, &|k| env.get(k))
         }
-        .map_err(|e| problem(path.key("env_file").index(i), format!("{}: {e}", file.display())))?;
+        .map_err(|e| {
+            problem(
+                path.key("env_file").index(i),
+                format!("{}: {e}", file.display()),
+            )
+        })?;
         environment.extend(parsed);
     }
     for (key, value) in std::mem::take(&mut service.environment) {
@@ -172,19 +212,27 @@ fn normalize_service(name: &str, service: &mut Service, env: &Environment, worki
     service.environment = environment;
     service.env_file.clear();
 
-    for (i, label_file) in std::mem::take(&mut service.label_file).into_iter().enumerate() {
+    for (i, label_file) in std::mem::take(&mut service.label_file)
+        .into_iter()
+        .enumerate()
+    {
         let text = std::fs::read_to_string(&label_file).map_err(|e| {
-            problem(path.key("label_file").index(i), format!("label file {label_file} not found: {e}"))
+            problem(
+                path.key("label_file").index(i),
+                format!("label file {label_file} not found: {e}"),
+            )
         })?;
-        let parsed = dotenv::parse(&text, &|k| env.get(k))
-            .map_err(|e| problem(path.key("label_file").index(i), format!("{label_file}: {e}")))?;
+        let parsed = dotenv::parse(&text, &|k| env.get(k)).map_err(|e| {
+            problem(
+                path.key("label_file").index(i),
+                format!("{label_file}: {e}"),
+            )
+        })?;
         for (k, v) in parsed {
-            service.labels.entry(k).or_insert_with(|| v.unwrap_or_default());
-        }
-    }
-    for key in service.labels.keys() {
-        if key.starts_with("com.docker.compose") {
-            return Err(problem(path.key("labels"), format!("label {key:?} is reserved: labels starting with com.docker.compose are set by compose")));
+            service
+                .labels
+                .entry(k)
+                .or_insert_with(|| v.unwrap_or_default());
         }
     }
 
@@ -206,20 +254,49 @@ fn normalize_service(name: &str, service: &mut Service, env: &Environment, worki
         build.extra_hosts.sort();
     }
 
+    add_implicit_dependencies(service);
     service.extra_hosts.sort();
     for secret in &mut service.secrets {
-        match &secret.target {
-            None => secret.target = Some(format!("/run/secrets/{}", secret.source)),
-            Some(t) if !t.starts_with('/') => secret.target = Some(format!("/run/secrets/{t}")),
-            _ => {}
+        if secret.target.is_none() {
+            secret.target = Some(format!("/run/secrets/{}", secret.source));
         }
     }
-    if let (Some(scale), Some(replicas)) = (service.scale, service.deploy.as_ref().and_then(|d| d.replicas)) {
+    if let (Some(scale), Some(replicas)) = (
+        service.scale,
+        service.deploy.as_ref().and_then(|d| d.replicas),
+    ) {
         if scale != replicas {
             return Err(problem(path.key("scale"), format!("can't set distinct values on 'scale' ({scale}) and 'deploy.replicas' ({replicas})")));
         }
     }
     Ok(())
+}
+
+/// `links`, `network_mode`/`ipc`/`pid: service:x` and `volumes_from` imply a
+/// `depends_on` (as compose records it), unless one is declared.
+fn add_implicit_dependencies(service: &mut Service) {
+    use super::model::{DependencyCondition, ServiceDependency};
+    let mut implied: Vec<(String, bool)> = Vec::new();
+    for link in &service.links {
+        implied.push((link.split(':').next().unwrap_or(link).to_string(), true));
+    }
+    for namespace in [&service.network_mode, &service.ipc, &service.pid] {
+        if let Some(name) = service_ref(namespace.as_ref()) {
+            implied.push((name.to_string(), true));
+        }
+    }
+    for from in &service.volumes_from {
+        if !from.starts_with("container:") {
+            implied.push((from.split(':').next().unwrap_or(from).to_string(), false));
+        }
+    }
+    for (name, restart) in implied {
+        service.depends_on.entry(name).or_insert(ServiceDependency {
+            condition: DependencyCondition::ServiceStarted,
+            restart,
+            required: true,
+        });
+    }
 }
 
 fn normalize_file_object(
@@ -232,21 +309,34 @@ fn normalize_file_object(
 ) -> Result<()> {
     let path = NodePath::root().key(kind).key(key);
     if object.name.is_none() {
-        object.name = Some(if object.external { key.to_string() } else { format!("{project}_{key}") });
+        object.name = Some(if object.external {
+            key.to_string()
+        } else {
+            format!("{project}_{key}")
+        });
     }
-    let sources = [object.file.is_some(), object.environment.is_some(), object.content.is_some()]
-        .iter()
-        .filter(|b| **b)
-        .count();
+    let sources = [
+        object.file.is_some(),
+        object.environment.is_some(),
+        object.content.is_some(),
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count();
     if !object.external && sources == 0 {
         return Err(problem(path, "needs one of file, environment or content"));
     }
     if sources > 1 {
-        return Err(problem(path, "file, environment and content are mutually exclusive"));
+        return Err(problem(
+            path,
+            "file, environment and content are mutually exclusive",
+        ));
     }
     if let Some(var) = &object.environment {
         if env.get(var).is_none() {
-            warnings.push(format!("{kind}.{key}: environment variable {var:?} is not set"));
+            warnings.push(format!(
+                "{kind}.{key}: environment variable {var:?} is not set"
+            ));
         }
     }
     Ok(())
@@ -273,11 +363,14 @@ impl UsedResources {
                     }
                 }
             }
-            used.secrets.extend(service.secrets.iter().map(|s| s.source.clone()));
+            used.secrets
+                .extend(service.secrets.iter().map(|s| s.source.clone()));
             if let Some(build) = &service.build {
-                used.secrets.extend(build.secrets.iter().map(|s| s.source.clone()));
+                used.secrets
+                    .extend(build.secrets.iter().map(|s| s.source.clone()));
             }
-            used.configs.extend(service.configs.iter().map(|c| c.source.clone()));
+            used.configs
+                .extend(service.configs.iter().map(|c| c.source.clone()));
         }
         used
     }
@@ -299,29 +392,43 @@ fn validate(
     for (name, service) in services {
         let path = NodePath::root().key("services").key(name);
         if let Some(mode) = &service.network_mode {
-            let explicit_networks = !(service.networks.len() == 1 && service.networks.contains_key("default") && service.networks["default"].is_none());
+            let explicit_networks = !(service.networks.len() == 1
+                && service.networks.contains_key("default")
+                && service.networks["default"].is_none());
             if explicit_networks && !service.networks.is_empty() {
                 return Err(problem(path.key("network_mode"), format!("service {name:?} declares mutually exclusive `network_mode` ({mode}) and `networks`")));
             }
         }
         for net in service.networks.keys() {
             if !networks.contains_key(net) {
-                return Err(problem(path.key("networks"), format!("service {name:?} refers to undefined network {net:?}")));
+                return Err(problem(
+                    path.key("networks"),
+                    format!("service {name:?} refers to undefined network {net:?}"),
+                ));
             }
         }
         for (i, v) in service.volumes.iter().enumerate() {
             if v.kind == MountKind::Volume {
                 if let Some(source) = &v.source {
                     if !volumes.contains_key(source) {
-                        return Err(problem(path.key("volumes").index(i), format!("service {name:?} refers to undefined volume {source:?}")));
+                        return Err(problem(
+                            path.key("volumes").index(i),
+                            format!("service {name:?} refers to undefined volume {source:?}"),
+                        ));
                     }
                 }
             }
         }
-        for (kind, refs, defined) in [("secret", &service.secrets, secrets), ("config", &service.configs, configs)] {
+        for (kind, refs, defined) in [
+            ("secret", &service.secrets, secrets),
+            ("config", &service.configs, configs),
+        ] {
             for r in refs.iter() {
                 if !defined.contains_key(&r.source) {
-                    return Err(problem(path.key(&format!("{kind}s")), format!("service {name:?} refers to undefined {kind} {:?}", r.source)));
+                    return Err(problem(
+                        path.key(&format!("{kind}s")),
+                        format!("service {name:?} refers to undefined {kind} {:?}", r.source),
+                    ));
                 }
             }
         }
@@ -342,7 +449,8 @@ fn validate(
             }
         }
     }
-    ProjectGraph::new(&graph_input(services)).map_err(|e| problem(NodePath::root().key("services"), e.to_string()))?;
+    ProjectGraph::new(&graph_input(services))
+        .map_err(|e| problem(NodePath::root().key("services"), e.to_string()))?;
     Ok(())
 }
 
@@ -366,23 +474,38 @@ pub fn graph_input(services: &BTreeMap<String, Service>) -> GraphInput {
                 .collect();
             for link in &s.links {
                 let target = link.split(':').next().unwrap_or(link);
-                needs.push(Dependency { service: target.to_string(), kind: DependencyKind::Link });
+                needs.push(Dependency {
+                    service: target.to_string(),
+                    kind: DependencyKind::Link,
+                });
             }
             if let Some(dep) = service_ref(s.network_mode.as_ref()) {
-                needs.push(Dependency { service: dep.to_string(), kind: DependencyKind::NetworkMode });
+                needs.push(Dependency {
+                    service: dep.to_string(),
+                    kind: DependencyKind::NetworkMode,
+                });
             }
             if let Some(dep) = service_ref(s.ipc.as_ref()) {
-                needs.push(Dependency { service: dep.to_string(), kind: DependencyKind::Ipc });
+                needs.push(Dependency {
+                    service: dep.to_string(),
+                    kind: DependencyKind::Ipc,
+                });
             }
             if let Some(dep) = service_ref(s.pid.as_ref()) {
-                needs.push(Dependency { service: dep.to_string(), kind: DependencyKind::Pid });
+                needs.push(Dependency {
+                    service: dep.to_string(),
+                    kind: DependencyKind::Pid,
+                });
             }
             for from in &s.volumes_from {
                 if from.starts_with("container:") {
                     continue;
                 }
                 let target = from.split(':').next().unwrap_or(from);
-                needs.push(Dependency { service: target.to_string(), kind: DependencyKind::VolumesFrom });
+                needs.push(Dependency {
+                    service: target.to_string(),
+                    kind: DependencyKind::VolumesFrom,
+                });
             }
             ServiceDeps {
                 name: name.clone(),
@@ -397,5 +520,9 @@ pub fn graph_input(services: &BTreeMap<String, Service>) -> GraphInput {
             }
         })
         .collect();
-    GraphInput { services, networks: Vec::new(), volumes: Vec::new() }
+    GraphInput {
+        services,
+        networks: Vec::new(),
+        volumes: Vec::new(),
+    }
 }

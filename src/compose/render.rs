@@ -13,15 +13,34 @@ pub enum Format {
     Json,
 }
 
-/// Renders the whole project.
-pub fn render(project: &Project, format: Format) -> String {
+/// Renders the whole project. When the project was `interpolated`, every `$`
+/// in a value is written `$$`, so the output reads back to the same project,
+/// and JSON carries the fields compose's typed model always writes; a raw
+/// (`--no-interpolate`) project is printed as it is, as `docker compose config` does.
+pub fn render(project: &Project, format: Format, interpolated: bool) -> String {
+    let mut value = match format {
+        Format::Yaml => yaml_value(project),
+        Format::Json => json_value(project, interpolated),
+    };
+    if interpolated {
+        escape(&mut value);
+    }
     match format {
-        Format::Yaml => to_yaml_string(&yaml_value(project)),
+        Format::Yaml => to_yaml_string(&value),
         Format::Json => {
-            let mut text = serde_json::to_string_pretty(&json_value(project)).unwrap_or_default();
+            let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
             text.push('\n');
             text
         }
+    }
+}
+
+fn escape(value: &mut Value) {
+    match value {
+        Value::String(s) if s.contains('$') => *s = s.replace('$', "$$"),
+        Value::Array(items) => items.iter_mut().for_each(escape),
+        Value::Object(map) => map.values_mut().for_each(escape),
+        _ => {}
     }
 }
 
@@ -41,20 +60,22 @@ pub fn yaml_value(project: &Project) -> Value {
     Value::Object(root)
 }
 
-/// The project as the JSON output shows it.
-pub fn json_value(project: &Project) -> Value {
+/// The project as the JSON output shows it (`typed_quirks`: with the fields
+/// compose's typed model always writes).
+pub fn json_value(project: &Project, typed_quirks: bool) -> Value {
     let mut root = to_object(project);
-    if let Some(Value::Object(services)) = root.get_mut("services") {
+    if let (true, Some(Value::Object(services))) = (typed_quirks, root.get_mut("services")) {
         for service in services.values_mut() {
             if let Value::Object(obj) = service {
                 json_service_quirks(obj);
             }
         }
     }
-    if let Some(Value::Object(networks)) = root.get_mut("networks") {
+    if let (true, Some(Value::Object(networks))) = (typed_quirks, root.get_mut("networks")) {
         for network in networks.values_mut() {
             if let Value::Object(obj) = network {
-                obj.entry("ipam").or_insert_with(|| Value::Object(Map::new()));
+                obj.entry("ipam")
+                    .or_insert_with(|| Value::Object(Map::new()));
             }
         }
     }
@@ -78,7 +99,11 @@ fn sorted(value: &Value) -> Value {
         Value::Object(map) => {
             let mut keys: Vec<&String> = map.keys().collect();
             keys.sort();
-            Value::Object(keys.into_iter().map(|k| (k.clone(), sorted(&map[k]))).collect())
+            Value::Object(
+                keys.into_iter()
+                    .map(|k| (k.clone(), sorted(&map[k])))
+                    .collect(),
+            )
         }
         Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
         other => other.clone(),
@@ -103,7 +128,12 @@ fn json_service_quirks(obj: &mut Map<String, Value>) {
     obj.entry("command").or_insert(Value::Null);
     obj.entry("entrypoint").or_insert(Value::Null);
     if let Some(Value::Object(deploy)) = obj.get_mut("deploy") {
-        deploy.entry("placement").or_insert_with(|| Value::Object(Map::new()));
+        deploy
+            .entry("placement")
+            .or_insert_with(|| Value::Object(Map::new()));
+        deploy
+            .entry("resources")
+            .or_insert_with(|| Value::Object(Map::new()));
     }
     if let Some(Value::Object(blkio)) = obj.get_mut("blkio_config") {
         for (_, list) in blkio.iter_mut() {

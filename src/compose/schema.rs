@@ -12,7 +12,10 @@ pub fn compose_schema() -> Value {
     let schema = generator.into_root_schema_for::<ComposeFile>();
     let mut value = serde_json::to_value(schema).unwrap_or(Value::Null);
     if let Value::Object(root) = &mut value {
-        root.insert("$id".into(), json!("https://berth.dev/schemas/compose.schema.json"));
+        root.insert(
+            "$id".into(),
+            json!("https://berth.dev/schemas/compose.schema.json"),
+        );
     }
     widen(&mut value, None);
     value
@@ -65,19 +68,45 @@ fn widen(schema: &mut Value, property: Option<&str>) {
             }
         }
     }
+    allow_scalar_map_values(obj);
     allow_strings(obj);
     let _ = property;
 }
 
+/// Maps of strings (environment, labels, options…) may be written with
+/// numbers or booleans as values; the loader keeps their text.
+fn allow_scalar_map_values(obj: &mut Map<String, Value>) {
+    let Some(Value::Object(values)) = obj.get_mut("additionalProperties") else {
+        return;
+    };
+    let widened = match values.get("type") {
+        Some(Value::String(t)) if t == "string" => json!(["string", "number", "boolean"]),
+        Some(Value::Array(list))
+            if list
+                .iter()
+                .all(|t| matches!(t.as_str(), Some("string" | "null")))
+                && !list.is_empty() =>
+        {
+            json!(["string", "number", "boolean", "null"])
+        }
+        _ => return,
+    };
+    values.insert("type".into(), widened);
+}
+
 /// `"type": "integer"` -> `["integer", "string"]` (an interpolated value is a string).
 fn allow_strings(obj: &mut Map<String, Value>) {
-    let Some(ty) = obj.get_mut("type") else { return };
+    let Some(ty) = obj.get_mut("type") else {
+        return;
+    };
     let widened = match ty {
         Value::String(t) if matches!(t.as_str(), "integer" | "number" | "boolean") => {
             Some(json!([t.clone(), "string"]))
         }
         Value::Array(list) => {
-            let has_scalar = list.iter().any(|t| matches!(t.as_str(), Some("integer" | "number" | "boolean")));
+            let has_scalar = list
+                .iter()
+                .any(|t| matches!(t.as_str(), Some("integer" | "number" | "boolean")));
             let has_string = list.iter().any(|t| t.as_str() == Some("string"));
             if has_scalar && !has_string {
                 let mut l = list.clone();
@@ -104,19 +133,36 @@ fn short_syntax(name: &str) -> Option<Value> {
         "build" | "extends" => json!({ "type": "string" }),
         "command" | "entrypoint" => json!({ "type": ["string", "null"] }),
         "test" => json!({ "type": "string" }),
-        "environment" | "labels" | "annotations" | "sysctls" | "args" | "driver_opts" | "options"
-        | "additional_contexts" | "aux_addresses" => list_of_key_values,
-        "env_file" => json!({ "anyOf": [{ "type": "string" }, { "type": "array", "items": { "anyOf": [{ "type": "string" }, { "type": "object" }] } }] }),
+        "environment"
+        | "labels"
+        | "annotations"
+        | "sysctls"
+        | "args"
+        | "driver_opts"
+        | "options"
+        | "additional_contexts"
+        | "aux_addresses" => list_of_key_values,
+        "env_file" => {
+            json!({ "anyOf": [{ "type": "string" }, { "type": "array", "items": { "anyOf": [{ "type": "string" }, { "type": "object" }] } }] })
+        }
         "label_file" | "tmpfs" | "dns" | "dns_search" | "aliases" | "cache_from" | "cache_to"
         | "tags" | "platforms" | "ssh" | "ignore" | "include_paths" => string_or_list,
-        "ports" => json!({ "type": "array", "items": { "anyOf": [{ "type": ["string", "number"] }, { "type": "object" }] } }),
+        "ports" => {
+            json!({ "type": "array", "items": { "anyOf": [{ "type": ["string", "number"] }, { "type": "object" }] } })
+        }
         "expose" => json!({ "type": "array", "items": { "type": ["string", "number"] } }),
-        "volumes" | "devices" | "secrets" | "configs" => json!({ "type": "array", "items": { "anyOf": [{ "type": "string" }, { "type": "object" }] } }),
-        "extra_hosts" => json!({ "anyOf": [{ "type": "array", "items": { "type": "string" } }, { "type": "object" }] }),
+        "volumes" | "devices" | "secrets" | "configs" => {
+            json!({ "type": "array", "items": { "anyOf": [{ "type": "string" }, { "type": "object" }] } })
+        }
+        "extra_hosts" => {
+            json!({ "anyOf": [{ "type": "array", "items": { "type": "string" } }, { "type": "object" }] })
+        }
         "depends_on" | "networks" => json!({ "type": "array", "items": { "type": "string" } }),
         "gpus" => json!({ "const": "all" }),
         "external" => json!({ "type": "object", "properties": { "name": { "type": "string" } } }),
-        "include" => json!({ "type": "array", "items": { "anyOf": [{ "type": "string" }, { "type": "object" }] } }),
+        "include" => {
+            json!({ "type": "array", "items": { "anyOf": [{ "type": "string" }, { "type": "object" }] } })
+        }
         "path" => json!({ "type": "string" }),
         _ => return None,
     })

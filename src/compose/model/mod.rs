@@ -30,7 +30,10 @@ use std::path::PathBuf;
 /// What one compose file may hold at the top level (used to check its shape).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
-#[schemars(title = "Compose file", description = "A Compose file as berth reads it.")]
+#[schemars(
+    title = "Compose file",
+    description = "A Compose file as berth reads it."
+)]
 pub struct ComposeFile {
     /// Obsolete; accepted and ignored with a warning.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -71,7 +74,6 @@ pub struct IncludeConfig {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Project {
     pub name: String,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub services: BTreeMap<String, Service>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub networks: BTreeMap<String, Network>,

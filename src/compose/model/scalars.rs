@@ -22,7 +22,9 @@ impl Serialize for ByteSize {
 impl<'de> Deserialize<'de> for ByteSize {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        syntax::bytes::parse_bytes(&text).map(ByteSize).map_err(de::Error::custom)
+        syntax::bytes::parse_bytes(&text)
+            .map(ByteSize)
+            .map_err(de::Error::custom)
     }
 }
 
@@ -58,7 +60,9 @@ impl Serialize for Duration {
 impl<'de> Deserialize<'de> for Duration {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        syntax::duration::parse_duration(&text).map(Duration).map_err(de::Error::custom)
+        syntax::duration::parse_duration(&text)
+            .map(Duration)
+            .map_err(de::Error::custom)
     }
 }
 
@@ -89,7 +93,9 @@ impl Serialize for FileMode {
 impl<'de> Deserialize<'de> for FileMode {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        parse_file_mode(&text).map(FileMode).map_err(de::Error::custom)
+        parse_file_mode(&text)
+            .map(FileMode)
+            .map_err(de::Error::custom)
     }
 }
 
@@ -105,7 +111,9 @@ pub fn parse_file_mode(text: &str) -> Result<u32, String> {
     };
     match parsed {
         Ok(mode) if mode <= 0o7777 => Ok(mode),
-        _ => Err(format!("invalid file mode {text:?}: expected an octal mode such as 0440")),
+        _ => Err(format!(
+            "invalid file mode {text:?}: expected an octal mode such as 0440"
+        )),
     }
 }
 

@@ -3,7 +3,9 @@
 
 /// Parses a size into bytes. `-1` (unlimited) is accepted.
 pub fn parse_bytes(text: &str) -> Result<i64, String> {
-    let invalid = || format!("invalid size {text:?}: expected a number of bytes with an optional unit (b, k, m, g, t, p), e.g. 512m");
+    let invalid = || {
+        format!("invalid size {text:?}: expected a number of bytes with an optional unit (b, k, m, g, t, p), e.g. 512m")
+    };
     let t = text.trim();
     if t == "-1" {
         return Ok(-1);
@@ -21,7 +23,10 @@ pub fn parse_bytes(text: &str) -> Result<i64, String> {
         _ => (without_i, 1u64),
     };
     let number = number.trim_end();
-    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit() || b == b'.') || number.starts_with('.') {
+    if number.is_empty()
+        || !number.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        || number.starts_with('.')
+    {
         return Err(invalid());
     }
     let value: f64 = number.parse().map_err(|_| invalid())?;

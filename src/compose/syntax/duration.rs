@@ -31,17 +31,25 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         return Ok(Duration(0));
     }
     if rest.is_empty() {
-        return Err(invalid("expected a number with a unit such as 10s, 1m30s or 500ms"));
+        return Err(invalid(
+            "expected a number with a unit such as 10s, 1m30s or 500ms",
+        ));
     }
     let mut total: i128 = 0;
     while !rest.is_empty() {
-        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
         let number = &rest[..num_len];
         if number.is_empty() || number == "." || number.matches('.').count() > 1 {
-            return Err(invalid("expected a number with a unit such as 10s, 1m30s or 500ms"));
+            return Err(invalid(
+                "expected a number with a unit such as 10s, 1m30s or 500ms",
+            ));
         }
         rest = &rest[num_len..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
         let unit = &rest[..unit_len];
         rest = &rest[unit_len..];
         let scale = match unit {
@@ -51,18 +59,34 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             "s" => S,
             "m" => M,
             "h" => H,
-            "" => return Err(invalid("missing unit (use ns, us, ms, s, m or h, e.g. 10s)")),
-            other => return Err(invalid(&format!("unknown unit {other:?} (use ns, us, ms, s, m or h)"))),
+            "" => {
+                return Err(invalid(
+                    "missing unit (use ns, us, ms, s, m or h, e.g. 10s)",
+                ))
+            }
+            other => {
+                return Err(invalid(&format!(
+                    "unknown unit {other:?} (use ns, us, ms, s, m or h)"
+                )))
+            }
         };
         let (int_part, frac_part) = number.split_once('.').unwrap_or((number, ""));
-        let int: i128 = if int_part.is_empty() { 0 } else { int_part.parse().map_err(|_| invalid("number too large"))? };
-        let mut value = int.checked_mul(scale as i128).ok_or_else(|| invalid("too large"))?;
+        let int: i128 = if int_part.is_empty() {
+            0
+        } else {
+            int_part.parse().map_err(|_| invalid("number too large"))?
+        };
+        let mut value = int
+            .checked_mul(scale as i128)
+            .ok_or_else(|| invalid("too large"))?;
         let mut unit_fraction = scale as i128;
         for digit in frac_part.bytes().take(18) {
             unit_fraction /= 10;
             value += (digit - b'0') as i128 * unit_fraction;
         }
-        total = total.checked_add(value).ok_or_else(|| invalid("too large"))?;
+        total = total
+            .checked_add(value)
+            .ok_or_else(|| invalid("too large"))?;
         if total > i64::MAX as i128 {
             return Err(invalid("too large"));
         }
@@ -139,7 +163,16 @@ mod tests {
 
     #[test]
     fn rejects_bad_input() {
-        for bad in ["90", "1d", "", "s", "1..5s", "abc", "10 s", "99999999999999h"] {
+        for bad in [
+            "90",
+            "1d",
+            "",
+            "s",
+            "1..5s",
+            "abc",
+            "10 s",
+            "99999999999999h",
+        ] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
         assert!(parse_duration("90").unwrap_err().contains("missing unit"));

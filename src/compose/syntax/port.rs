@@ -22,7 +22,9 @@ pub fn parse_port(text: &str) -> Result<Vec<ParsedPort>, String> {
         None => (text, "tcp".to_string()),
     };
     if !matches!(protocol.as_str(), "tcp" | "udp" | "sctp") {
-        return Err(fail(format!("unknown protocol {protocol:?} (use tcp, udp or sctp)")));
+        return Err(fail(format!(
+            "unknown protocol {protocol:?} (use tcp, udp or sctp)"
+        )));
     }
     let (raw_ip, host, container) = split_parts(spec);
     let host_ip = match raw_ip {
@@ -35,11 +37,17 @@ pub fn parse_port(text: &str) -> Result<Vec<ParsedPort>, String> {
         }
         None => None,
     };
-    let (c_start, c_end) = parse_range(container).map_err(|_| fail(format!("container port must be a number or a range, got {container:?}")))?;
+    let (c_start, c_end) = parse_range(container).ok_or_else(|| {
+        fail(format!(
+            "container port must be a number or a range, got {container:?}"
+        ))
+    })?;
     let host_range = match host {
-        Some(h) if !h.is_empty() => {
-            Some(parse_range(h).map_err(|_| fail(format!("host port must be a number or a range from 0 to 65535, got {h:?}")))?)
-        }
+        Some(h) if !h.is_empty() => Some(parse_range(h).ok_or_else(|| {
+            fail(format!(
+                "host port must be a number or a range from 0 to 65535, got {h:?}"
+            ))
+        })?),
         _ => None,
     };
     let c_len = c_end - c_start;
@@ -47,7 +55,12 @@ pub fn parse_port(text: &str) -> Result<Vec<ParsedPort>, String> {
     match host_range {
         None => {
             for target in c_start..=c_end {
-                ports.push(ParsedPort { host_ip: host_ip.clone(), target, published: None, protocol: protocol.clone() });
+                ports.push(ParsedPort {
+                    host_ip: host_ip.clone(),
+                    target,
+                    published: None,
+                    protocol: protocol.clone(),
+                });
             }
         }
         Some((h_start, h_end)) if c_len == 0 && h_end != h_start => {
@@ -94,22 +107,19 @@ fn split_parts(spec: &str) -> (Option<&str>, Option<&str>, &str) {
     }
 }
 
-/// `80` or `8000-8010` (inclusive, start <= end).
-pub fn parse_range(text: &str) -> Result<(u16, u16), ()> {
+/// `80` or `8000-8010` (inclusive, start <= end); None when malformed.
+pub fn parse_range(text: &str) -> Option<(u16, u16)> {
     let (a, b) = text.split_once('-').unwrap_or((text, text));
     let start = parse_number(a)?;
     let end = parse_number(b)?;
-    if end < start {
-        return Err(());
-    }
-    Ok((start, end))
+    (start <= end).then_some((start, end))
 }
 
-fn parse_number(text: &str) -> Result<u16, ()> {
+fn parse_number(text: &str) -> Option<u16> {
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(());
+        return None;
     }
-    text.parse::<u16>().map_err(|_| ())
+    text.parse::<u16>().ok()
 }
 
 #[cfg(test)]
@@ -117,24 +127,53 @@ mod tests {
     use super::*;
 
     fn p(ip: Option<&str>, target: u16, published: Option<&str>, proto: &str) -> ParsedPort {
-        ParsedPort { host_ip: ip.map(String::from), target, published: published.map(String::from), protocol: proto.into() }
+        ParsedPort {
+            host_ip: ip.map(String::from),
+            target,
+            published: published.map(String::from),
+            protocol: proto.into(),
+        }
     }
 
     #[test]
     fn short_forms() {
         assert_eq!(parse_port("80").unwrap(), [p(None, 80, None, "tcp")]);
-        assert_eq!(parse_port("8080:80").unwrap(), [p(None, 80, Some("8080"), "tcp")]);
-        assert_eq!(parse_port("127.0.0.1:8080:80").unwrap(), [p(Some("127.0.0.1"), 80, Some("8080"), "tcp")]);
-        assert_eq!(parse_port("127.0.0.1::80").unwrap(), [p(Some("127.0.0.1"), 80, None, "tcp")]);
+        assert_eq!(
+            parse_port("8080:80").unwrap(),
+            [p(None, 80, Some("8080"), "tcp")]
+        );
+        assert_eq!(
+            parse_port("127.0.0.1:8080:80").unwrap(),
+            [p(Some("127.0.0.1"), 80, Some("8080"), "tcp")]
+        );
+        assert_eq!(
+            parse_port("127.0.0.1::80").unwrap(),
+            [p(Some("127.0.0.1"), 80, None, "tcp")]
+        );
         assert_eq!(
             parse_port("8000-8001:80-81/udp").unwrap(),
-            [p(None, 80, Some("8000"), "udp"), p(None, 81, Some("8001"), "udp")]
+            [
+                p(None, 80, Some("8000"), "udp"),
+                p(None, 81, Some("8001"), "udp")
+            ]
         );
-        assert_eq!(parse_port("8000-8010:80").unwrap(), [p(None, 80, Some("8000-8010"), "tcp")]);
+        assert_eq!(
+            parse_port("8000-8010:80").unwrap(),
+            [p(None, 80, Some("8000-8010"), "tcp")]
+        );
         assert_eq!(parse_port("3000-3002").unwrap().len(), 3);
-        assert_eq!(parse_port("[::1]:8080:80").unwrap(), [p(Some("::1"), 80, Some("8080"), "tcp")]);
-        assert_eq!(parse_port("::1:8080:80").unwrap(), [p(Some("::1"), 80, Some("8080"), "tcp")]);
-        assert_eq!(parse_port("0.0.0.0:80:80/sctp").unwrap(), [p(Some("0.0.0.0"), 80, Some("80"), "sctp")]);
+        assert_eq!(
+            parse_port("[::1]:8080:80").unwrap(),
+            [p(Some("::1"), 80, Some("8080"), "tcp")]
+        );
+        assert_eq!(
+            parse_port("::1:8080:80").unwrap(),
+            [p(Some("::1"), 80, Some("8080"), "tcp")]
+        );
+        assert_eq!(
+            parse_port("0.0.0.0:80:80/sctp").unwrap(),
+            [p(Some("0.0.0.0"), 80, Some("80"), "sctp")]
+        );
         assert_eq!(parse_port(":80").unwrap(), [p(None, 80, None, "tcp")]);
         assert_eq!(parse_port("0:80").unwrap(), [p(None, 80, Some("0"), "tcp")]);
     }
@@ -145,7 +184,9 @@ mod tests {
             parse_port("80:abc").unwrap_err(),
             "invalid port \"80:abc\": container port must be a number or a range, got \"abc\""
         );
-        assert!(parse_port("80-81:90-92").unwrap_err().contains("different lengths"));
+        assert!(parse_port("80-81:90-92")
+            .unwrap_err()
+            .contains("different lengths"));
         assert!(parse_port("70000:80").unwrap_err().contains("host port"));
         assert!(parse_port("80:80:80:80").unwrap_err().contains("host IP"));
         assert!(parse_port("80/xyz").unwrap_err().contains("protocol"));

@@ -38,7 +38,12 @@ pub fn split(text: &str) -> Result<Vec<String>, SplitError> {
                     match chars.next() {
                         Some('\'') => break,
                         Some(ch) => word.push(ch),
-                        None => return Err(SplitError { text: text.into(), reason: "unterminated single quote" }),
+                        None => {
+                            return Err(SplitError {
+                                text: text.into(),
+                                reason: "unterminated single quote",
+                            })
+                        }
                     }
                 }
             }
@@ -55,7 +60,12 @@ pub fn split(text: &str) -> Result<Vec<String>, SplitError> {
                             _ => word.push('\\'),
                         },
                         Some(ch) => word.push(ch),
-                        None => return Err(SplitError { text: text.into(), reason: "unterminated double quote" }),
+                        None => {
+                            return Err(SplitError {
+                                text: text.into(),
+                                reason: "unterminated double quote",
+                            })
+                        }
                     }
                 }
             }
@@ -81,7 +91,10 @@ mod tests {
 
     #[test]
     fn splits_like_compose() {
-        assert_eq!(s("echo \"hi there\" 'a b' x\\ y"), ["echo", "hi there", "a b", "x y"]);
+        assert_eq!(
+            s("echo \"hi there\" 'a b' x\\ y"),
+            ["echo", "hi there", "a b", "x y"]
+        );
         assert_eq!(s("a \"\" b"), ["a", "", "b"]);
         assert_eq!(s("sh -c 'echo $$HOME'"), ["sh", "-c", "echo $$HOME"]);
         assert_eq!(s("a\"b c\"d"), ["ab cd"]);

@@ -39,7 +39,9 @@ pub fn parse_volume(text: &str) -> Result<ParsedVolume, String> {
         _ => return Err(fail("too many colons: expected [SOURCE:]TARGET[:MODE]")),
     };
     let kind = match source {
-        Some(s) if s.starts_with('/') || s.starts_with('.') || s.starts_with('~') => VolumeKind::Bind,
+        Some(s) if s.starts_with('/') || s.starts_with('.') || s.starts_with('~') => {
+            VolumeKind::Bind
+        }
         _ => VolumeKind::Volume,
     };
     let mut volume = ParsedVolume {
@@ -73,7 +75,10 @@ mod tests {
     #[test]
     fn forms() {
         let v = parse_volume("/a:/b").unwrap();
-        assert_eq!((v.kind, v.source.as_deref(), v.target.as_str()), (VolumeKind::Bind, Some("/a"), "/b"));
+        assert_eq!(
+            (v.kind, v.source.as_deref(), v.target.as_str()),
+            (VolumeKind::Bind, Some("/a"), "/b")
+        );
         let v = parse_volume("./a:/b:ro").unwrap();
         assert!(v.read_only && v.kind == VolumeKind::Bind);
         let v = parse_volume("data:/var/lib:nocopy").unwrap();
@@ -81,7 +86,10 @@ mod tests {
         let v = parse_volume("/b").unwrap();
         assert_eq!((v.kind, v.source), (VolumeKind::Volume, None));
         let v = parse_volume("/a:/b:ro,Z,rslave").unwrap();
-        assert_eq!((v.selinux.as_deref(), v.propagation.as_deref(), v.read_only), (Some("Z"), Some("rslave"), true));
+        assert_eq!(
+            (v.selinux.as_deref(), v.propagation.as_deref(), v.read_only),
+            (Some("Z"), Some("rslave"), true)
+        );
         let v = parse_volume("~/x:/y").unwrap();
         assert_eq!(v.kind, VolumeKind::Bind);
         let v = parse_volume("/a:/b:cached").unwrap();
@@ -91,7 +99,9 @@ mod tests {
     #[test]
     fn errors() {
         assert!(parse_volume(":/b").unwrap_err().contains("empty section"));
-        assert!(parse_volume("a:/b:ro:x").unwrap_err().contains("too many colons"));
+        assert!(parse_volume("a:/b:ro:x")
+            .unwrap_err()
+            .contains("too many colons"));
         assert!(parse_volume("").is_err());
     }
 }

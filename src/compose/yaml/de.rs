@@ -10,7 +10,11 @@ use std::fmt;
 
 /// Decodes `node` (found at `path`) into `T`.
 pub fn from_node<T: de::DeserializeOwned>(node: &Node, path: &NodePath) -> Result<T, Problem> {
-    T::deserialize(NodeDeserializer { node, path: path.clone() }).map_err(|e| e.into_problem(node.span, path))
+    T::deserialize(NodeDeserializer {
+        node,
+        path: path.clone(),
+    })
+    .map_err(|e| e.into_problem(node.span, path))
 }
 
 /// Converts a tree to JSON, typing plain scalars by the YAML 1.2 core schema.
@@ -22,7 +26,9 @@ pub fn to_json(node: &Node) -> serde_json::Value {
             Resolved::Null => J::Null,
             Resolved::Bool(b) => J::Bool(b),
             Resolved::Int(i) => J::from(i),
-            Resolved::Float(f) => serde_json::Number::from_f64(f).map(J::Number).unwrap_or_else(|| J::String(s.text.clone())),
+            Resolved::Float(f) => serde_json::Number::from_f64(f)
+                .map(J::Number)
+                .unwrap_or_else(|| J::String(s.text.clone())),
             Resolved::Str(t) => J::String(t.to_string()),
         },
         Value::Seq(items) => J::Array(items.iter().map(to_json).collect()),
@@ -43,11 +49,15 @@ impl DeError {
             return self;
         }
         let problem = Problem::new(span, path.clone(), self.message.clone());
-        DeError { located: Some(problem), message: self.message }
+        DeError {
+            located: Some(problem),
+            message: self.message,
+        }
     }
 
     fn into_problem(self, span: Span, path: &NodePath) -> Problem {
-        self.located.unwrap_or_else(|| Problem::new(span, path.clone(), self.message))
+        self.located
+            .unwrap_or_else(|| Problem::new(span, path.clone(), self.message))
     }
 }
 
@@ -61,12 +71,21 @@ impl std::error::Error for DeError {}
 
 impl de::Error for DeError {
     fn custom<T: fmt::Display>(msg: T) -> Self {
-        DeError { located: None, message: msg.to_string() }
+        DeError {
+            located: None,
+            message: msg.to_string(),
+        }
     }
 
     fn unknown_variant(variant: &str, expected: &'static [&'static str]) -> Self {
-        let list = expected.iter().map(|e| format!("{e:?}")).collect::<Vec<_>>().join(", ");
-        Self::custom(format_args!("invalid value {variant:?}: expected one of {list}"))
+        let list = expected
+            .iter()
+            .map(|e| format!("{e:?}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        Self::custom(format_args!(
+            "invalid value {variant:?}: expected one of {list}"
+        ))
     }
 
     fn missing_field(field: &'static str) -> Self {
@@ -81,7 +100,14 @@ struct NodeDeserializer<'a> {
 
 impl<'a> NodeDeserializer<'a> {
     fn fail<T>(&self, message: String) -> Result<T, DeError> {
-        Err(DeError { located: Some(Problem::new(self.node.span, self.path.clone(), message.clone())), message })
+        Err(DeError {
+            located: Some(Problem::new(
+                self.node.span,
+                self.path.clone(),
+                message.clone(),
+            )),
+            message,
+        })
     }
 
     fn got(&self) -> String {
@@ -150,7 +176,11 @@ impl<'de, 'a> de::Deserializer<'de> for NodeDeserializer<'a> {
                 Resolved::Float(f) => visitor.visit_f64(f),
                 Resolved::Str(t) => visitor.visit_str(t),
             },
-            Value::Seq(items) => visitor.visit_seq(SeqAccess { items: items.iter(), path: &self.path, index: 0 }),
+            Value::Seq(items) => visitor.visit_seq(SeqAccess {
+                items: items.iter(),
+                path: &self.path,
+                index: 0,
+            }),
             Value::Map(m) => visitor.visit_map(MapAccess::all(m, &self.path)),
         };
         self.located(result)
@@ -217,7 +247,14 @@ impl<'de, 'a> de::Deserializer<'de> for NodeDeserializer<'a> {
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        let result = if self.node.is_null() { visitor.visit_none() } else { visitor.visit_some(NodeDeserializer { node: self.node, path: self.path.clone() }) };
+        let result = if self.node.is_null() {
+            visitor.visit_none()
+        } else {
+            visitor.visit_some(NodeDeserializer {
+                node: self.node,
+                path: self.path.clone(),
+            })
+        };
         self.located(result)
     }
 
@@ -229,12 +266,23 @@ impl<'de, 'a> de::Deserializer<'de> for NodeDeserializer<'a> {
         self.located(result)
     }
 
-    fn deserialize_unit_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> Result<V::Value, DeError> {
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
         self.deserialize_unit(visitor)
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> Result<V::Value, DeError> {
-        let result = visitor.visit_newtype_struct(NodeDeserializer { node: self.node, path: self.path.clone() });
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        let result = visitor.visit_newtype_struct(NodeDeserializer {
+            node: self.node,
+            path: self.path.clone(),
+        });
         self.located(result)
     }
 
@@ -242,15 +290,28 @@ impl<'de, 'a> de::Deserializer<'de> for NodeDeserializer<'a> {
         let Value::Seq(items) = &self.node.value else {
             return self.fail(format!("expected a list, got {}", self.got()));
         };
-        let result = visitor.visit_seq(SeqAccess { items: items.iter(), path: &self.path, index: 0 });
+        let result = visitor.visit_seq(SeqAccess {
+            items: items.iter(),
+            path: &self.path,
+            index: 0,
+        });
         self.located(result)
     }
 
-    fn deserialize_tuple<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, DeError> {
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
         self.deserialize_seq(visitor)
     }
 
-    fn deserialize_tuple_struct<V: Visitor<'de>>(self, _name: &'static str, _len: usize, visitor: V) -> Result<V::Value, DeError> {
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
         self.deserialize_seq(visitor)
     }
 
@@ -284,14 +345,21 @@ impl<'de, 'a> de::Deserializer<'de> for NodeDeserializer<'a> {
             } else {
                 let path = self.path.key(key);
                 let message = format!("additional property {key:?} is not allowed");
-                return Err(DeError { located: Some(Problem::new(value.span, path, message.clone())), message });
+                return Err(DeError {
+                    located: Some(Problem::new(value.span, path, message.clone())),
+                    message,
+                });
             }
         }
         let ext_node = Node::map(extensions, self.node.span);
         if collects_extensions && !ext_node.as_map().is_some_and(Mapping::is_empty) {
             entries.push(("$extensions".to_string(), &ext_node));
         }
-        let result = visitor.visit_map(MapAccess { entries: entries.into_iter(), path: &self.path, pending: None });
+        let result = visitor.visit_map(MapAccess {
+            entries: entries.into_iter(),
+            path: &self.path,
+            pending: None,
+        });
         self.located(result)
     }
 
@@ -302,11 +370,21 @@ impl<'de, 'a> de::Deserializer<'de> for NodeDeserializer<'a> {
         visitor: V,
     ) -> Result<V::Value, DeError> {
         let result = match &self.node.value {
-            Value::Scalar(s) => visitor.visit_enum(de::value::StrDeserializer::<DeError>::new(&s.text)),
+            Value::Scalar(s) => {
+                visitor.visit_enum(de::value::StrDeserializer::<DeError>::new(&s.text))
+            }
             Value::Map(m) if m.len() == 1 => {
-                let (key, value) = m.iter().next().map(|(k, v)| (k.clone(), v)).ok_or_else(|| de::Error::custom("empty"))?;
+                let (key, value) = m
+                    .iter()
+                    .next()
+                    .map(|(k, v)| (k.clone(), v))
+                    .ok_or_else(|| de::Error::custom("empty"))?;
                 let path = self.path.key(&key);
-                visitor.visit_enum(EnumAccess { variant: key, node: value, path })
+                visitor.visit_enum(EnumAccess {
+                    variant: key,
+                    node: value,
+                    path,
+                })
             }
             _ => return self.fail(format!("expected a string, got {}", self.got())),
         };
@@ -331,11 +409,21 @@ struct SeqAccess<'a, 'p> {
 impl<'de, 'a, 'p> de::SeqAccess<'de> for SeqAccess<'a, 'p> {
     type Error = DeError;
 
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, DeError> {
-        let Some(node) = self.items.next() else { return Ok(None) };
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, DeError> {
+        let Some(node) = self.items.next() else {
+            return Ok(None);
+        };
         let path = self.path.index(self.index);
         self.index += 1;
-        seed.deserialize(NodeDeserializer { node, path: path.clone() }).map(Some).map_err(|e| e.locate(node.span, &path))
+        seed.deserialize(NodeDeserializer {
+            node,
+            path: path.clone(),
+        })
+        .map(Some)
+        .map_err(|e| e.locate(node.span, &path))
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -352,17 +440,28 @@ struct MapAccess<'a, 'p> {
 impl<'a, 'p> MapAccess<'a, 'p> {
     fn all(m: &'a Mapping, path: &'p NodePath) -> Self {
         let entries: Vec<(String, &'a Node)> = m.iter().map(|(k, v)| (k.clone(), v)).collect();
-        MapAccess { entries: entries.into_iter(), path, pending: None }
+        MapAccess {
+            entries: entries.into_iter(),
+            path,
+            pending: None,
+        }
     }
 }
 
 impl<'de, 'a, 'p> de::MapAccess<'de> for MapAccess<'a, 'p> {
     type Error = DeError;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
-        let Some((key, node)) = self.entries.next() else { return Ok(None) };
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
+        let Some((key, node)) = self.entries.next() else {
+            return Ok(None);
+        };
         let path = self.path.key(&key);
-        let result = seed.deserialize(de::value::StrDeserializer::<DeError>::new(&key)).map_err(|e| e.locate(node.span, &path));
+        let result = seed
+            .deserialize(de::value::StrDeserializer::<DeError>::new(&key))
+            .map_err(|e| e.locate(node.span, &path));
         self.pending = Some((key, node));
         result.map(Some)
     }
@@ -372,7 +471,11 @@ impl<'de, 'a, 'p> de::MapAccess<'de> for MapAccess<'a, 'p> {
             return Err(de::Error::custom("value without a key"));
         };
         let path = self.path.key(&key);
-        seed.deserialize(NodeDeserializer { node, path: path.clone() }).map_err(|e| e.locate(node.span, &path))
+        seed.deserialize(NodeDeserializer {
+            node,
+            path: path.clone(),
+        })
+        .map_err(|e| e.locate(node.span, &path))
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -390,9 +493,18 @@ impl<'de, 'a> de::EnumAccess<'de> for EnumAccess<'a> {
     type Error = DeError;
     type Variant = NodeDeserializer<'a>;
 
-    fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Self::Variant), DeError> {
+    fn variant_seed<V: DeserializeSeed<'de>>(
+        self,
+        seed: V,
+    ) -> Result<(V::Value, Self::Variant), DeError> {
         let value = seed.deserialize(de::value::StrDeserializer::<DeError>::new(&self.variant))?;
-        Ok((value, NodeDeserializer { node: self.node, path: self.path }))
+        Ok((
+            value,
+            NodeDeserializer {
+                node: self.node,
+                path: self.path,
+            },
+        ))
     }
 }
 
@@ -411,7 +523,11 @@ impl<'de, 'a> de::VariantAccess<'de> for NodeDeserializer<'a> {
         de::Deserializer::deserialize_seq(self, visitor)
     }
 
-    fn struct_variant<V: Visitor<'de>>(self, fields: &'static [&'static str], visitor: V) -> Result<V::Value, DeError> {
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
         de::Deserializer::deserialize_struct(self, "", fields, visitor)
     }
 }
@@ -460,7 +576,13 @@ mod tests {
     fn decodes_typed_values() {
         let o: Outer = decode("name: 80\ninner:\n  - port: \"8080\"\n    on: yes\nmode: fast\nlabels: {a: 1}\nx-team: {lead: ann}\n").unwrap();
         assert_eq!(o.name, "80");
-        assert_eq!(o.inner, vec![Inner { port: 8080, on: Some(true) }]);
+        assert_eq!(
+            o.inner,
+            vec![Inner {
+                port: 8080,
+                on: Some(true)
+            }]
+        );
         assert_eq!(o.mode, Some(Mode::Fast));
         assert_eq!(o.labels["a"], "1");
         assert_eq!(o.extensions["x-team"], serde_json::json!({"lead": "ann"}));

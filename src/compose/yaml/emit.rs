@@ -105,7 +105,9 @@ fn scalar_string(s: &str, indent: usize) -> String {
 /// Literal blocks need printable text whose lines do not start with spaces.
 fn literal_ok(s: &str) -> bool {
     !s.starts_with(' ')
-        && !s.chars().any(|c| (c.is_control() && c != '\n') || c == '\u{feff}')
+        && !s
+            .chars()
+            .any(|c| (c.is_control() && c != '\n') || c == '\u{feff}')
         && !s.lines().any(|l| l.ends_with(' '))
 }
 
@@ -129,7 +131,9 @@ fn literal_block(s: &str, indent: usize) -> String {
 
 /// Whether `s` can be written without quotes and read back as the same string.
 fn plain_ok(s: &str) -> bool {
-    let Some(first) = s.chars().next() else { return false };
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
     if s.starts_with(' ') || s.ends_with(' ') || s.ends_with(':') {
         return false;
     }
@@ -139,19 +143,37 @@ fn plain_ok(s: &str) -> bool {
     let second_is_space = s.chars().nth(1).is_none_or(|c| c == ' ');
     match first {
         '-' | '?' | ':' if second_is_space => return false,
-        ',' | '[' | ']' | '{' | '}' | '#' | '&' | '*' | '!' | '|' | '>' | '\'' | '"' | '%' | '@' | '`' => return false,
+        ',' | '[' | ']' | '{' | '}' | '#' | '&' | '*' | '!' | '|' | '>' | '\'' | '"' | '%'
+        | '@' | '`' => return false,
         _ => {}
     }
     if s.contains(": ") || s.contains(" #") || s.contains(":\t") {
         return false;
     }
-    !s.chars().any(|c| c.is_control() || c == '\u{feff}' || c == '\u{85}' || c == '\u{2028}' || c == '\u{2029}')
+    !s.chars().any(|c| {
+        c.is_control() || c == '\u{feff}' || c == '\u{85}' || c == '\u{2028}' || c == '\u{2029}'
+    })
 }
 
 /// Plain text that YAML 1.1 or 1.2 would read as null, a boolean or a number.
 fn reads_as_non_string(s: &str) -> bool {
     let lower = s.to_ascii_lowercase();
-    if matches!(lower.as_str(), "~" | "null" | "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n" | ".inf" | "-.inf" | "+.inf" | ".nan") {
+    if matches!(
+        lower.as_str(),
+        "~" | "null"
+            | "true"
+            | "false"
+            | "yes"
+            | "no"
+            | "on"
+            | "off"
+            | "y"
+            | "n"
+            | ".inf"
+            | "-.inf"
+            | "+.inf"
+            | ".nan"
+    ) {
         return true;
     }
     let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
@@ -159,7 +181,13 @@ fn reads_as_non_string(s: &str) -> bool {
         return false;
     }
     // Integers in any base, sexagesimal-ish and floats: anything numeric-looking is quoted.
-    let numeric_chars = digits.chars().all(|c| c.is_ascii_hexdigit() || matches!(c, '.' | '_' | 'x' | 'o' | 'X' | 'O' | 'e' | 'E' | '+' | '-' | ':'));
+    let numeric_chars = digits.chars().all(|c| {
+        c.is_ascii_hexdigit()
+            || matches!(
+                c,
+                '.' | '_' | 'x' | 'o' | 'X' | 'O' | 'e' | 'E' | '+' | '-' | ':'
+            )
+    });
     if numeric_chars && digits.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
         return digits.parse::<f64>().is_ok()
             || digits.starts_with("0x")
@@ -201,7 +229,8 @@ mod tests {
 
     fn round_trip(v: &Value) {
         let text = to_yaml_string(v);
-        let docs = parse_documents(&text, FileId(0), ParseLimits::default()).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let docs = parse_documents(&text, FileId(0), ParseLimits::default())
+            .unwrap_or_else(|e| panic!("{e}\n{text}"));
         let back = docs.first().map(to_json).unwrap_or(Value::Null);
         assert_eq!(&back, v, "round trip failed for:\n{text}");
     }
@@ -218,11 +247,60 @@ mod tests {
 
     #[test]
     fn quoting() {
-        for s in ["", "80", "0755", "1e3", ".5", "true", "No", "on", "null", "~", " x", "x ", "a: b", "a #b", "x:", "-", "- x", "[x]", "{", "#c", "*a", "&a", "!t", "|", ">", "'q", "\"q", "%", "@", "`", "tab\there", "0x1F", "1_000", "-1", "+1"] {
+        for s in [
+            "",
+            "80",
+            "0755",
+            "1e3",
+            ".5",
+            "true",
+            "No",
+            "on",
+            "null",
+            "~",
+            " x",
+            "x ",
+            "a: b",
+            "a #b",
+            "x:",
+            "-",
+            "- x",
+            "[x]",
+            "{",
+            "#c",
+            "*a",
+            "&a",
+            "!t",
+            "|",
+            ">",
+            "'q",
+            "\"q",
+            "%",
+            "@",
+            "`",
+            "tab\there",
+            "0x1F",
+            "1_000",
+            "-1",
+            "+1",
+        ] {
             assert!(!plain_ok(s), "{s:?} should be quoted");
             round_trip(&json!({ "k": s }));
         }
-        for s in ["nginx", "a:b", "1000:1000", "0-1", "c 1:3 mr", "-c", "02:42:ac:11:65:43", "http://x/y", "a,b", "1.2.3", "hello $$x", "v1.0"] {
+        for s in [
+            "nginx",
+            "a:b",
+            "1000:1000",
+            "0-1",
+            "c 1:3 mr",
+            "-c",
+            "02:42:ac:11:65:43",
+            "http://x/y",
+            "a,b",
+            "1.2.3",
+            "hello $$x",
+            "v1.0",
+        ] {
             assert!(plain_ok(s), "{s:?} should be plain");
             round_trip(&json!({ "k": s }));
         }
@@ -230,8 +308,12 @@ mod tests {
 
     #[test]
     fn multi_line_and_nesting_round_trip() {
-        round_trip(&json!({"a": "line1\nline2", "b": "end\n", "c": "two\n\n", "d": "  lead\nx", "e": "x\u{1}y"}));
-        round_trip(&json!({"a": [[1, 2], [{"x": [1]}]], "b": [{"c": {"d": [null, true, 1.5]}}], "e": {"f": {}}}));
+        round_trip(
+            &json!({"a": "line1\nline2", "b": "end\n", "c": "two\n\n", "d": "  lead\nx", "e": "x\u{1}y"}),
+        );
+        round_trip(
+            &json!({"a": [[1, 2], [{"x": [1]}]], "b": [{"c": {"d": [null, true, 1.5]}}], "e": {"f": {}}}),
+        );
         round_trip(&json!({"weird key: x": 1, "80": "p", "": "empty"}));
     }
 }

