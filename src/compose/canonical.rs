@@ -169,6 +169,21 @@ fn canonicalize_build(value: &mut Node, path: &NodePath, paths: &PathResolver) -
             }
             "extra_hosts" => canonicalize_extra_hosts(value, &vpath)?,
             "secrets" => canonicalize_file_refs(value, &vpath)?,
+            "ssh" if value.as_map().is_some() => {
+                let span = value.span;
+                let entries = value
+                    .as_map()
+                    .map(|m| {
+                        m.iter()
+                            .map(|(id, path)| match path.as_str() {
+                                Some(p) if !p.is_empty() => Node::string(format!("{id}={p}"), span),
+                                _ => Node::string(id.clone(), span),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                *value = Node::seq(entries, span);
+            }
             "cache_from" | "cache_to" | "tags" | "platforms" | "ssh" | "entitlements" => {
                 string_to_list(value)
             }

@@ -432,6 +432,23 @@ fn validate(
                 }
             }
         }
+        if service.image.is_none() && service.build.is_none() && service.provider.is_none() {
+            return Err(problem(
+                path,
+                format!("service {name:?} has neither an image nor a build context specified"),
+            ));
+        }
+        let limit_cpus = service
+            .deploy
+            .as_ref()
+            .and_then(|d| d.resources.as_ref())
+            .and_then(|r| r.limits.as_ref())
+            .and_then(|l| l.cpus);
+        if let (Some(cpus), Some(limit)) = (service.cpus, limit_cpus) {
+            if cpus != limit {
+                return Err(problem(path.key("cpus"), format!("can't set distinct values on 'cpus' ({cpus}) and 'deploy.resources.limits.cpus' ({limit})")));
+            }
+        }
         if service.container_name.is_some() && service.replicas() > 1 {
             return Err(problem(path.key("container_name"), format!("service {name:?} sets container_name, so it cannot have more than one replica (it asks for {})", service.replicas())));
         }

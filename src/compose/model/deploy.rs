@@ -63,7 +63,10 @@ pub struct Resources {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct ResourceLimits {
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::scalars::go_float"
+    )]
     pub cpus: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub memory: Option<ByteSize>,

@@ -152,6 +152,15 @@ impl JsonSchema for Text {
     }
 }
 
+/// Serde helper: print a float the way Go does (`2`, not `2.0`).
+pub fn go_float<S: Serializer>(value: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(v) if v.fract() == 0.0 && v.abs() < 1e15 => s.serialize_i64(*v as i64),
+        Some(v) => s.serialize_f64(*v),
+        None => s.serialize_none(),
+    }
+}
+
 /// Serde helper: skip `false` booleans, as compose omits them.
 pub fn is_false(b: &bool) -> bool {
     !*b

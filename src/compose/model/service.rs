@@ -41,7 +41,10 @@ pub struct Service {
     pub cgroup: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cpu_count: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::scalars::go_float"
+    )]
     pub cpu_percent: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cpu_period: Option<i64>,
@@ -51,7 +54,10 @@ pub struct Service {
     pub cpu_rt_period: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cpu_rt_runtime: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::scalars::go_float"
+    )]
     pub cpus: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cpuset: Option<String>,
@@ -133,6 +139,9 @@ pub struct Service {
     pub mem_swappiness: Option<ByteSize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mac_address: Option<String>,
+    /// AI models the service uses (kept as written; not run by berth).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub models: Option<serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub network_mode: Option<String>,
     /// Network key -> attachment options (`null` when none were given).
@@ -152,10 +161,16 @@ pub struct Service {
     pub ports: Vec<ServicePort>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub post_start: Vec<ServiceHook>,
+    /// Init containers run before the service starts (kept as written).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pre_start: Vec<serde_json::Value>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub pre_stop: Vec<ServiceHook>,
     #[serde(skip_serializing_if = "is_false")]
     pub privileged: bool,
+    /// A service implemented by a provider plugin (kept as written).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pull_policy: Option<String>,
     #[serde(skip_serializing_if = "is_false")]
@@ -306,12 +321,72 @@ pub struct Logging {
     pub options: StringMap,
 }
 
-/// `nofile: 1024` (both limits) or `nofile: {soft, hard}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+/// `nofile: 1024` (both limits) or `nofile: {soft, hard}`; numbers may be
+/// written as strings.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Ulimit {
     Single(i64),
     Pair { soft: i64, hard: i64 },
+}
+
+impl<'de> Deserialize<'de> for Ulimit {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(UlimitVisitor)
+    }
+}
+
+struct UlimitVisitor;
+
+fn ulimit_number<E: serde::de::Error>(text: &str) -> Result<i64, E> {
+    text.trim()
+        .parse()
+        .map_err(|_| E::custom(format!("expected an integer, got {text:?}")))
+}
+
+impl<'de> serde::de::Visitor<'de> for UlimitVisitor {
+    type Value = Ulimit;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a number or a mapping with soft and hard")
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Ulimit, E> {
+        Ok(Ulimit::Single(v))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Ulimit, E> {
+        i64::try_from(v)
+            .map(Ulimit::Single)
+            .map_err(|_| E::custom("number out of range"))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Ulimit, E> {
+        ulimit_number(v).map(Ulimit::Single)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Ulimit, A::Error> {
+        let (mut soft, mut hard) = (None, None);
+        while let Some(key) = map.next_key::<String>()? {
+            let value: super::scalars::Text = map.next_value()?;
+            let number = ulimit_number(&value.0)?;
+            match key.as_str() {
+                "soft" => soft = Some(number),
+                "hard" => hard = Some(number),
+                other => {
+                    return Err(serde::de::Error::custom(format!(
+                        "additional property {other:?} is not allowed"
+                    )))
+                }
+            }
+        }
+        match (soft, hard) {
+            (Some(soft), Some(hard)) => Ok(Ulimit::Pair { soft, hard }),
+            _ => Err(serde::de::Error::custom(
+                "a ulimit mapping needs both soft and hard",
+            )),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
