@@ -40,6 +40,9 @@ pub fn canonicalize_file(root: &mut Node, paths: &PathResolver) -> Result<()> {
             }
             for (name, resource) in expect_map_mut(section, &path)?.iter_mut() {
                 canonicalize_resource(resource, &path.key(name))?;
+                if kind == "volumes" {
+                    resolve_bind_device(resource, &path.key(name), paths)?;
+                }
             }
         }
     }
@@ -158,10 +161,7 @@ fn canonicalize_build(value: &mut Node, path: &NodePath, paths: &PathResolver) -
                 to_string_map(value, &vpath)?;
                 if let Some(m) = value.as_map_mut() {
                     for (name, ctx) in m.iter_mut() {
-                        if ctx
-                            .as_str()
-                            .is_some_and(|t| !is_remote_context(t) && !t.contains(':'))
-                        {
+                        if ctx.as_str().is_some_and(|t| !t.contains("://")) {
                             resolve_path_node(ctx, &vpath.key(name), paths)?;
                         }
                     }
@@ -309,6 +309,12 @@ fn canonicalize_volumes(value: &mut Node, path: &NodePath, paths: &PathResolver)
         if kind == "bind" {
             if let Some(source) = map.get_mut("source") {
                 resolve_path_node(source, &ipath.key("source"), paths)?;
+            }
+        }
+        if let Some(target) = map.get_mut("target") {
+            if let Some(text) = target.as_str() {
+                let cleaned = super::paths::clean_container_path(text);
+                *target = Node::string(cleaned, target.span);
             }
         }
     }
@@ -635,6 +641,25 @@ fn canonicalize_resource(resource: &mut Node, path: &NodePath) -> Result<()> {
                 }
             }
         }
+    }
+    Ok(())
+}
+
+/// A local volume with `o: bind` names a host directory in `device`: resolve it.
+fn resolve_bind_device(resource: &mut Node, path: &NodePath, paths: &PathResolver) -> Result<()> {
+    let Some(opts) = resource
+        .as_map_mut()
+        .and_then(|m| m.get_mut("driver_opts"))
+        .and_then(Node::as_map_mut)
+    else {
+        return Ok(());
+    };
+    let is_bind = opts
+        .get("o")
+        .and_then(Node::as_str)
+        .is_some_and(|o| o.split(',').any(|p| p == "bind"));
+    if let (true, Some(device)) = (is_bind, opts.get_mut("device")) {
+        resolve_path_node(device, &path.key("driver_opts").key("device"), paths)?;
     }
     Ok(())
 }

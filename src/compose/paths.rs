@@ -43,6 +43,10 @@ impl PathResolver {
         } else {
             PathBuf::from(text)
         };
+        if is_windows_path(text) || (expanded.is_absolute() && !text.starts_with('~')) {
+            // Absolute paths are kept as written, as compose does.
+            return text.to_string();
+        }
         let joined = if expanded.is_absolute() {
             expanded
         } else {
@@ -50,6 +54,20 @@ impl PathResolver {
         };
         clean(&joined).to_string_lossy().into_owned()
     }
+}
+
+/// `C:\x` or `C:/x`: a Windows drive path, kept as written.
+fn is_windows_path(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && (b[2] == b'\\' || b[2] == b'/')
+}
+
+/// Cleans a container path (`/a/b/` -> `/a/b`), as compose does for targets.
+pub fn clean_container_path(text: &str) -> String {
+    if text.is_empty() {
+        return String::new();
+    }
+    clean(Path::new(text)).to_string_lossy().into_owned()
 }
 
 /// Lexically cleans a path: drops `.`, folds `..`, no trailing slash.
@@ -83,6 +101,8 @@ mod tests {
         assert_eq!(r.resolve("."), "/proj");
         assert_eq!(r.resolve("../x/./y/"), "/x/y");
         assert_eq!(r.resolve("~/cfg"), "/home/u/cfg");
-        assert_eq!(r.resolve("/abs/../etc"), "/etc");
+        assert_eq!(r.resolve("/abs/../etc/"), "/abs/../etc/");
+        assert_eq!(r.resolve("C:\\docker"), "C:\\docker");
+        assert_eq!(clean_container_path("/var/www/"), "/var/www");
     }
 }

@@ -254,6 +254,9 @@ fn normalize_service(
         build.extra_hosts.sort();
     }
 
+    if service.image.as_deref() == Some("") {
+        service.image = None;
+    }
     add_implicit_dependencies(service);
     service.extra_hosts.sort();
     for secret in &mut service.secrets {

@@ -11,11 +11,11 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct BuildConfig {
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
     pub context: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
     pub dockerfile: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
     pub dockerfile_inline: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub entitlements: Vec<String>,
@@ -38,11 +38,11 @@ pub struct BuildConfig {
     pub pull: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub extra_hosts: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
     pub isolation: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
     pub network: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
     pub target: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub secrets: Vec<ServiceConfigRef>,

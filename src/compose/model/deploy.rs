@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct DeployConfig {
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
     pub mode: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replicas: Option<u32>,
@@ -27,7 +27,7 @@ pub struct DeployConfig {
     pub restart_policy: Option<RestartPolicy>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub placement: Option<serde_json::Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
     pub endpoint_mode: Option<String>,
     #[serde(rename = "$extensions", skip_serializing)]
     #[schemars(skip)]
@@ -41,13 +41,13 @@ pub struct UpdateConfig {
     pub parallelism: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delay: Option<Duration>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
     pub failure_action: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub monitor: Option<Duration>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_failure_ratio: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
     pub order: Option<String>,
 }
 
@@ -83,7 +83,7 @@ pub struct ResourceLimits {
 pub struct DeviceRequest {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub capabilities: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
     pub driver: Option<String>,
     /// `all` is written as -1, as compose does.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -97,7 +97,7 @@ pub struct DeviceRequest {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct RestartPolicy {
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
     pub condition: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delay: Option<Duration>,

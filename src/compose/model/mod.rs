@@ -36,9 +36,9 @@ use std::path::PathBuf;
 )]
 pub struct ComposeFile {
     /// Obsolete; accepted and ignored with a warning.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "scalars::is_empty_text")]
     pub version: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "scalars::is_empty_text")]
     pub name: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub include: Vec<IncludeConfig>,
@@ -64,7 +64,7 @@ pub struct ComposeFile {
 #[serde(default)]
 pub struct IncludeConfig {
     pub path: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "scalars::is_empty_text")]
     pub project_directory: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub env_file: Vec<String>,

@@ -9,12 +9,12 @@ use serde::{Deserialize, Serialize};
 pub struct ServiceVolume {
     #[serde(rename = "type")]
     pub kind: MountKind,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "super::scalars::is_empty_text")]
     pub source: Option<String>,
     pub target: String,
     #[serde(default, skip_serializing_if = "is_false")]
     pub read_only: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "super::scalars::is_empty_text")]
     pub consistency: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bind: Option<BindOptions>,
@@ -40,13 +40,13 @@ pub enum MountKind {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct BindOptions {
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
     pub propagation: Option<String>,
     #[serde(skip_serializing_if = "is_false")]
     pub create_host_path: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
     pub recursive: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
     pub selinux: Option<String>,
 }
 
@@ -55,7 +55,7 @@ pub struct BindOptions {
 pub struct VolumeOptions {
     #[serde(skip_serializing_if = "is_false")]
     pub nocopy: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
     pub subpath: Option<String>,
 }
 
@@ -71,7 +71,7 @@ pub struct TmpfsOptions {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct ImageOptions {
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
     pub subpath: Option<String>,
 }
 
@@ -79,7 +79,7 @@ pub struct ImageOptions {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ServiceConfigRef {
     pub source: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "super::scalars::is_empty_text")]
     pub target: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uid: Option<Text>,

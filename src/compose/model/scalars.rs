@@ -161,6 +161,11 @@ pub fn go_float<S: Serializer>(value: &Option<f64>, s: S) -> Result<S::Ok, S::Er
     }
 }
 
+/// Serde helper: skip absent and empty strings, as compose omits them.
+pub fn is_empty_text(value: &Option<String>) -> bool {
+    value.as_deref().is_none_or(str::is_empty)
+}
+
 /// Serde helper: skip `false` booleans, as compose omits them.
 pub fn is_false(b: &bool) -> bool {
     !*b

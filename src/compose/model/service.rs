@@ -35,9 +35,9 @@ pub struct Service {
     pub cap_add: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub cap_drop: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
     pub cgroup_parent: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
     pub cgroup: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cpu_count: Option<i64>,
@@ -59,7 +59,7 @@ pub struct Service {
         serialize_with = "super::scalars::go_float"
     )]
     pub cpus: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
     pub cpuset: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cpu_shares: Option<i64>,
@@ -68,7 +68,7 @@ pub struct Service {
     pub command: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub configs: Vec<ServiceConfigRef>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
     pub container_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub credential_spec: Option<serde_json::Value>,
@@ -86,7 +86,7 @@ pub struct Service {
     pub dns_opt: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub dns_search: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
     pub domainname: Option<String>,
     /// `None`: the image's ENTRYPOINT; `Some([])`: cleared.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -109,17 +109,17 @@ pub struct Service {
     pub group_add: Vec<Text>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub gpus: Vec<serde_json::Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
     pub hostname: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub healthcheck: Option<Healthcheck>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
     pub image: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub init: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
     pub ipc: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
     pub isolation: Option<String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: StringMap,
@@ -137,12 +137,12 @@ pub struct Service {
     pub memswap_limit: Option<ByteSize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mem_swappiness: Option<ByteSize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
     pub mac_address: Option<String>,
     /// AI models the service uses (kept as written; not run by berth).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub models: Option<serde_json::Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
     pub network_mode: Option<String>,
     /// Network key -> attachment options (`null` when none were given).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -151,11 +151,11 @@ pub struct Service {
     pub oom_kill_disable: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub oom_score_adj: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
     pub pid: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pids_limit: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
     pub platform: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<ServicePort>,
@@ -171,13 +171,13 @@ pub struct Service {
     /// A service implemented by a provider plugin (kept as written).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provider: Option<serde_json::Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
     pub pull_policy: Option<String>,
     #[serde(skip_serializing_if = "is_false")]
     pub read_only: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
     pub restart: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
     pub runtime: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scale: Option<u32>,
@@ -191,7 +191,7 @@ pub struct Service {
     pub stdin_open: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stop_grace_period: Option<Duration>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
     pub stop_signal: Option<String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub storage_opt: StringMap,
@@ -205,19 +205,19 @@ pub struct Service {
     pub ulimits: BTreeMap<String, Ulimit>,
     #[serde(skip_serializing_if = "is_false")]
     pub use_api_socket: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
     pub user: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
     pub userns_mode: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
     pub uts: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
     pub volume_driver: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub volumes: Vec<ServiceVolume>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub volumes_from: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
     pub working_dir: Option<String>,
     #[serde(rename = "$extensions", skip_serializing)]
     #[schemars(skip)]
@@ -272,14 +272,14 @@ pub struct EnvFile {
     pub path: String,
     #[serde(default = "default_true")]
     pub required: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "super::scalars::is_empty_text")]
     pub format: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ExtendsConfig {
     pub service: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "super::scalars::is_empty_text")]
     pub file: Option<String>,
 }
 
@@ -315,7 +315,7 @@ pub struct DeviceMapping {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct Logging {
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
     pub driver: Option<String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub options: StringMap,
@@ -393,11 +393,11 @@ impl<'de> serde::de::Visitor<'de> for UlimitVisitor {
 #[serde(default)]
 pub struct ServiceHook {
     pub command: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
     pub user: Option<String>,
     #[serde(skip_serializing_if = "is_false")]
     pub privileged: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
     pub working_dir: Option<String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub environment: EnvMap,
@@ -446,7 +446,7 @@ pub struct DevelopConfig {
 pub struct WatchRule {
     pub path: String,
     pub action: WatchAction,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "super::scalars::is_empty_text")]
     pub target: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ignore: Vec<String>,
