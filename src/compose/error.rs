@@ -67,7 +67,7 @@ pub enum ComposeError {
     #[error("{file}: {problem}{}", location_suffix(.problem.span))]
     Invalid { file: String, problem: Problem },
     /// A file could not be read.
-    #[error("{}: {source}", .path.display())]
+    #[error("cannot read {}", .path.display())]
     Read {
         path: PathBuf,
         source: std::io::Error,

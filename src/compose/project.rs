@@ -7,7 +7,7 @@ use super::environment::Environment;
 use super::error::Problem;
 use super::model::{ComposeFile, EnvMap, FileObject, MountKind, Network, Project, Service, Volume};
 use super::yaml::{FileId, NodePath, Span};
-use crate::graph::{Dependency, DependencyKind, GraphInput, ProjectGraph, ServiceDeps};
+use crate::graph::{Dependency, DependencyKind, GraphError, GraphInput, ProjectGraph, ServiceDeps};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
@@ -181,10 +181,16 @@ fn normalize_service(
         let text = match std::fs::read_to_string(&file) {
             Ok(text) => text,
             Err(_) if !env_file.required => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(problem(
+                    path.key("env_file").index(i),
+                    format!("env file {} not found", file.display()),
+                ))
+            }
             Err(e) => {
                 return Err(problem(
                     path.key("env_file").index(i),
-                    format!("env file {} not found: {e}", file.display()),
+                    format!("env file {}: {e}", file.display()),
                 ))
             }
         };
@@ -219,7 +225,7 @@ fn normalize_service(
         let text = std::fs::read_to_string(&label_file).map_err(|e| {
             problem(
                 path.key("label_file").index(i),
-                format!("label file {label_file} not found: {e}"),
+                format!("cannot read label file {label_file}: {e}"),
             )
         })?;
         let parsed = dotenv::parse(&text, &|k| env.get(k)).map_err(|e| {
@@ -452,6 +458,14 @@ fn validate(
                 return Err(problem(path.key("cpus"), format!("can't set distinct values on 'cpus' ({cpus}) and 'deploy.resources.limits.cpus' ({limit})")));
             }
         }
+        if let (Some(platform), Some(build)) = (&service.platform, &service.build) {
+            if !build.platforms.is_empty() && !build.platforms.contains(platform) {
+                return Err(problem(
+                    path.key("build").key("platforms"),
+                    format!("build.platforms must include the service's platform {platform:?}"),
+                ));
+            }
+        }
         if service.container_name.is_some() && service.replicas() > 1 {
             return Err(problem(path.key("container_name"), format!("service {name:?} sets container_name, so it cannot have more than one replica (it asks for {})", service.replicas())));
         }
@@ -469,8 +483,15 @@ fn validate(
             }
         }
     }
-    ProjectGraph::new(&graph_input(services))
-        .map_err(|e| problem(NodePath::root().key("services"), e.to_string()))?;
+    ProjectGraph::new(&graph_input(services)).map_err(|e| {
+        let path = match &e {
+            GraphError::UndefinedService { service, .. } => {
+                NodePath::root().key("services").key(service)
+            }
+            GraphError::Cycle(_) => NodePath::root().key("services"),
+        };
+        problem(path, e.to_string())
+    })?;
     Ok(())
 }
 
