@@ -20,7 +20,7 @@ pub struct ParseLimits {
 impl Default for ParseLimits {
     fn default() -> Self {
         ParseLimits {
-            max_nodes: 1_000_000,
+            max_nodes: 250_000,
             max_depth: 200,
         }
     }
@@ -28,11 +28,63 @@ impl Default for ParseLimits {
 
 /// Parses every document of `text`. An empty file (or one with only
 /// comments) yields no documents.
+///
+/// libyaml (hence docker compose) accepts the closing `]`/`}` of a flow
+/// collection at its parent's indentation, as real files do (`test: [` …
+/// `]`); saphyr-parser does not. When that is the only complaint, the closing
+/// line is indented (which changes no value) and the text parsed again.
 pub fn parse_documents(
     text: &str,
     file: FileId,
     limits: ParseLimits,
 ) -> Result<Vec<Node>, Problem> {
+    let mut text = std::borrow::Cow::Borrowed(text);
+    for _ in 0..64 {
+        match parse_once(&text, file, limits) {
+            Err(problem) if problem.message.contains("invalid indentation") => {
+                match reindent_flow_closer(&text, problem.span.line as usize) {
+                    Some(fixed) => text = std::borrow::Cow::Owned(fixed),
+                    None => return Err(problem),
+                }
+            }
+            other => return other,
+        }
+    }
+    parse_once(&text, file, limits)
+}
+
+/// Indents line `line` (1-based) if it starts with a flow closer, to the
+/// indentation of the previous non-blank line (at least one more column).
+fn reindent_flow_closer(text: &str, line: usize) -> Option<String> {
+    let lines: Vec<&str> = text.split('\n').collect();
+    let target = lines.get(line.checked_sub(1)?)?;
+    let trimmed = target.trim_start_matches(' ');
+    if !(trimmed.starts_with(']') || trimmed.starts_with('}')) {
+        return None;
+    }
+    let current = target.len() - trimmed.len();
+    let previous = lines[..line - 1]
+        .iter()
+        .rev()
+        .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .map(|l| l.len() - l.trim_start_matches(' ').len())?;
+    let indent = previous.max(current + 1);
+    let mut out = String::with_capacity(text.len() + indent);
+    for (i, l) in lines.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        if i == line - 1 {
+            out.push_str(&" ".repeat(indent));
+            out.push_str(trimmed);
+        } else {
+            out.push_str(l);
+        }
+    }
+    Some(out)
+}
+
+fn parse_once(text: &str, file: FileId, limits: ParseLimits) -> Result<Vec<Node>, Problem> {
     let mut builder = Builder::new(limits);
     let mut parser = Parser::new_from_str(text);
     while let Some(next) = parser.next_event() {
@@ -493,6 +545,12 @@ mod tests {
         let e = parse(&text).unwrap_err();
         assert!(e.message.contains("billion laughs"));
         assert!(start.elapsed() < std::time::Duration::from_secs(1));
+    }
+
+    #[test]
+    fn flow_closer_at_parent_indentation_is_accepted() {
+        let text = "a:\n  test: [\n      \"CMD\",\n      \"x\"\n  ]\n  b: 1\n";
+        assert_eq!(one(text), json!({"a": {"test": ["CMD", "x"], "b": 1}}));
     }
 
     #[test]
