@@ -205,8 +205,8 @@ fn canonicalize_command(value: &mut Node, path: &NodePath) -> Result<()> {
     match &value.value {
         Value::Null => Ok(()),
         Value::Scalar(s) => {
-            let words = syntax::shell::split(&s.text)
-                .map_err(|e| Problem::new(value.span, path.clone(), e.to_string()))?;
+            let words = syntax::shell::split_command(&s.text)
+                .map_err(|e| Problem::new(value.span, path.clone(), e))?;
             let span = value.span;
             *value = Node::seq(
                 words.into_iter().map(|w| Node::string(w, span)).collect(),
@@ -336,25 +336,25 @@ fn volume_node(v: syntax::volume::ParsedVolume, span: Span) -> Node {
     if v.read_only {
         m.insert("read_only", Node::plain("true", span));
     }
-    match v.kind {
-        VolumeKind::Bind => {
-            let mut bind = Mapping::new();
-            if let Some(p) = &v.propagation {
-                bind.insert("propagation", Node::string(p.clone(), span));
-            }
+    if v.has_bind_options() {
+        let mut bind = Mapping::new();
+        if let Some(p) = &v.propagation {
+            bind.insert("propagation", Node::string(p.clone(), span));
+        }
+        if v.kind == VolumeKind::Bind {
             bind.insert("create_host_path", Node::plain("true", span));
-            if let Some(se) = &v.selinux {
-                bind.insert("selinux", Node::string(se.clone(), span));
-            }
-            m.insert("bind", Node::map(bind, span));
         }
-        VolumeKind::Volume => {
-            let mut vol = Mapping::new();
-            if v.nocopy {
-                vol.insert("nocopy", Node::plain("true", span));
-            }
-            m.insert("volume", Node::map(vol, span));
+        if let Some(se) = &v.selinux {
+            bind.insert("selinux", Node::string(se.clone(), span));
         }
+        m.insert("bind", Node::map(bind, span));
+    }
+    if v.has_volume_options {
+        let mut vol = Mapping::new();
+        if v.nocopy {
+            vol.insert("nocopy", Node::plain("true", span));
+        }
+        m.insert("volume", Node::map(vol, span));
     }
     Node::map(m, span)
 }
@@ -366,9 +366,9 @@ fn canonicalize_extra_hosts(value: &mut Node, path: &NodePath) -> Result<()> {
         Value::Seq(items) => {
             for (i, item) in items.iter().enumerate() {
                 let text = scalar_text(item, &path.index(i))?;
-                let (host, ip) = syntax::extra_hosts::parse_entry(text)
-                    .map_err(|e| Problem::new(item.span, path.index(i), e.to_string()))?;
-                entries.push(Node::string(format!("{host}={ip}"), item.span));
+                let hosts = syntax::extra_hosts::parse_extra_host(text)
+                    .map_err(|e| Problem::new(item.span, path.index(i), e))?;
+                entries.extend(hosts.iter().map(|h| Node::string(h.to_string(), item.span)));
             }
         }
         Value::Map(map) => {

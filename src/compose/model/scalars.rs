@@ -47,7 +47,7 @@ pub struct Duration(pub syntax::duration::Duration);
 
 impl Duration {
     pub fn as_std(&self) -> std::time::Duration {
-        self.0.as_std()
+        self.0.to_std().unwrap_or_default()
     }
 }
 
