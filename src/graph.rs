@@ -71,6 +71,18 @@ impl DependencyKind {
         }
     }
 
+    /// The service attribute that declares this kind of dependency.
+    pub fn attribute(&self) -> &'static str {
+        match self {
+            DependencyKind::DependsOn { .. } => "depends_on",
+            DependencyKind::Link => "links",
+            DependencyKind::NetworkMode => "network_mode",
+            DependencyKind::Ipc => "ipc",
+            DependencyKind::Pid => "pid",
+            DependencyKind::VolumesFrom => "volumes_from",
+        }
+    }
+
     fn verb(&self) -> &'static str {
         match self {
             DependencyKind::DependsOn { .. } => "depends on",
@@ -90,6 +102,7 @@ pub enum GraphError {
     UndefinedService {
         service: String,
         verb: &'static str,
+        attribute: &'static str,
         missing: String,
     },
     #[error("dependency cycle between services: {}", .0.join(" -> "))]
@@ -142,6 +155,7 @@ impl ProjectGraph {
                     return Err(GraphError::UndefinedService {
                         service: service.name.clone(),
                         verb: dep.kind.verb(),
+                        attribute: dep.kind.attribute(),
                         missing: dep.service.clone(),
                     });
                 };

@@ -15,12 +15,16 @@ struct Case {
     dir: PathBuf,
 }
 
+/// The corpus roots: cases written with the loader, and a second,
+/// independently written corpus (same layout).
+const ROOTS: [&str; 2] = ["fixtures/compose", "fixtures/compose-more"];
+
 fn cases() -> Vec<Case> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/compose");
     let only = std::env::var("FIXTURE").ok();
-    let mut cases: Vec<Case> = std::fs::read_dir(&root)
-        .expect("fixtures/compose exists")
-        .flatten()
+    let mut cases: Vec<Case> = ROOTS
+        .iter()
+        .map(|root| Path::new(env!("CARGO_MANIFEST_DIR")).join(root))
+        .flat_map(|root| std::fs::read_dir(root).into_iter().flatten().flatten())
         .filter(|e| e.path().is_dir())
         .map(|e| Case {
             name: e.file_name().to_string_lossy().into_owned(),

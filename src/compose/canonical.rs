@@ -80,11 +80,28 @@ pub fn canonicalize_service(
     }
     let map = expect_map_mut(service, path)?;
     for (key, value) in map.iter_mut() {
-        let vpath = path.key(key);
-        if value.is_null() && !matches!(key.as_str(), "command" | "entrypoint") {
-            continue;
+        // Rewriting a short form must keep `!reset` / `!override`.
+        let tag = value.tag.clone();
+        canonicalize_service_attribute(key, value, path, paths)?;
+        if value.tag.is_none() {
+            value.tag = tag;
         }
-        match key.as_str() {
+    }
+    Ok(())
+}
+
+fn canonicalize_service_attribute(
+    key: &str,
+    value: &mut Node,
+    path: &NodePath,
+    paths: &PathResolver,
+) -> Result<()> {
+    {
+        let vpath = path.key(key);
+        if value.is_null() && !matches!(key, "command" | "entrypoint") {
+            return Ok(());
+        }
+        match key {
             "build" => canonicalize_build(value, &vpath, paths)?,
             "command" | "entrypoint" => canonicalize_command(value, &vpath)?,
             "environment" => to_env_map(value, &vpath)?,
@@ -747,16 +764,78 @@ fn to_map(value: &mut Node, path: &NodePath, keep_null: bool) -> Result<()> {
     }
 }
 
-/// Typed scalars (numbers, booleans) become their text as a string.
+/// Typed scalars (numbers, booleans) become a string the way compose prints
+/// them: the YAML value in canonical form (`007` -> "7", `0755` -> "493",
+/// `1e3` -> "1000", `True` -> "true").
 fn scalar_to_string(node: &mut Node) {
     if let Value::Scalar(s) = &mut node.value {
         if s.is_plain() {
             if let Resolved::Null = s.resolve() {
                 return;
             }
+            if let Some(canonical) = canonical_number_or_bool(&s.text) {
+                s.text = canonical;
+            }
             s.style = super::yaml::ScalarStyle::DoubleQuoted;
         }
     }
+}
+
+fn canonical_number_or_bool(text: &str) -> Option<String> {
+    match text {
+        "true" | "True" | "TRUE" => return Some("true".into()),
+        "false" | "False" | "FALSE" => return Some("false".into()),
+        _ => {}
+    }
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let sign = if negative { "-" } else { "" };
+    let radix_value = if let Some(hex) = digits.strip_prefix("0x") {
+        u64::from_str_radix(hex, 16).ok()
+    } else if let Some(oct) = digits.strip_prefix("0o") {
+        u64::from_str_radix(oct, 8).ok()
+    } else if digits.len() > 1
+        && digits.starts_with('0')
+        && digits.bytes().all(|b| (b'0'..=b'7').contains(&b))
+    {
+        u64::from_str_radix(&digits[1..], 8).ok()
+    } else if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        digits.parse::<u64>().ok()
+    } else {
+        None
+    };
+    if let Some(v) = radix_value {
+        return Some(if v == 0 {
+            "0".into()
+        } else {
+            format!("{sign}{v}")
+        });
+    }
+    let is_float = !digits.is_empty()
+        && digits
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
+        && digits.bytes().any(|b| b.is_ascii_digit())
+        && digits.parse::<f64>().is_ok();
+    if !is_float {
+        return None;
+    }
+    let value: f64 = text.parse().ok()?;
+    if !value.is_finite() {
+        return None;
+    }
+    let abs = value.abs();
+    if abs != 0.0 && !(1e-4..1e21).contains(&abs) {
+        // Go's %v switches to an exponent here: 1e+21, 1e-05.
+        let formatted = format!("{value:e}");
+        let (mantissa, exponent) = formatted.split_once('e')?;
+        let exp: i32 = exponent.parse().ok()?;
+        let exp_sign = if exp < 0 { '-' } else { '+' };
+        return Some(format!("{mantissa}e{exp_sign}{:02}", exp.abs()));
+    }
+    Some(format!("{value}"))
 }
 
 fn scalars_to_strings(value: &mut Node, path: &NodePath) -> Result<()> {
@@ -813,4 +892,30 @@ fn expected(node: &Node, path: &NodePath, what: &str) -> Problem {
         path.clone(),
         format!("expected {what}, got {got}"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::canonical_number_or_bool as c;
+
+    #[test]
+    fn plain_scalars_print_like_compose() {
+        assert_eq!(c("0755").as_deref(), Some("493"));
+        assert_eq!(c("007").as_deref(), Some("7"));
+        assert_eq!(c("0o17").as_deref(), Some("15"));
+        assert_eq!(c("0x1F").as_deref(), Some("31"));
+        assert_eq!(c("1.50").as_deref(), Some("1.5"));
+        assert_eq!(c("2.10").as_deref(), Some("2.1"));
+        assert_eq!(c("1e3").as_deref(), Some("1000"));
+        assert_eq!(c("-42").as_deref(), Some("-42"));
+        assert_eq!(
+            c("12345678901234567890").as_deref(),
+            Some("12345678901234567890")
+        );
+        assert_eq!(c("True").as_deref(), Some("true"));
+        assert_eq!(c("yes"), None);
+        assert_eq!(c("1.2.3"), None);
+        assert_eq!(c("v1"), None);
+        assert_eq!(c("1e21").as_deref(), Some("1e+21"));
+    }
 }

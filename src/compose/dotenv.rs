@@ -139,7 +139,7 @@ fn read_value(
             interpolate(&unescape_double(&raw))
         }
         _ => {
-            let unquoted = match value.find(" #").or_else(|| value.find("\t#")) {
+            let unquoted = match value.find(" #") {
                 Some(i) => &value[..i],
                 None => value,
             };

@@ -149,6 +149,13 @@ impl Loader {
             });
         }
         let mut tree = merged.unwrap_or_else(|| Node::map(Mapping::new(), Span::default()));
+        if tree.as_map().is_some_and(Mapping::is_empty) {
+            let names: Vec<String> = files.iter().map(|f| self.display_name(f)).collect();
+            return Err(ComposeError::Project(format!(
+                "{}: empty compose file",
+                names.join(", ")
+            )));
+        }
         if let Some(top) = tree.as_map_mut() {
             top.shift_remove("include");
         }
@@ -590,7 +597,7 @@ impl Loader {
                 .map(|n| n.span)
                 .unwrap_or(include.span);
             let imported = self.load_included(entry, file, resolver, stack, span, &ipath)?;
-            self.add_imported(tree, imported)?;
+            self.add_imported(tree, imported, &entry.path.join(", "))?;
         }
         Ok(())
     }
@@ -698,7 +705,12 @@ impl Loader {
         result
     }
 
-    fn add_imported(&self, tree: &mut Node, imported: Node) -> Result<(), ComposeError> {
+    fn add_imported(
+        &self,
+        tree: &mut Node,
+        imported: Node,
+        from: &str,
+    ) -> Result<(), ComposeError> {
         let Some(top) = tree.as_map_mut() else {
             return Ok(());
         };
@@ -734,7 +746,7 @@ impl Loader {
                             Problem::new(
                                 existing.span,
                                 NodePath::root().key(&section).key(&name),
-                                "conflicts with imported resource of the same name",
+                                format!("conflicts with the resource of the same name imported from {from}"),
                             ),
                         ));
                     }

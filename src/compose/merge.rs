@@ -199,7 +199,7 @@ pub fn strip_tags(mut node: Node) -> Node {
         Value::Map(map) => {
             let mut out = Mapping::new();
             for (k, v) in map {
-                if v.is_tagged(&Tag::Reset) && is_empty_reset(&v) {
+                if v.is_tagged(&Tag::Reset) {
                     continue;
                 }
                 out.insert(k, strip_tags(v));
@@ -210,7 +210,7 @@ pub fn strip_tags(mut node: Node) -> Node {
             node.value = Value::Seq(
                 items
                     .into_iter()
-                    .filter(|v| !(v.is_tagged(&Tag::Reset) && is_empty_reset(v)))
+                    .filter(|v| !v.is_tagged(&Tag::Reset))
                     .map(strip_tags)
                     .collect(),
             );
@@ -218,16 +218,6 @@ pub fn strip_tags(mut node: Node) -> Node {
         _ => {}
     }
     node
-}
-
-/// `key: !reset` with no content (null, `[]`, `{}`) removes the key entirely.
-fn is_empty_reset(node: &Node) -> bool {
-    match &node.value {
-        Value::Null => true,
-        Value::Seq(s) => s.is_empty(),
-        Value::Map(m) => m.is_empty(),
-        Value::Scalar(s) => s.text.is_empty(),
-    }
 }
 
 #[cfg(test)]

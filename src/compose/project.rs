@@ -218,6 +218,7 @@ fn normalize_service(
     service.environment = environment;
     service.env_file.clear();
 
+    let mut from_files = super::model::StringMap::new();
     for (i, label_file) in std::mem::take(&mut service.label_file)
         .into_iter()
         .enumerate()
@@ -234,12 +235,10 @@ fn normalize_service(
                 format!("{label_file}: {e}"),
             )
         })?;
-        for (k, v) in parsed {
-            service
-                .labels
-                .entry(k)
-                .or_insert_with(|| v.unwrap_or_default());
-        }
+        from_files.extend(parsed.into_iter().map(|(k, v)| (k, v.unwrap_or_default())));
+    }
+    for (k, v) in from_files {
+        service.labels.entry(k).or_insert(v);
     }
 
     if let Some(build) = &mut service.build {
@@ -260,6 +259,9 @@ fn normalize_service(
         build.extra_hosts.sort();
     }
 
+    if service.pull_policy.as_deref() == Some("if_not_present") {
+        service.pull_policy = Some("missing".into());
+    }
     if service.image.as_deref() == Some("") {
         service.image = None;
     }
@@ -400,6 +402,13 @@ fn validate(
 ) -> Result<()> {
     for (name, service) in services {
         let path = NodePath::root().key("services").key(name);
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        {
+            return Err(problem(path, format!("invalid service name {name:?}: only letters, digits, '.', '_' and '-' are allowed")));
+        }
         if let Some(mode) = &service.network_mode {
             let explicit_networks = !(service.networks.len() == 1
                 && service.networks.contains_key("default")
@@ -467,7 +476,7 @@ fn validate(
             }
         }
         if service.container_name.is_some() && service.replicas() > 1 {
-            return Err(problem(path.key("container_name"), format!("service {name:?} sets container_name, so it cannot have more than one replica (it asks for {})", service.replicas())));
+            return Err(problem(path.key("container_name"), format!("service {name:?} sets container_name, so it cannot run more than one container, but it asks for {} replicas", service.replicas())));
         }
         let referenced = service
             .depends_on
@@ -479,15 +488,19 @@ fn validate(
             .chain(service_ref(service.pid.as_ref()));
         for dep in referenced {
             if !services.contains_key(dep) && disabled.contains_key(dep) {
-                return Err(problem(path, format!("service {name:?} depends on service {dep:?}, which is disabled by its profiles: enable them with --profile")));
+                return Err(problem(path.key("depends_on"), format!("service {name:?} depends on service {dep:?}, which is disabled by its profiles: enable them with --profile")));
             }
         }
     }
-    ProjectGraph::new(&graph_input(services)).map_err(|e| {
+    ProjectGraph::new(&graph_input_with_disabled(
+        services,
+        &disabled.keys().cloned().collect(),
+    ))
+    .map_err(|e| {
         let path = match &e {
-            GraphError::UndefinedService { service, .. } => {
-                NodePath::root().key("services").key(service)
-            }
+            GraphError::UndefinedService {
+                service, attribute, ..
+            } => NodePath::root().key("services").key(service).key(attribute),
             GraphError::Cycle(_) => NodePath::root().key("services"),
         };
         problem(path, e.to_string())
@@ -497,22 +510,18 @@ fn validate(
 
 /// The graph module's view of the services.
 pub fn graph_input(services: &BTreeMap<String, Service>) -> GraphInput {
+    graph_input_with_disabled(services, &BTreeSet::new())
+}
+
+/// Like [`graph_input`]; optional dependencies on `disabled` services are left out.
+fn graph_input_with_disabled(
+    services: &BTreeMap<String, Service>,
+    disabled: &BTreeSet<String>,
+) -> GraphInput {
     let services = services
         .iter()
         .map(|(name, s)| {
-            let mut needs: Vec<Dependency> = s
-                .depends_on
-                .iter()
-                .filter(|(dep, d)| d.required || services.contains_key(*dep))
-                .map(|(dep, d)| Dependency {
-                    service: dep.clone(),
-                    kind: DependencyKind::DependsOn {
-                        condition: d.condition.as_str().to_string(),
-                        required: d.required,
-                        restart: d.restart,
-                    },
-                })
-                .collect();
+            let mut needs: Vec<Dependency> = Vec::new();
             for link in &s.links {
                 let target = link.split(':').next().unwrap_or(link);
                 needs.push(Dependency {
@@ -548,6 +557,21 @@ pub fn graph_input(services: &BTreeMap<String, Service>) -> GraphInput {
                     kind: DependencyKind::VolumesFrom,
                 });
             }
+            needs.extend(
+                s.depends_on
+                    .iter()
+                    .filter(|(dep, d)| {
+                        d.required || services.contains_key(*dep) || !disabled.contains(*dep)
+                    })
+                    .map(|(dep, d)| Dependency {
+                        service: dep.clone(),
+                        kind: DependencyKind::DependsOn {
+                            condition: d.condition.as_str().to_string(),
+                            required: d.required,
+                            restart: d.restart,
+                        },
+                    }),
+            );
             ServiceDeps {
                 name: name.clone(),
                 needs,

@@ -39,7 +39,16 @@ fn escape(value: &mut Value) {
     match value {
         Value::String(s) if s.contains('$') => *s = s.replace('$', "$$"),
         Value::Array(items) => items.iter_mut().for_each(escape),
-        Value::Object(map) => map.values_mut().for_each(escape),
+        Value::Object(map) => {
+            if map.keys().any(|k| k.contains('$')) {
+                let entries = std::mem::take(map);
+                *map = entries
+                    .into_iter()
+                    .map(|(k, v)| (k.replace('$', "$$"), v))
+                    .collect();
+            }
+            map.values_mut().for_each(escape);
+        }
         _ => {}
     }
 }

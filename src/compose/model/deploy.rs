@@ -90,7 +90,8 @@ pub struct DeviceRequest {
     pub count: Option<i64>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub device_ids: Vec<String>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    /// Accepted, but not printed: compose's model has no place for it.
+    #[serde(skip_serializing)]
     pub options: StringMap,
 }
 

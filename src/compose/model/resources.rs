@@ -42,7 +42,8 @@ pub struct Ipam {
     pub driver: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub config: Vec<IpamPool>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    /// Accepted, but not printed: compose's model has no place for it.
+    #[serde(skip_serializing)]
     pub options: StringMap,
 }
 

@@ -22,6 +22,9 @@ impl Serialize for ByteSize {
 impl<'de> Deserialize<'de> for ByteSize {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
+        if let Ok(bytes) = text.trim().parse::<i64>() {
+            return Ok(ByteSize(bytes));
+        }
         syntax::bytes::parse_bytes(&text)
             .map(ByteSize)
             .map_err(de::Error::custom)
