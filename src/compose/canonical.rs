@@ -32,34 +32,25 @@ pub fn canonicalize_file(root: &mut Node, paths: &PathResolver) -> Result<()> {
             }
         }
     }
-    for kind in ["networks", "volumes"] {
-        if let Some(section) = top.get_mut(kind) {
-            let path = root_path.key(kind);
-            if section.is_null() {
-                continue;
-            }
-            for (name, resource) in expect_map_mut(section, &path)?.iter_mut() {
-                canonicalize_resource(resource, &path.key(name))?;
-                if kind == "volumes" {
-                    resolve_bind_device(resource, &path.key(name), paths)?;
-                }
-            }
+    for kind in ["networks", "volumes", "secrets", "configs"] {
+        let Some(section) = top.get_mut(kind) else {
+            continue;
+        };
+        let path = root_path.key(kind);
+        if section.is_null() {
+            continue;
         }
-    }
-    for kind in ["secrets", "configs"] {
-        if let Some(section) = top.get_mut(kind) {
-            let path = root_path.key(kind);
-            if section.is_null() {
-                continue;
-            }
-            for (name, resource) in expect_map_mut(section, &path)?.iter_mut() {
-                let rpath = path.key(name);
-                canonicalize_resource(resource, &rpath)?;
-                if let Some(map) = resource.as_map_mut() {
-                    if let Some(file) = map.get_mut("file") {
+        for (name, resource) in expect_map_mut(section, &path)?.iter_mut() {
+            let rpath = path.key(name);
+            canonicalize_resource(resource, &rpath)?;
+            match kind {
+                "volumes" => resolve_bind_device(resource, &rpath, paths)?,
+                "secrets" | "configs" => {
+                    if let Some(file) = resource.as_map_mut().and_then(|m| m.get_mut("file")) {
                         resolve_path_node(file, &rpath.key("file"), paths)?;
                     }
                 }
+                _ => {}
             }
         }
     }

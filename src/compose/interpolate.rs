@@ -46,6 +46,13 @@ fn is_name_char(c: char) -> bool {
     c == '_' || c.is_ascii_alphanumeric()
 }
 
+fn invalid_template(template: &str, reason: &str) -> TemplateError {
+    TemplateError::Invalid {
+        template: template.to_string(),
+        reason: reason.to_string(),
+    }
+}
+
 fn expand_into(
     text: &str,
     whole: &str,
@@ -53,10 +60,7 @@ fn expand_into(
     unset: &mut Vec<String>,
     depth: usize,
 ) -> Result<String, TemplateError> {
-    let invalid = |reason: &str| TemplateError::Invalid {
-        template: whole.to_string(),
-        reason: reason.to_string(),
-    };
+    let invalid = |reason: &str| invalid_template(whole, reason);
     if depth > MAX_NESTING {
         return Err(invalid("nested too deeply"));
     }
@@ -120,10 +124,7 @@ fn expand_braced(
     unset: &mut Vec<String>,
     depth: usize,
 ) -> Result<String, TemplateError> {
-    let invalid = |reason: &str| TemplateError::Invalid {
-        template: whole.to_string(),
-        reason: reason.to_string(),
-    };
+    let invalid = |reason: &str| invalid_template(whole, reason);
     let name_len = body.find(|c: char| !is_name_char(c)).unwrap_or(body.len());
     let name = &body[..name_len];
     if name.is_empty() || !name.starts_with(is_name_start) {
