@@ -407,16 +407,21 @@ fn canonicalize_extra_hosts(value: &mut Node, path: &NodePath) -> Result<()> {
     Ok(())
 }
 
-fn canonicalize_depends_on(value: &mut Node, path: &NodePath) -> Result<()> {
-    let span = value.span;
+/// A list of names (`[db, cache]`) becomes a mapping of each name to `empty(span)`.
+fn names_to_map(value: &mut Node, path: &NodePath, empty: fn(Span) -> Node) -> Result<()> {
     if let Value::Seq(items) = &value.value {
         let mut m = Mapping::new();
         for (i, item) in items.iter().enumerate() {
             let name = scalar_text(item, &path.index(i))?;
-            m.insert(name.to_string(), Node::map(Mapping::new(), item.span));
+            m.insert(name.to_string(), empty(item.span));
         }
-        *value = Node::map(m, span);
+        *value = Node::map(m, value.span);
     }
+    Ok(())
+}
+
+fn canonicalize_depends_on(value: &mut Node, path: &NodePath) -> Result<()> {
+    names_to_map(value, path, |span| Node::map(Mapping::new(), span))?;
     let map = expect_map_mut(value, path)?;
     for (name, dep) in map.iter_mut() {
         if dep.is_null() {
@@ -435,15 +440,7 @@ fn canonicalize_depends_on(value: &mut Node, path: &NodePath) -> Result<()> {
 }
 
 fn canonicalize_service_networks(value: &mut Node, path: &NodePath) -> Result<()> {
-    let span = value.span;
-    if let Value::Seq(items) = &value.value {
-        let mut m = Mapping::new();
-        for (i, item) in items.iter().enumerate() {
-            let name = scalar_text(item, &path.index(i))?;
-            m.insert(name.to_string(), Node::null(item.span));
-        }
-        *value = Node::map(m, span);
-    }
+    names_to_map(value, path, Node::null)?;
     let map = expect_map_mut(value, path)?;
     for (name, net) in map.iter_mut() {
         if let Some(m) = net.as_map_mut() {
