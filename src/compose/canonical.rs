@@ -873,7 +873,7 @@ fn expect_map_mut<'a>(node: &'a mut Node, path: &NodePath) -> Result<&'a mut Map
 fn expected(node: &Node, path: &NodePath, what: &str) -> Problem {
     let got = match node.as_str() {
         Some(text) => format!("{} {:?}", node.kind_name(), text),
-        None => node.kind_name().to_string(),
+        None => format!("a {}", node.kind_name()),
     };
     Problem::new(
         node.span,
