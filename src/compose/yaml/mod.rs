@@ -6,6 +6,7 @@ mod de;
 mod emit;
 mod node;
 mod parse;
+mod parse_repair;
 
 pub use de::{from_node, to_json};
 pub use emit::to_yaml_string;

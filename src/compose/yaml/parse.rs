@@ -3,9 +3,10 @@
 //! aliases are resolved here under a node budget; `<<` merge keys are applied;
 //! duplicate keys are errors, as in compose.
 
+use super::parse_repair::Source;
 use super::{FileId, Mapping, Node, NodePath, Scalar, ScalarStyle, Span, Tag, Value};
 use crate::compose::error::Problem;
-use saphyr_parser::{Event, Parser, ScalarStyle as YamlStyle};
+use saphyr_parser::{Event, Parser, ScalarStyle as YamlStyle, ScanError};
 use std::collections::HashMap;
 
 /// Bounds that keep hostile input from exhausting memory or stack.
@@ -29,81 +30,68 @@ impl Default for ParseLimits {
 /// Parses every document of `text`. An empty file (or one with only
 /// comments) yields no documents.
 ///
-/// libyaml (hence docker compose) accepts the closing `]`/`}` of a flow
-/// collection at its parent's indentation, as real files do (`test: [` …
-/// `]`); saphyr-parser does not. When that is the only complaint, the closing
-/// line is indented (which changes no value) and the text parsed again.
+/// libyaml (hence docker compose) accepts some indentation saphyr-parser
+/// refuses — a flow collection's lines at its parent's indentation (`test: [`
+/// … `]`), quoted scalars continuing left of where they started. Leading
+/// blanks carry no meaning there, so `parse_repair` moves those lines right and
+/// the text is parsed again (a bounded number of times); spans keep pointing
+/// at the original columns.
 pub fn parse_documents(
     text: &str,
     file: FileId,
     limits: ParseLimits,
 ) -> Result<Vec<Node>, Problem> {
-    let mut text = std::borrow::Cow::Borrowed(text);
-    for _ in 0..64 {
-        match parse_once(&text, file, limits) {
-            Err(problem) if problem.message.contains("invalid indentation") => {
-                match reindent_flow_closer(&text, problem.span.line as usize) {
-                    Some(fixed) => text = std::borrow::Cow::Owned(fixed),
-                    None => return Err(problem),
+    let mut source = Source::new(text);
+    loop {
+        match parse_once(&source, file, limits) {
+            Ok(docs) => return Ok(docs),
+            Err(Failure::Invalid(problem)) => return Err(problem),
+            Err(Failure::Syntax(error)) => {
+                if !source.try_repair(&error, None) {
+                    let m = error.marker();
+                    let span = Span {
+                        file,
+                        line: m.line() as u32,
+                        col: source.original_col(*m) as u32 + 1,
+                    };
+                    return Err(Problem::new(
+                        span,
+                        NodePath::root(),
+                        format!("invalid YAML: {}", error.info()),
+                    ));
                 }
             }
-            other => return other,
         }
     }
-    parse_once(&text, file, limits)
 }
 
-/// Indents line `line` (1-based) if it starts with a flow closer, to the
-/// indentation of the previous non-blank line (at least one more column).
-fn reindent_flow_closer(text: &str, line: usize) -> Option<String> {
-    let lines: Vec<&str> = text.split('\n').collect();
-    let target = lines.get(line.checked_sub(1)?)?;
-    let trimmed = target.trim_start_matches(' ');
-    if !(trimmed.starts_with(']') || trimmed.starts_with('}')) {
-        return None;
-    }
-    let current = target.len() - trimmed.len();
-    let previous = lines[..line - 1]
-        .iter()
-        .rev()
-        .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
-        .map(|l| l.len() - l.trim_start_matches(' ').len())?;
-    let indent = previous.max(current + 1);
-    let mut out = String::with_capacity(text.len() + indent);
-    for (i, l) in lines.iter().enumerate() {
-        if i > 0 {
-            out.push('\n');
-        }
-        if i == line - 1 {
-            out.push_str(&" ".repeat(indent));
-            out.push_str(trimmed);
-        } else {
-            out.push_str(l);
-        }
-    }
-    Some(out)
+/// Why one parse attempt failed.
+enum Failure {
+    /// A YAML syntax error (perhaps one the repair can fix).
+    Syntax(ScanError),
+    /// The YAML is well-formed but not acceptable (duplicate key, budget, …).
+    Invalid(Problem),
 }
 
-fn parse_once(text: &str, file: FileId, limits: ParseLimits) -> Result<Vec<Node>, Problem> {
+impl From<Problem> for Failure {
+    fn from(problem: Problem) -> Self {
+        Failure::Invalid(problem)
+    }
+}
+
+fn parse_once(
+    source: &Source<'_>,
+    file: FileId,
+    limits: ParseLimits,
+) -> Result<Vec<Node>, Failure> {
     let mut builder = Builder::new(limits);
-    let mut parser = Parser::new_from_str(text);
+    let mut parser = Parser::new_from_str(source.text());
     while let Some(next) = parser.next_event() {
-        let (event, span) = next.map_err(|e| {
-            let m = e.marker();
-            Problem::new(
-                Span {
-                    file,
-                    line: m.line() as u32,
-                    col: m.col() as u32 + 1,
-                },
-                NodePath::root(),
-                format!("invalid YAML: {}", e.info()),
-            )
-        })?;
+        let (event, span) = next.map_err(Failure::Syntax)?;
         let at = Span {
             file,
             line: span.start.line() as u32,
-            col: span.start.col() as u32 + 1,
+            col: source.original_col(span.start) as u32 + 1,
         };
         builder.event(event, at)?;
     }
