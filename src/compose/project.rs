@@ -229,13 +229,19 @@ fn normalize_service(
                 format!("cannot read label file {label_file}: {e}"),
             )
         })?;
-        let parsed = dotenv::parse(&text, &|k| env.get(k)).map_err(|e| {
+        let parsed = dotenv::parse_raw(&text).map_err(|e| {
             problem(
                 path.key("label_file").index(i),
                 format!("{label_file}: {e}"),
             )
         })?;
-        from_files.extend(parsed.into_iter().map(|(k, v)| (k, v.unwrap_or_default())));
+        // Label files: `key=value` lines whose keys may hold any label characters; a
+        // value in matching quotes loses them.
+        from_files.extend(
+            parsed
+                .into_iter()
+                .map(|(k, v)| (k, unquote(&v.unwrap_or_default()).to_string())),
+        );
     }
     for (k, v) in from_files {
         service.labels.entry(k).or_insert(v);
@@ -590,4 +596,15 @@ fn graph_input_with_disabled(
         networks: Vec::new(),
         volumes: Vec::new(),
     }
+}
+
+/// `"x"` or `'x'` -> `x`; anything else as is (label file values).
+fn unquote(value: &str) -> &str {
+    let v = value.trim();
+    for quote in ['"', '\''] {
+        if let Some(inner) = v.strip_prefix(quote).and_then(|r| r.strip_suffix(quote)) {
+            return inner;
+        }
+    }
+    v
 }
