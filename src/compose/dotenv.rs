@@ -255,7 +255,7 @@ impl Parser<'_, '_> {
             KeyEnd::Eof => ("", skip_blanks(src, key_start)),
         };
         if key.contains(' ') {
-            return Err(self.error(key_start, &format!("key {key:?} cannot contain a space")));
+            return Err(self.error(key_start, format!("key {key:?} cannot contain a space")));
         }
         if let KeyEnd::Inherited(_) = end {
             match (self.lookup)(key) {
