@@ -53,6 +53,92 @@ fn escape(value: &mut Value) {
     }
 }
 
+/// Go's yaml.v3 orders map keys its own way: runs of digits compare as
+/// numbers, and a letter sorts after a non-letter unless a digit run came just
+/// before. Maps (already in byte order) are re-sorted that way; structs, whose
+/// fields are not in byte order, keep their order.
+fn yaml_v3_key_order(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.values_mut().for_each(yaml_v3_key_order);
+            let keys: Vec<&String> = map.keys().collect();
+            let is_map = keys.windows(2).all(|w| w[0] < w[1]);
+            if is_map && keys.windows(2).any(|w| v3_less(w[1], w[0])) {
+                let mut entries: Vec<(String, Value)> = std::mem::take(map).into_iter().collect();
+                entries.sort_by(|(a, _), (b, _)| {
+                    if v3_less(a, b) {
+                        std::cmp::Ordering::Less
+                    } else if v3_less(b, a) {
+                        std::cmp::Ordering::Greater
+                    } else {
+                        std::cmp::Ordering::Equal
+                    }
+                });
+                *map = entries.into_iter().collect();
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(yaml_v3_key_order),
+        _ => {}
+    }
+}
+
+/// yaml.v3's key comparison (`keyList.Less`) for string keys.
+fn v3_less(a: &str, b: &str) -> bool {
+    let ar: Vec<char> = a.chars().collect();
+    let br: Vec<char> = b.chars().collect();
+    let mut digits = false;
+    let mut i = 0;
+    while i < ar.len() && i < br.len() {
+        if ar[i] == br[i] {
+            digits = ar[i].is_ascii_digit();
+            i += 1;
+            continue;
+        }
+        let al = ar[i].is_alphabetic();
+        let bl = br[i].is_alphabetic();
+        if al && bl {
+            return ar[i] < br[i];
+        }
+        if al || bl {
+            return if digits { al } else { bl };
+        }
+        let (mut an, mut bn) = (0u64, 0u64);
+        if ar[i] == '0' || br[i] == '0' {
+            let nonzero_before = ar[..i]
+                .iter()
+                .rev()
+                .take_while(|c| c.is_ascii_digit())
+                .any(|c| *c != '0');
+            if nonzero_before {
+                an = 1;
+                bn = 1;
+            }
+        }
+        let mut ai = i;
+        while ai < ar.len() && ar[ai].is_ascii_digit() {
+            an = an
+                .saturating_mul(10)
+                .saturating_add(ar[ai] as u64 - '0' as u64);
+            ai += 1;
+        }
+        let mut bi = i;
+        while bi < br.len() && br[bi].is_ascii_digit() {
+            bn = bn
+                .saturating_mul(10)
+                .saturating_add(br[bi] as u64 - '0' as u64);
+            bi += 1;
+        }
+        if an != bn {
+            return an < bn;
+        }
+        if ai != bi {
+            return ai < bi;
+        }
+        return ar[i] < br[i];
+    }
+    ar.len() < br.len()
+}
+
 /// The project as the YAML output shows it.
 pub fn yaml_value(project: &Project) -> Value {
     let mut root = to_object(project);
@@ -63,10 +149,20 @@ pub fn yaml_value(project: &Project) -> Value {
             }
         }
     }
-    for (key, value) in &project.extensions {
-        root.insert(key.clone(), sorted(value));
+    let mut extensions: Vec<&String> = project.extensions.keys().collect();
+    extensions.sort_by(|a, b| {
+        if v3_less(a, b) {
+            std::cmp::Ordering::Less
+        } else {
+            std::cmp::Ordering::Greater
+        }
+    });
+    for key in extensions {
+        root.insert(key.clone(), sorted(&project.extensions[key]));
     }
-    Value::Object(root)
+    let mut value = Value::Object(root);
+    yaml_v3_key_order(&mut value);
+    value
 }
 
 /// The project as the JSON output shows it (`typed_quirks`: with the fields
@@ -165,5 +261,19 @@ fn capitalize(key: &str) -> String {
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::v3_less;
+
+    #[test]
+    fn keys_order_like_yaml_v3() {
+        assert!(v3_less("EMAIL_USE_SSL", "EMAIL_USERNAME"));
+        assert!(v3_less("KAFKA_LISTENER_X", "KAFKA_LOG"));
+        assert!(v3_less("a2", "a10"));
+        assert!(v3_less("abc", "abd"));
+        assert!(!v3_less("b", "a"));
     }
 }

@@ -41,13 +41,13 @@ pub enum MountKind {
 #[serde(default)]
 pub struct BindOptions {
     #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
+    pub selinux: Option<String>,
+    #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
     pub propagation: Option<String>,
     #[serde(skip_serializing_if = "is_false")]
     pub create_host_path: bool,
     #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
     pub recursive: Option<String>,
-    #[serde(skip_serializing_if = "super::scalars::is_empty_text")]
-    pub selinux: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

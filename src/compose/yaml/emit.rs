@@ -97,6 +97,9 @@ fn scalar_string(s: &str, indent: usize) -> String {
     }
     if plain_ok(s) {
         s.to_string()
+    } else if !s.is_empty() && !reads_as_non_string(s) && single_quote_ok(s) {
+        // yaml.v3 single-quotes text that only needs quoting for its punctuation.
+        format!("'{}'", s.replace('\'', "''"))
     } else {
         double_quoted(s)
     }
@@ -196,6 +199,12 @@ fn reads_as_non_string(s: &str) -> bool {
             || (digits.starts_with('0') && digits.chars().all(|c| c.is_ascii_digit()));
     }
     false
+}
+
+/// Printable one-line text can be single-quoted.
+fn single_quote_ok(s: &str) -> bool {
+    !s.chars()
+        .any(|c| c.is_control() || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}'))
 }
 
 fn double_quoted(s: &str) -> String {
@@ -304,6 +313,16 @@ mod tests {
             assert!(plain_ok(s), "{s:?} should be plain");
             round_trip(&json!({ "k": s }));
         }
+    }
+
+    #[test]
+    fn quote_style_like_yaml_v3() {
+        let v = json!({"a": "*.foo", "b": "container:", "c": "This is ", "d": "80", "e": "it's: x", "f": ""});
+        assert_eq!(
+            to_yaml_string(&v),
+            "a: '*.foo'\nb: 'container:'\nc: 'This is '\nd: \"80\"\ne: 'it''s: x'\nf: \"\"\n"
+        );
+        round_trip(&v);
     }
 
     #[test]
