@@ -116,12 +116,14 @@ fn literal_ok(s: &str) -> bool {
 
 fn literal_block(s: &str, indent: usize) -> String {
     let trailing = s.len() - s.trim_end_matches('\n').len();
-    let indicator = match trailing {
-        0 => "|-",
-        1 => "|",
-        _ => "|+",
+    let chomp = match trailing {
+        0 => "-",
+        1 => "",
+        _ => "+",
     };
-    let mut out = String::from(indicator);
+    // Text starting with a line break needs an explicit indentation indicator.
+    let indentation = if s.starts_with('\n') { "2" } else { "" };
+    let mut out = format!("|{indentation}{chomp}");
     let body = s.strip_suffix('\n').unwrap_or(s);
     for line in body.split('\n') {
         out.push('\n');
@@ -160,6 +162,9 @@ fn plain_ok(s: &str) -> bool {
 
 /// Plain text that YAML 1.1 or 1.2 would read as null, a boolean or a number.
 fn reads_as_non_string(s: &str) -> bool {
+    if is_base60_number(s) {
+        return true;
+    }
     let lower = s.to_ascii_lowercase();
     if matches!(
         lower.as_str(),
@@ -205,6 +210,30 @@ fn reads_as_non_string(s: &str) -> bool {
 fn single_quote_ok(s: &str) -> bool {
     !s.chars()
         .any(|c| c.is_control() || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}'))
+}
+
+/// YAML 1.1 sexagesimal numbers (`12:00`, `1:30:15.5`), which yaml.v3 quotes.
+fn is_base60_number(s: &str) -> bool {
+    let body = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let (int_part, frac) = match body.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (body, None),
+    };
+    let mut groups = int_part.split(':');
+    let Some(first) = groups.next() else {
+        return false;
+    };
+    let first_ok = first.starts_with(|c: char| c.is_ascii_digit())
+        && first.chars().all(|c| c.is_ascii_digit() || c == '_');
+    let rest: Vec<&str> = groups.collect();
+    let rest_ok = !rest.is_empty()
+        && rest.iter().all(|g| {
+            (1..=2).contains(&g.len())
+                && g.chars().all(|c| c.is_ascii_digit())
+                && (g.len() == 1 || g.as_bytes()[0] <= b'5')
+        });
+    let frac_ok = frac.is_none_or(|f| f.chars().all(|c| c.is_ascii_digit() || c == '_'));
+    first_ok && rest_ok && frac_ok
 }
 
 fn double_quoted(s: &str) -> String {
