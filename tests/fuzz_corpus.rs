@@ -1,6 +1,7 @@
-//! Replays the fuzz corpus (`fixtures/fuzz/<target>/`) through the functions
-//! the fuzz targets exercise, so a normal `cargo test` keeps guarding against
-//! every input the fuzzer ever found interesting.
+//! Replays the `load` fuzz corpus (`fixtures/fuzz/load/`) through the whole
+//! loader, so a normal `cargo test` keeps guarding against every input the
+//! fuzzer found interesting. The `interpolate` and `dotenv` corpora are
+//! replayed by unit tests next to their parsers, which check more than "no panic".
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -33,27 +34,5 @@ fn load_corpus_never_panics_or_hangs() {
             start.elapsed() < Duration::from_secs(2),
             "slow input:\n{input}"
         );
-    }
-}
-
-#[test]
-fn interpolate_corpus_never_panics() {
-    let lookup = |name: &str| {
-        if name == "A" {
-            Some("1".to_string())
-        } else {
-            None
-        }
-    };
-    for input in corpus("interpolate") {
-        let _ = berth::compose::interpolate::expand(&input, &lookup);
-    }
-}
-
-#[test]
-fn dotenv_corpus_never_panics() {
-    for input in corpus("dotenv") {
-        let _ = berth::compose::dotenv::parse(&input, &|_| None);
-        let _ = berth::compose::dotenv::parse_raw(&input);
     }
 }

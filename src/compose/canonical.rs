@@ -114,13 +114,7 @@ fn canonicalize_service_attribute(
             "healthcheck" => canonicalize_healthcheck(value, &vpath)?,
             "devices" => canonicalize_devices(value, &vpath)?,
             "secrets" | "configs" => canonicalize_file_refs(value, &vpath)?,
-            "extends" if value.as_scalar().is_some() => {
-                let span = value.span;
-                let name = value.as_str().unwrap_or_default().to_string();
-                let mut m = Mapping::new();
-                m.insert("service", Node::string(name, span));
-                *value = Node::map(m, span);
-            }
+            "extends" => wrap_scalar(value, "service"),
             "deploy" => canonicalize_deploy(value, &vpath)?,
             "gpus" => canonicalize_gpus(value, &vpath)?,
             "develop" => canonicalize_develop(value, &vpath, paths)?,
@@ -142,13 +136,7 @@ fn canonicalize_service_attribute(
 }
 
 fn canonicalize_build(value: &mut Node, path: &NodePath, paths: &PathResolver) -> Result<()> {
-    if value.as_scalar().is_some() {
-        let span = value.span;
-        let context = value.as_str().unwrap_or_default().to_string();
-        let mut m = Mapping::new();
-        m.insert("context", Node::string(context, span));
-        *value = Node::map(m, span);
-    }
+    wrap_scalar(value, "context");
     let map = expect_map_mut(value, path)?;
     if let Some(context) = map.get_mut("context") {
         if let Some(text) = context.as_str() {
@@ -231,13 +219,7 @@ fn canonicalize_env_file(value: &mut Node, path: &NodePath, paths: &PathResolver
     string_to_list(value);
     for (i, item) in seq_mut(value, path)?.iter_mut().enumerate() {
         let ipath = path.index(i);
-        if item.as_scalar().is_some() {
-            let span = item.span;
-            let file = item.as_str().unwrap_or_default().to_string();
-            let mut m = Mapping::new();
-            m.insert("path", Node::string(file, span));
-            *item = Node::map(m, span);
-        }
+        wrap_scalar(item, "path");
         let entry = expect_map_mut(item, &ipath)?;
         match entry.get_mut("path") {
             Some(p) => resolve_path_node(p, &ipath.key("path"), paths)?,
@@ -515,15 +497,9 @@ fn canonicalize_devices(value: &mut Node, path: &NodePath) -> Result<()> {
 }
 
 fn canonicalize_file_refs(value: &mut Node, path: &NodePath) -> Result<()> {
-    for item in seq_mut(value, path)?.iter_mut() {
-        if item.as_scalar().is_some() {
-            let span = item.span;
-            let name = item.as_str().unwrap_or_default().to_string();
-            let mut m = Mapping::new();
-            m.insert("source", Node::string(name, span));
-            *item = Node::map(m, span);
-        }
-    }
+    seq_mut(value, path)?
+        .iter_mut()
+        .for_each(|item| wrap_scalar(item, "source"));
     Ok(())
 }
 
@@ -672,14 +648,7 @@ fn resolve_bind_device(resource: &mut Node, path: &NodePath, paths: &PathResolve
 fn canonicalize_include(value: &mut Node, path: &NodePath) -> Result<()> {
     for (i, item) in seq_mut(value, path)?.iter_mut().enumerate() {
         let ipath = path.index(i);
-        if item.as_scalar().is_some() {
-            let span = item.span;
-            let file = item.as_str().unwrap_or_default().to_string();
-            let mut m = Mapping::new();
-            m.insert("path", Node::seq(vec![Node::string(file, span)], span));
-            *item = Node::map(m, span);
-            continue;
-        }
+        wrap_scalar(item, "path");
         let entry = expect_map_mut(item, &ipath)?;
         for key in ["path", "env_file"] {
             if let Some(v) = entry.get_mut(key) {
@@ -834,6 +803,17 @@ fn scalars_to_strings(value: &mut Node, path: &NodePath) -> Result<()> {
         scalar_to_string(item);
     }
     Ok(())
+}
+
+/// A scalar written where a mapping is expected (`build: ./app`,
+/// `extends: base`, `secrets: [name]`) becomes `{key: scalar}`.
+fn wrap_scalar(node: &mut Node, key: &str) {
+    if let Some(text) = node.as_str().map(str::to_string) {
+        let span = node.span;
+        let mut m = Mapping::new();
+        m.insert(key, Node::string(text, span));
+        *node = Node::map(m, span);
+    }
 }
 
 fn string_to_list(value: &mut Node) {

@@ -82,6 +82,19 @@ fn yaml_v3_key_order(value: &mut Value) {
     }
 }
 
+/// The end of the run of ASCII digits starting at `start`, and its value.
+fn digit_run(chars: &[char], start: usize) -> (usize, u64) {
+    let mut end = start;
+    let mut value = 0u64;
+    while end < chars.len() && chars[end].is_ascii_digit() {
+        value = value
+            .saturating_mul(10)
+            .saturating_add(chars[end] as u64 - '0' as u64);
+        end += 1;
+    }
+    (end, value)
+}
+
 /// yaml.v3's key comparison (`keyList.Less`) for string keys.
 fn v3_less(a: &str, b: &str) -> bool {
     let ar: Vec<char> = a.chars().collect();
@@ -114,20 +127,14 @@ fn v3_less(a: &str, b: &str) -> bool {
                 bn = 1;
             }
         }
-        let mut ai = i;
-        while ai < ar.len() && ar[ai].is_ascii_digit() {
-            an = an
-                .saturating_mul(10)
-                .saturating_add(ar[ai] as u64 - '0' as u64);
-            ai += 1;
-        }
-        let mut bi = i;
-        while bi < br.len() && br[bi].is_ascii_digit() {
-            bn = bn
-                .saturating_mul(10)
-                .saturating_add(br[bi] as u64 - '0' as u64);
-            bi += 1;
-        }
+        let (ai, a_run) = digit_run(&ar, i);
+        let (bi, b_run) = digit_run(&br, i);
+        an = an
+            .saturating_mul(10u64.saturating_pow((ai - i) as u32))
+            .saturating_add(a_run);
+        bn = bn
+            .saturating_mul(10u64.saturating_pow((bi - i) as u32))
+            .saturating_add(b_run);
         if an != bn {
             return an < bn;
         }
