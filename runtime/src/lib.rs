@@ -1,8 +1,8 @@
 //! berth-runtime: the container runtime berth drives.
 //!
-//! It knows nothing about Compose. The image store, containers, networks, DNS
-//! and volumes arrive issue by issue; the reconciler in the `berth` crate
-//! drives the runtime through a narrow trait.
+//! It knows nothing about Compose. It owns the image store ([`image`]) and
+//! containers; networks, DNS and volumes arrive issue by
+//! issue. The reconciler in the `berth` crate drives it through a narrow trait.
 
 pub mod image;
 
