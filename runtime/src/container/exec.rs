@@ -1,0 +1,188 @@
+//! `exec` into a running container: the hidden `__berth-exec` mode joins the
+//! container's cgroups and namespaces, forks into its PID namespace, and the
+//! child execs with the same user, environment and working-directory rules
+//! as the container's own process. With a terminal, the parent relays
+//! between its own stdio and the pty.
+
+use std::fs::{self, File};
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::PathBuf;
+
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sched::{setns, CloneFlags};
+use nix::sys::wait::{waitpid, WaitStatus};
+
+use super::init::{self, Failure, EXIT_SETUP};
+use super::process::{env_value, merge_env};
+use super::spec::ExecSpec;
+use super::state::{process_alive, ContainerDir};
+use super::sys::{self, Forked};
+use super::user;
+
+/// Entry point of the hidden exec mode; returns the exit code to exit with.
+pub fn main(dir: PathBuf, spec_json: &str) -> i32 {
+    match run(ContainerDir(dir), spec_json) {
+        Ok(code) => code,
+        Err(failure) => {
+            eprintln!("berth exec: {}", failure.message);
+            failure.code
+        }
+    }
+}
+
+fn fail(message: String) -> Failure {
+    Failure {
+        code: EXIT_SETUP,
+        message,
+    }
+}
+
+fn run(dir: ContainerDir, spec_json: &str) -> Result<i32, Failure> {
+    let spec: ExecSpec =
+        serde_json::from_str(spec_json).map_err(|err| fail(format!("exec spec: {err}")))?;
+    let record = dir.read_record().map_err(|err| fail(err.to_string()))?;
+    let state = dir.read_state().map_err(|err| fail(err.to_string()))?;
+    let pid = match state.pid {
+        Some(pid) if process_alive(pid, state.pid_start) => pid,
+        _ => return Err(fail(format!("container {} is not running", record.name))),
+    };
+    let namespaces: Vec<(File, CloneFlags)> = [
+        ("ipc", CloneFlags::CLONE_NEWIPC),
+        ("uts", CloneFlags::CLONE_NEWUTS),
+        ("net", CloneFlags::CLONE_NEWNET),
+        ("pid", CloneFlags::CLONE_NEWPID),
+        ("mnt", CloneFlags::CLONE_NEWNS),
+    ]
+    .into_iter()
+    .map(|(name, flag)| {
+        File::open(format!("/proc/{pid}/ns/{name}"))
+            .map(|file| (file, flag))
+            .map_err(|err| fail(format!("open {name} namespace of PID {pid}: {err}")))
+    })
+    .collect::<Result<_, _>>()?;
+    if let Some(cgroup) = &state.cgroup {
+        cgroup
+            .add_process(std::process::id() as i32)
+            .map_err(|err| fail(err.to_string()))?;
+    }
+    for (file, flag) in &namespaces {
+        setns(file.as_fd(), *flag).map_err(|err| fail(format!("join {flag:?}: {err}")))?;
+    }
+    drop(namespaces);
+    let pty = if spec.tty {
+        Some(nix::pty::openpty(None, None).map_err(|err| fail(format!("open a pty: {err}")))?)
+    } else {
+        None
+    };
+    match sys::fork_single_threaded().map_err(|err| fail(format!("fork: {err}")))? {
+        Forked::Child => {
+            let slave = pty.map(|pty| pty.slave);
+            let failure = match child(&record, &spec, slave) {
+                Ok(never) => match never {},
+                Err(failure) => failure,
+            };
+            eprintln!("berth exec: {}", failure.message);
+            sys::exit_now(failure.code)
+        }
+        Forked::Parent(child) => {
+            if let Some(pty) = pty {
+                drop(pty.slave);
+                relay(pty.master);
+            }
+            Ok(match waitpid(child, None) {
+                Ok(WaitStatus::Exited(_, code)) => code,
+                Ok(WaitStatus::Signaled(_, sig, _)) => 128 + sig as i32,
+                _ => EXIT_SETUP,
+            })
+        }
+    }
+}
+
+fn child(
+    record: &super::state::ContainerRecord,
+    spec: &ExecSpec,
+    slave: Option<OwnedFd>,
+) -> Result<init::Never, Failure> {
+    if let Some(slave) = slave {
+        nix::unistd::setsid().map_err(|err| fail(format!("setsid: {err}")))?;
+        for dup in [
+            nix::unistd::dup2_stdin,
+            nix::unistd::dup2_stdout,
+            nix::unistd::dup2_stderr,
+        ] {
+            dup(slave.as_fd()).map_err(|err| fail(format!("pty: {err}")))?;
+        }
+        sys::set_controlling_terminal(slave.as_fd())
+            .map_err(|err| fail(format!("controlling terminal: {err}")))?;
+    }
+    let read = |path: &str| fs::read_to_string(path).unwrap_or_default();
+    let user_spec = spec
+        .user
+        .clone()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| record.process.user.clone());
+    let identity = user::resolve(
+        &user_spec,
+        &record.spec.process.group_add,
+        &read("/etc/passwd"),
+        &read("/etc/group"),
+    )
+    .map_err(|err| fail(err.to_string()))?;
+    let term = if spec.tty {
+        vec!["TERM=xterm".to_string()]
+    } else {
+        Vec::new()
+    };
+    let mut env = merge_env([
+        record.process.env.as_slice(),
+        term.as_slice(),
+        spec.env.as_slice(),
+    ]);
+    if env_value(&env, "HOME").is_none() {
+        env.push(format!("HOME={}", identity.home));
+    }
+    let working_dir = spec
+        .working_dir
+        .clone()
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| record.process.working_dir.clone());
+    let mut security = record.spec.security.clone();
+    security.privileged |= spec.privileged;
+    init::exec_as(&identity, &security, &spec.args, &env, &working_dir)
+}
+
+/// Copies our stdin to the pty and the pty to our stdout until the pty closes.
+fn relay(master: OwnedFd) {
+    let stdin = std::io::stdin();
+    let stdout = std::io::stdout();
+    let mut stdin_open = true;
+    let mut buffer = [0u8; 8192];
+    loop {
+        let mut fds = vec![PollFd::new(master.as_fd(), PollFlags::POLLIN)];
+        if stdin_open {
+            fds.push(PollFd::new(stdin.as_fd(), PollFlags::POLLIN));
+        }
+        if poll(&mut fds, PollTimeout::NONE).is_err() {
+            continue;
+        }
+        let master_ready = fds[0].revents().is_some_and(|r| !r.is_empty());
+        let stdin_ready = stdin_open && fds[1].revents().is_some_and(|r| !r.is_empty());
+        drop(fds);
+        if master_ready {
+            match nix::unistd::read(&master, &mut buffer) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => {
+                    let _ = nix::unistd::write(&stdout, &buffer[..n]);
+                }
+            }
+        }
+        if stdin_ready {
+            match nix::unistd::read(&stdin, &mut buffer) {
+                Ok(0) | Err(_) => stdin_open = false,
+                Ok(n) => {
+                    let _ = nix::unistd::write(&master, &buffer[..n]);
+                }
+            }
+        }
+    }
+}

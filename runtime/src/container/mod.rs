@@ -1,0 +1,605 @@
+//! Containers: create, start, state, wait, stop, kill, delete, exec, logs.
+//!
+//! Each container has a directory under `<root>/containers/<id>/` holding
+//! what `create` decided and what happened since (see [`state`]). `start`
+//! launches a detached per-container monitor (`berth __berth-monitor DIR`,
+//! see [`monitor`]) that forks the container's first process into new PID,
+//! mount, UTS, IPC (and network) namespaces and its cgroups, keeps its
+//! output in a JSON-lines log and records how it ended. Everything else is
+//! read from the directory and `/proc`, so any process can drive any
+//! container and a crash loses nothing.
+//!
+//! Hidden modes of the `berth` binary ([`hidden_main`]) must be dispatched
+//! from `main` before any thread starts.
+
+pub mod capabilities;
+pub mod cgroup;
+mod exec;
+mod init;
+pub mod logs;
+mod loopback;
+mod monitor;
+pub mod process;
+pub mod rootfs;
+pub mod spec;
+pub mod state;
+mod sys;
+pub mod user;
+
+use std::fs;
+use std::io::{self, BufRead, BufReader};
+use std::os::fd::AsFd;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::signal::Signal;
+
+use crate::image::ResolvedImage;
+use crate::timestamp;
+
+pub use init::{EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_SETUP};
+pub use logs::{LogRecord, Stream};
+pub use spec::{ContainerSpec, ExecSpec, LogConfig, Mount, NetworkNamespace, ProcessSpec, Resources, Security, Ulimit};
+pub use state::{ContainerRecord, ContainerState, Status};
+
+/// The hidden argument that runs the monitor.
+pub const MONITOR_ARG: &str = "__berth-monitor";
+/// The hidden argument that runs an exec.
+pub const EXEC_ARG: &str = "__berth-exec";
+/// Grace period between the stop signal and SIGKILL when none is given.
+pub const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Runs a hidden mode when the arguments ask for one. Call first thing in
+/// `main`; `Some(code)` means: exit with this code now.
+pub fn hidden_main(args: &[std::ffi::OsString]) -> Option<i32> {
+    let mode = args.get(1)?.to_str()?;
+    match mode {
+        MONITOR_ARG => Some(monitor::main(PathBuf::from(args.get(2)?))),
+        EXEC_ARG => Some(exec::main(
+            PathBuf::from(args.get(2)?),
+            args.get(3)?.to_str()?,
+        )),
+        _ => None,
+    }
+}
+
+/// What went wrong, in terms a user can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum ContainerError {
+    #[error("no such container: {0}")]
+    NotFound(String),
+    #[error("container name {name:?} is already in use by container {id}")]
+    NameInUse { name: String, id: String },
+    #[error("container {0} is not running")]
+    NotRunning(String),
+    #[error("container {0} is already running")]
+    AlreadyRunning(String),
+    #[error("container {0} is running: stop it first or force the removal")]
+    StillRunning(String),
+    #[error("container {name} failed to start (exit code {code}): {message}")]
+    StartFailed {
+        name: String,
+        code: i32,
+        message: String,
+    },
+    #[error("container {name}: {message}")]
+    Invalid { name: String, message: String },
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: io::Error,
+    },
+}
+
+impl ContainerError {
+    /// The exit code Docker's CLI gives for this error (125 for its own errors).
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            ContainerError::StartFailed { code, .. } => *code,
+            _ => EXIT_SETUP,
+        }
+    }
+}
+
+type Result<T, E = ContainerError> = std::result::Result<T, E>;
+
+fn io_err(context: impl Into<String>) -> impl FnOnce(io::Error) -> ContainerError {
+    let context = context.into();
+    move |source| ContainerError::Io { context, source }
+}
+
+/// A container as listed: what was created and where it is now.
+#[derive(Debug, Clone)]
+pub struct ContainerInfo {
+    pub record: ContainerRecord,
+    pub state: ContainerState,
+}
+
+/// Output of an exec whose output was captured.
+#[derive(Debug, Clone, Default)]
+pub struct ExecOutput {
+    pub exit_code: i32,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+/// Where an exec's stdio goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExecIo {
+    /// The caller's own stdin/stdout/stderr.
+    Inherit,
+    /// Captured and returned; stdin is empty.
+    Capture,
+}
+
+/// The container runtime over one state root.
+#[derive(Debug, Clone)]
+pub struct Runtime {
+    root: PathBuf,
+    helper: PathBuf,
+    cgroup_parent: String,
+}
+
+impl Runtime {
+    /// A runtime over `root`, re-executing the current binary for its hidden modes.
+    pub fn new(root: impl Into<PathBuf>) -> Result<Runtime> {
+        let helper = std::env::current_exe().map_err(io_err("find the berth binary"))?;
+        Ok(Runtime::with_helper(root, helper))
+    }
+
+    /// A runtime that runs `helper` (a `berth` binary) for its hidden modes.
+    pub fn with_helper(root: impl Into<PathBuf>, helper: impl Into<PathBuf>) -> Runtime {
+        Runtime {
+            root: root.into(),
+            helper: helper.into(),
+            cgroup_parent: "berth".to_string(),
+        }
+    }
+
+    /// Places containers' cgroups under this parent (default `berth`).
+    pub fn cgroup_parent(mut self, parent: impl Into<String>) -> Runtime {
+        self.cgroup_parent = parent.into();
+        self
+    }
+
+    fn containers_dir(&self) -> PathBuf {
+        self.root.join("containers")
+    }
+
+    fn dir(&self, id: &str) -> state::ContainerDir {
+        state::ContainerDir(self.containers_dir().join(id))
+    }
+
+    /// Every container in the state root.
+    pub fn list(&self) -> Result<Vec<ContainerInfo>> {
+        let entries = match fs::read_dir(self.containers_dir()) {
+            Ok(entries) => entries,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(err) => return Err(io_err("list containers")(err)),
+        };
+        let mut found = Vec::new();
+        for entry in entries.flatten() {
+            let dir = state::ContainerDir(entry.path());
+            let Ok(record) = dir.read_record() else {
+                continue;
+            };
+            let state = observed_state(&dir).unwrap_or_else(|_| ContainerState::created());
+            found.push(ContainerInfo { record, state });
+        }
+        found.sort_by(|a, b| a.record.created.cmp(&b.record.created));
+        Ok(found)
+    }
+
+    /// Finds a container by full ID, unique ID prefix, or name.
+    pub fn lookup(&self, name_or_id: &str) -> Result<ContainerRecord> {
+        let all = self.list()?;
+        if let Some(info) = all
+            .iter()
+            .find(|i| i.record.id == name_or_id || i.record.name == name_or_id)
+        {
+            return Ok(info.record.clone());
+        }
+        let mut prefixed = all.iter().filter(|i| i.record.id.starts_with(name_or_id));
+        match (prefixed.next(), prefixed.next()) {
+            (Some(info), None) if !name_or_id.is_empty() => Ok(info.record.clone()),
+            _ => Err(ContainerError::NotFound(name_or_id.to_string())),
+        }
+    }
+
+    /// Creates a container from an image; nothing runs until [`Runtime::start`].
+    pub fn create(
+        &self,
+        spec: ContainerSpec,
+        image: &ResolvedImage,
+        image_name: Option<&str>,
+    ) -> Result<ContainerRecord> {
+        let id = random_id().map_err(io_err("random container ID"))?;
+        let name = if spec.name.is_empty() {
+            id[..12].to_string()
+        } else {
+            spec.name.clone()
+        };
+        if let Ok(existing) = self.lookup(&name) {
+            if existing.name == name {
+                return Err(ContainerError::NameInUse { name, id: existing.id });
+            }
+        }
+        let invalid = |message: String| ContainerError::Invalid {
+            name: name.clone(),
+            message,
+        };
+        capabilities::effective_set(&spec.security.cap_add, &spec.security.cap_drop, spec.security.privileged)
+            .map_err(|err| invalid(err.to_string()))?;
+        let host_net = spec.network == NetworkNamespace::Host;
+        if let Some(bad) = spec.security.sysctls.keys().find(|k| !rootfs::sysctl_allowed(k, host_net)) {
+            return Err(invalid(format!("sysctl {bad:?} is not allowed in a container (only namespaced sysctls are)")));
+        }
+        for mount in &spec.mounts {
+            if !mount.target().starts_with('/') {
+                return Err(invalid(format!("mount target {:?} is not an absolute path", mount.target())));
+            }
+        }
+        let hostname = spec
+            .hostname
+            .clone()
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| id[..12].to_string());
+        let process = process::resolve(image, &spec.process, &hostname);
+        if process.args.is_empty() {
+            return Err(invalid("no command specified: the image has no CMD or ENTRYPOINT and none was given".into()));
+        }
+        let stop_signal = spec
+            .stop_signal
+            .clone()
+            .or_else(|| image.config.config().as_ref().and_then(|c| c.stop_signal().clone()))
+            .unwrap_or_else(|| "SIGTERM".to_string());
+        parse_signal(&stop_signal).map_err(invalid)?;
+        let record = ContainerRecord {
+            id: id.clone(),
+            name,
+            created: timestamp::now(),
+            image_id: image.id.clone(),
+            image_name: image_name.map(str::to_string),
+            manifest_digest: image.manifest_digest.clone(),
+            layers: image.layers.clone(),
+            hostname,
+            stop_signal,
+            cgroup_parent: self.cgroup_parent.clone(),
+            process,
+            spec,
+        };
+        let dir = self.dir(&id);
+        let made = self.write_new(&dir, &record);
+        if let Err(err) = made {
+            let _ = fs::remove_dir_all(dir.path());
+            return Err(err);
+        }
+        Ok(record)
+    }
+
+    fn write_new(&self, dir: &state::ContainerDir, record: &ContainerRecord) -> Result<()> {
+        for path in [dir.path().to_path_buf(), dir.upper(), dir.work(), dir.rootfs(), dir.empty_lower()] {
+            fs::create_dir_all(&path).map_err(io_err(format!("create {}", path.display())))?;
+        }
+        let spec = &record.spec;
+        let hosts = spec.etc_hosts.clone().unwrap_or_else(|| {
+            format!(
+                "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
+            )
+        });
+        let resolv = spec
+            .resolv_conf
+            .clone()
+            .unwrap_or_else(|| fs::read_to_string("/etc/resolv.conf").unwrap_or_default());
+        for (name, content) in [
+            ("hosts", hosts),
+            ("hostname", format!("{}\n", record.hostname)),
+            ("resolv.conf", resolv),
+        ] {
+            let path = dir.etc_file(name);
+            fs::write(&path, content).map_err(io_err(format!("write {}", path.display())))?;
+        }
+        state::write_json_atomic(&dir.config(), record).map_err(io_err("write container config"))?;
+        dir.write_state(&ContainerState::created())
+            .map_err(io_err("write container state"))
+    }
+
+    /// The container's current state, checked against `/proc`.
+    pub fn state(&self, name_or_id: &str) -> Result<ContainerState> {
+        let record = self.lookup(name_or_id)?;
+        observed_state(&self.dir(&record.id)).map_err(io_err(format!("read state of {}", record.name)))
+    }
+
+    /// Starts a created or exited container; returns once its program has
+    /// been exec'd, or with the reason it could not be.
+    pub fn start(&self, name_or_id: &str) -> Result<ContainerState> {
+        let record = self.lookup(name_or_id)?;
+        let dir = self.dir(&record.id);
+        let current = observed_state(&dir).map_err(io_err("read state"))?;
+        if current.status == Status::Running {
+            return Err(ContainerError::AlreadyRunning(record.name));
+        }
+        let monitor_log = fs::File::create(dir.monitor_log()).map_err(io_err("create monitor log"))?;
+        let mut child = Command::new(&self.helper)
+            .arg(MONITOR_ARG)
+            .arg(dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(monitor_log)
+            .spawn()
+            .map_err(io_err(format!("run {}", self.helper.display())))?;
+        let mut line = String::new();
+        if let Some(stdout) = child.stdout.take() {
+            let _ = BufReader::new(stdout).read_line(&mut line);
+        }
+        let _ = child.wait();
+        let line = line.trim_end();
+        if let Some(rest) = line.strip_prefix("error ") {
+            let (code, message) = rest.split_once(' ').unwrap_or((rest, ""));
+            return Err(ContainerError::StartFailed {
+                name: record.name,
+                code: code.parse().unwrap_or(EXIT_SETUP),
+                message: message.to_string(),
+            });
+        }
+        if !line.starts_with("ok ") {
+            let log = fs::read_to_string(dir.monitor_log()).unwrap_or_default();
+            return Err(ContainerError::StartFailed {
+                name: record.name,
+                code: EXIT_SETUP,
+                message: format!("the monitor ended without a report: {}", log.trim()),
+            });
+        }
+        dir.read_state().map_err(io_err("read state"))
+    }
+
+    /// Waits until the container is no longer running (or `timeout` passes)
+    /// and returns its state.
+    pub fn wait(&self, name_or_id: &str, timeout: Option<Duration>) -> Result<ContainerState> {
+        let record = self.lookup(name_or_id)?;
+        let dir = self.dir(&record.id);
+        let deadline = timeout.map(|t| Instant::now() + t);
+        loop {
+            let current = observed_state(&dir).map_err(io_err("read state"))?;
+            if current.status != Status::Running {
+                return Ok(current);
+            }
+            let watched = current
+                .monitor_pid
+                .filter(|pid| state::process_alive(*pid, current.monitor_start))
+                .or(current.pid);
+            let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            if remaining == Some(Duration::ZERO) {
+                return Ok(current);
+            }
+            let step = remaining.unwrap_or(Duration::from_secs(3600)).min(Duration::from_secs(3600));
+            match watched.map(sys::pidfd_open) {
+                Some(Ok(pidfd)) => {
+                    let mut fds = [PollFd::new(pidfd.as_fd(), PollFlags::POLLIN)];
+                    let millis = step.as_millis().min(i32::MAX as u128) as i32;
+                    let _ = poll(&mut fds, PollTimeout::try_from(millis).unwrap_or(PollTimeout::MAX));
+                }
+                _ => std::thread::sleep(Duration::from_millis(10).min(step)),
+            }
+        }
+    }
+
+    /// Sends a signal (`SIGHUP`, `HUP`, `1`) to the container's first process.
+    pub fn kill(&self, name_or_id: &str, signal: &str) -> Result<()> {
+        let record = self.lookup(name_or_id)?;
+        let signal = parse_signal(signal).map_err(|message| ContainerError::Invalid {
+            name: record.name.clone(),
+            message,
+        })?;
+        let current = self.state(&record.id)?;
+        let Some(pid) = current.pid.filter(|_| current.status == Status::Running) else {
+            return Err(ContainerError::NotRunning(record.name));
+        };
+        let pidfd = sys::pidfd_open(pid).map_err(io_err(format!("signal {}", record.name)))?;
+        if !state::process_alive(pid, current.pid_start) {
+            return Err(ContainerError::NotRunning(record.name));
+        }
+        sys::pidfd_send_signal(pidfd.as_fd(), signal as i32)
+            .map_err(io_err(format!("signal {}", record.name)))
+    }
+
+    /// Stop signal, then SIGKILL after the grace period (the container's
+    /// `stop_timeout`, else `timeout`, else 10 s). Returns the final state.
+    pub fn stop(&self, name_or_id: &str, timeout: Option<Duration>) -> Result<ContainerState> {
+        let record = self.lookup(name_or_id)?;
+        let grace = timeout
+            .or(record.spec.stop_timeout)
+            .unwrap_or(DEFAULT_STOP_TIMEOUT);
+        match self.kill(&record.id, &record.stop_signal) {
+            Err(ContainerError::NotRunning(_)) => return self.state(&record.id),
+            other => other?,
+        }
+        let after_signal = self.wait(&record.id, Some(grace))?;
+        if after_signal.status != Status::Running {
+            return Ok(after_signal);
+        }
+        match self.kill(&record.id, "SIGKILL") {
+            Err(ContainerError::NotRunning(_)) => {}
+            other => other?,
+        }
+        self.wait(&record.id, Some(Duration::from_secs(30)))
+    }
+
+    /// Removes a container; a running one only with `force` (killed first).
+    pub fn delete(&self, name_or_id: &str, force: bool) -> Result<()> {
+        let record = self.lookup(name_or_id)?;
+        let dir = self.dir(&record.id);
+        let current = observed_state(&dir).unwrap_or_else(|_| ContainerState::created());
+        if current.status == Status::Running {
+            if !force {
+                return Err(ContainerError::StillRunning(record.name));
+            }
+            let _ = self.kill(&record.id, "SIGKILL");
+            self.wait(&record.id, Some(Duration::from_secs(30)))?;
+        }
+        if let Some(cgroup) = dir.read_state().ok().and_then(|s| s.cgroup) {
+            cgroup.remove();
+        }
+        fs::remove_dir_all(dir.path()).map_err(io_err(format!("remove {}", dir.path().display())))
+    }
+
+    /// Runs a process in a running container. With [`ExecIo::Inherit`] the
+    /// output goes to the caller's stdio and only the exit code is returned.
+    pub fn exec(&self, name_or_id: &str, spec: &ExecSpec, io: ExecIo) -> Result<ExecOutput> {
+        let record = self.lookup(name_or_id)?;
+        if spec.args.is_empty() {
+            return Err(ContainerError::Invalid {
+                name: record.name,
+                message: "exec needs a command".into(),
+            });
+        }
+        let current = self.state(&record.id)?;
+        if current.status != Status::Running {
+            return Err(ContainerError::NotRunning(record.name));
+        }
+        let spec_json = serde_json::to_string(spec).map_err(|err| io_err("encode exec")(io::Error::other(err)))?;
+        let mut command = Command::new(&self.helper);
+        command.arg(EXEC_ARG).arg(self.dir(&record.id).path()).arg(spec_json);
+        let output = match io {
+            ExecIo::Inherit => {
+                let status = command.status().map_err(io_err("run exec"))?;
+                ExecOutput {
+                    exit_code: exit_code_of(status),
+                    ..ExecOutput::default()
+                }
+            }
+            ExecIo::Capture => {
+                let output = command.stdin(Stdio::null()).output().map_err(io_err("run exec"))?;
+                ExecOutput {
+                    exit_code: exit_code_of(output.status),
+                    stdout: output.stdout,
+                    stderr: output.stderr,
+                }
+            }
+        };
+        Ok(output)
+    }
+
+    /// The container's log file (JSON lines; rotated files beside it).
+    pub fn log_path(&self, name_or_id: &str) -> Result<PathBuf> {
+        let record = self.lookup(name_or_id)?;
+        Ok(self.dir(&record.id).log())
+    }
+
+    /// Calls `sink` for each log record, oldest first; with `follow`, keeps
+    /// going while the container runs. `sink` returns `false` to stop.
+    pub fn logs(
+        &self,
+        name_or_id: &str,
+        follow: bool,
+        mut sink: impl FnMut(&LogRecord) -> bool,
+    ) -> Result<()> {
+        let record = self.lookup(name_or_id)?;
+        let dir = self.dir(&record.id);
+        let path = dir.log();
+        let read_error = |err| io_err(format!("read log of {}", record.name))(err);
+        for file in logs::log_files(&path).iter().filter(|f| **f != path) {
+            for entry in logs::read_file(file).map_err(read_error)? {
+                if !sink(&entry) {
+                    return Ok(());
+                }
+            }
+        }
+        let mut offset = 0;
+        loop {
+            // Checked before reading, so the last lines are read after the exit.
+            let running = follow
+                && observed_state(&dir)
+                    .map(|s| s.status == Status::Running)
+                    .unwrap_or(false);
+            let (entries, next) = logs::read_from(&path, offset).map_err(read_error)?;
+            offset = next;
+            for entry in &entries {
+                if !sink(entry) {
+                    return Ok(());
+                }
+            }
+            if entries.is_empty() {
+                if !running {
+                    return Ok(());
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+}
+
+fn exit_code_of(status: std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status
+        .code()
+        .or_else(|| status.signal().map(|s| 128 + s))
+        .unwrap_or(EXIT_SETUP)
+}
+
+/// Reads the state and corrects it when the processes it names are gone
+/// (a monitor killed with the container): the container is then exited.
+fn observed_state(dir: &state::ContainerDir) -> io::Result<ContainerState> {
+    let mut current = dir.read_state()?;
+    if current.status == Status::Running {
+        let container_alive = current
+            .pid
+            .is_some_and(|pid| state::process_alive(pid, current.pid_start));
+        let monitor_alive = current
+            .monitor_pid
+            .is_some_and(|pid| state::process_alive(pid, current.monitor_start));
+        if !container_alive && !monitor_alive {
+            // Re-read: the monitor may have finished between the two reads.
+            current = dir.read_state()?;
+            if current.status == Status::Running {
+                current.status = Status::Exited;
+                current.error = Some("the container's monitor is gone; its exit code is unknown".into());
+                current.pid = None;
+                current.finished_at = Some(timestamp::now());
+                let _ = dir.write_state(&current);
+            }
+        }
+    }
+    Ok(current)
+}
+
+/// Parses `SIGTERM`, `TERM`, `term` or `15`.
+pub fn parse_signal(text: &str) -> Result<Signal, String> {
+    let trimmed = text.trim();
+    if let Ok(number) = trimmed.parse::<i32>() {
+        return Signal::try_from(number).map_err(|_| format!("invalid signal {text:?}"));
+    }
+    let upper = trimmed.to_ascii_uppercase();
+    let name = if upper.starts_with("SIG") {
+        upper
+    } else {
+        format!("SIG{upper}")
+    };
+    Signal::from_str(&name).map_err(|_| format!("invalid signal {text:?}"))
+}
+
+/// A random 64-hex-digit ID.
+fn random_id() -> io::Result<String> {
+    let mut bytes = [0u8; 32];
+    use std::io::Read;
+    fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+    Ok(hex::encode(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signals_parse_like_docker() {
+        assert_eq!(parse_signal("SIGTERM"), Ok(Signal::SIGTERM));
+        assert_eq!(parse_signal("term"), Ok(Signal::SIGTERM));
+        assert_eq!(parse_signal("9"), Ok(Signal::SIGKILL));
+        assert_eq!(parse_signal("SIGUSR1"), Ok(Signal::SIGUSR1));
+        assert!(parse_signal("SIGNOPE").is_err());
+    }
+}

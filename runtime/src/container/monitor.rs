@@ -1,0 +1,310 @@
+//! The per-container monitor (podman's conmon model): a small detached
+//! process, one per running container, that forks the container's first
+//! process into its namespaces and cgroups, holds its output pipes, writes
+//! the log, and records the exit code, signal and OOM kill when it ends. A
+//! crash of whatever started it never stops the container or loses output.
+//!
+//! Started as `berth __berth-monitor DIR`; it reports one line on stdout,
+//! `ok PID` or `error CODE MESSAGE`, then detaches.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::PathBuf;
+
+use nix::fcntl::OFlag;
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sched::{unshare, CloneFlags};
+use nix::sys::signal::{SigSet, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::{pipe2, Pid};
+
+use super::cgroup::{ContainerCgroup, Hierarchies};
+use super::init::{self, InitIo, EXIT_SETUP};
+use super::logs::{LogWriter, Stream};
+use super::state::{process_start_time, ContainerDir, ContainerRecord, ContainerState, Status};
+use super::sys::{self, Forked};
+use crate::timestamp;
+
+/// Entry point of the hidden monitor mode; returns the process exit code.
+pub fn main(dir: PathBuf) -> i32 {
+    // Detach: the starter reaps our parent at once; we are re-parented.
+    match sys::fork_single_threaded() {
+        Ok(Forked::Parent(_)) => sys::exit_now(0),
+        Ok(Forked::Child) => {}
+        Err(err) => {
+            report(&format!("error {EXIT_SETUP} fork monitor: {err}"));
+            return 1;
+        }
+    }
+    let _ = nix::unistd::setsid();
+    let dir = ContainerDir(dir);
+    let record = match dir.read_record() {
+        Ok(record) => record,
+        Err(err) => {
+            report(&format!("error {EXIT_SETUP} {err}"));
+            return 1;
+        }
+    };
+    let mut state = dir.read_state().unwrap_or_else(|_| ContainerState::created());
+    match launch(&dir, &record, &mut state) {
+        Ok(running) => {
+            report(&format!("ok {}", running.child));
+            supervise(&dir, &record, state, running);
+            0
+        }
+        Err((code, message)) => {
+            state.status = Status::Exited;
+            state.exit_code = Some(code);
+            state.error = Some(message.clone());
+            state.finished_at = Some(timestamp::now());
+            state.pid = None;
+            let _ = dir.write_state(&state);
+            report(&format!("error {code} {message}"));
+            1
+        }
+    }
+}
+
+/// Writes the one status line for the starter, then lets go of stdout.
+fn report(line: &str) {
+    let mut stdout = std::io::stdout();
+    let _ = writeln!(stdout, "{line}");
+    let _ = stdout.flush();
+    if let Ok(null) = OpenOptions::new().write(true).open("/dev/null") {
+        let _ = nix::unistd::dup2_stdout(null.as_fd());
+    }
+}
+
+struct Running {
+    child: Pid,
+    output: Vec<(OwnedFd, Stream)>,
+    /// Held open so the container's stdin never sees end-of-file.
+    _stdin_writer: Option<OwnedFd>,
+    signals: SignalFd,
+    cgroup: ContainerCgroup,
+}
+
+type LaunchError = (i32, String);
+
+fn setup_err<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> LaunchError + '_ {
+    move |err| (EXIT_SETUP, format!("{what}: {err}"))
+}
+
+fn launch(
+    dir: &ContainerDir,
+    record: &ContainerRecord,
+    state: &mut ContainerState,
+) -> Result<Running, LaunchError> {
+    let hierarchies = Hierarchies::detect().map_err(setup_err("read mountinfo"))?;
+    let cgroup = hierarchies
+        .create(&record.cgroup_parent, &record.id, &record.spec.resources)
+        .map_err(|err| (EXIT_SETUP, err.to_string()))?;
+    match spawn(dir, record, cgroup.clone(), state) {
+        Ok(running) => Ok(running),
+        Err(err) => {
+            cgroup.remove();
+            Err(err)
+        }
+    }
+}
+
+fn spawn(
+    dir: &ContainerDir,
+    record: &ContainerRecord,
+    cgroup: ContainerCgroup,
+    state: &mut ContainerState,
+) -> Result<Running, LaunchError> {
+    let cloexec = OFlag::O_CLOEXEC;
+    let process = &record.spec.process;
+    let mut output = Vec::new();
+    let mut stdin_writer = None;
+    let (stdin, stdout, stderr, console) = if process.tty {
+        let pty = nix::pty::openpty(None, None).map_err(setup_err("open a pty"))?;
+        let console = nix::unistd::ttyname(pty.slave.as_fd()).map_err(setup_err("pty name"))?;
+        let dup = |fd: &OwnedFd| fd.try_clone().map_err(setup_err("dup pty"));
+        let (a, b) = (dup(&pty.slave)?, dup(&pty.slave)?);
+        output.push((pty.master, Stream::Stdout));
+        (pty.slave, a, b, Some(console))
+    } else {
+        let (out_r, out_w) = pipe2(cloexec).map_err(setup_err("pipe"))?;
+        let (err_r, err_w) = pipe2(cloexec).map_err(setup_err("pipe"))?;
+        output.push((out_r, Stream::Stdout));
+        output.push((err_r, Stream::Stderr));
+        let stdin = if process.stdin_open {
+            let (in_r, in_w) = pipe2(cloexec).map_err(setup_err("pipe"))?;
+            stdin_writer = Some(in_w);
+            in_r
+        } else {
+            OwnedFd::from(File::open("/dev/null").map_err(setup_err("/dev/null"))?)
+        };
+        (stdin, out_w, err_w, None)
+    };
+    let (go_r, go_w) = pipe2(cloexec).map_err(setup_err("pipe"))?;
+    let (errors_r, errors_w) = pipe2(cloexec).map_err(setup_err("pipe"))?;
+    let mut mask = SigSet::empty();
+    mask.add(Signal::SIGCHLD);
+    mask.thread_block().map_err(setup_err("block SIGCHLD"))?;
+    let signals = SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
+        .map_err(setup_err("signalfd"))?;
+    unshare(CloneFlags::CLONE_NEWPID).map_err(setup_err("new PID namespace"))?;
+    let child = match sys::fork_single_threaded().map_err(setup_err("fork"))? {
+        Forked::Child => {
+            drop(go_w);
+            drop(errors_r);
+            drop(output);
+            drop(stdin_writer);
+            init::run(
+                dir,
+                record,
+                InitIo {
+                    stdin,
+                    stdout,
+                    stderr,
+                    go: go_r,
+                    errors: errors_w,
+                    console,
+                },
+            )
+        }
+        Forked::Parent(child) => child,
+    };
+    drop((go_r, errors_w, stdin, stdout, stderr));
+    let placed = cgroup.add_process(child.as_raw());
+    if let Err(err) = placed {
+        let _ = nix::sys::signal::kill(child, Signal::SIGKILL);
+        let _ = waitpid(child, None);
+        return Err((EXIT_SETUP, err.to_string()));
+    }
+    let _ = nix::unistd::write(&go_w, b"g");
+    drop(go_w);
+    let mut failure = String::new();
+    let _ = File::from(errors_r).read_to_string(&mut failure);
+    if !failure.is_empty() {
+        let _ = waitpid(child, None);
+        let (code, message) = failure.split_once(' ').unwrap_or(("125", &failure));
+        return Err((code.parse().unwrap_or(EXIT_SETUP), message.to_string()));
+    }
+    state.status = Status::Running;
+    state.pid = Some(child.as_raw());
+    state.pid_start = process_start_time(child.as_raw());
+    state.monitor_pid = Some(std::process::id() as i32);
+    state.monitor_start = process_start_time(std::process::id() as i32);
+    state.started_at = Some(timestamp::now());
+    state.finished_at = None;
+    state.exit_code = None;
+    state.signal = None;
+    state.oom_killed = false;
+    state.error = None;
+    state.cgroup = Some(cgroup.clone());
+    state.start_count += 1;
+    dir.write_state(state).map_err(setup_err("write state"))?;
+    Ok(Running {
+        child,
+        output,
+        _stdin_writer: stdin_writer,
+        signals,
+        cgroup,
+    })
+}
+
+/// Copies output into the log until the container's first process exits,
+/// then records how it ended.
+fn supervise(dir: &ContainerDir, record: &ContainerRecord, mut state: ContainerState, running: Running) {
+    let Running {
+        child,
+        mut output,
+        _stdin_writer,
+        signals,
+        cgroup,
+    } = running;
+    let mut log = if record.spec.log.enabled {
+        LogWriter::open(&dir.log(), record.spec.log.max_size, record.spec.log.max_files).ok()
+    } else {
+        None
+    };
+    let mut buffer = vec![0u8; 64 * 1024];
+    let mut status = None;
+    while status.is_none() {
+        let mut fds: Vec<PollFd> = output
+            .iter()
+            .map(|(fd, _)| PollFd::new(fd.as_fd(), PollFlags::POLLIN))
+            .collect();
+        fds.push(PollFd::new(signals.as_fd(), PollFlags::POLLIN));
+        if poll(&mut fds, PollTimeout::NONE).is_err() {
+            continue;
+        }
+        let ready: Vec<bool> = fds
+            .iter()
+            .map(|fd| fd.revents().is_some_and(|r| !r.is_empty()))
+            .collect();
+        drop(fds);
+        let mut closed = Vec::new();
+        for (index, (fd, stream)) in output.iter().enumerate() {
+            if !ready[index] {
+                continue;
+            }
+            match nix::unistd::read(fd, &mut buffer) {
+                Ok(0) | Err(nix::errno::Errno::EIO) => closed.push(index),
+                Ok(n) => {
+                    if let Some(log) = log.as_mut() {
+                        let _ = log.push(*stream, &buffer[..n]);
+                    }
+                }
+                Err(nix::errno::Errno::EINTR) | Err(nix::errno::Errno::EAGAIN) => {}
+                Err(_) => closed.push(index),
+            }
+        }
+        for index in closed.into_iter().rev() {
+            output.remove(index);
+        }
+        if *ready.last().unwrap_or(&false) {
+            while let Ok(Some(_)) = signals.read_signal() {}
+            status = reap(child);
+        }
+    }
+    // The process is gone; take whatever output is still buffered.
+    for (fd, stream) in &output {
+        let _ = nix::fcntl::fcntl(fd.as_fd(), nix::fcntl::FcntlArg::F_SETFL(OFlag::O_NONBLOCK));
+        while let Ok(n) = nix::unistd::read(fd, &mut buffer) {
+            if n == 0 {
+                break;
+            }
+            if let Some(log) = log.as_mut() {
+                let _ = log.push(*stream, &buffer[..n]);
+            }
+        }
+    }
+    if let Some(log) = log.as_mut() {
+        let _ = log.flush_partial();
+    }
+    let (exit_code, signal) = match status {
+        Some(WaitStatus::Exited(_, code)) => (code, None),
+        Some(WaitStatus::Signaled(_, sig, _)) => (128 + sig as i32, Some(sig as i32)),
+        _ => (EXIT_SETUP, None),
+    };
+    state.status = Status::Exited;
+    state.exit_code = Some(exit_code);
+    state.signal = signal;
+    state.oom_killed = cgroup.oom_kills() > 0;
+    state.finished_at = Some(timestamp::now());
+    state.pid = None;
+    state.pid_start = None;
+    cgroup.remove();
+    let _ = dir.write_state(&state);
+}
+
+fn reap(child: Pid) -> Option<WaitStatus> {
+    loop {
+        match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+            Ok(status @ (WaitStatus::Exited(pid, _) | WaitStatus::Signaled(pid, _, _)))
+                if pid == child =>
+            {
+                return Some(status)
+            }
+            Ok(WaitStatus::StillAlive) | Err(_) => return None,
+            Ok(_) => continue,
+        }
+    }
+}

@@ -1,0 +1,502 @@
+//! The container's mount table, built inside its new mount namespace: the
+//! overlay root from the image layers, `/proc`, `/sys`, a minimal `/dev`,
+//! the generated `/etc` files, the caller's mounts, Docker's masked paths,
+//! then `pivot_root` and the read-only remount. Runs in the container's init
+//! process (single-threaded), so nothing here leaks onto the host.
+
+use std::fs;
+use std::os::unix::fs::{symlink, PermissionsExt};
+use std::path::{Component, Path, PathBuf};
+
+use nix::mount::{mount, umount2, MntFlags, MsFlags};
+use nix::sys::stat::{makedev, mknod, Mode, SFlag};
+
+use super::spec::Mount;
+use super::state::{ContainerDir, ContainerRecord};
+
+/// Docker's masked `/proc` and `/sys` paths.
+pub const MASKED_PATHS: &[&str] = &[
+    "/proc/asound",
+    "/proc/acpi",
+    "/proc/interrupts",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/sys/firmware",
+    "/sys/devices/virtual/powercap",
+];
+
+/// Docker's read-only `/proc` paths.
+pub const READONLY_PATHS: &[&str] = &[
+    "/proc/bus",
+    "/proc/fs",
+    "/proc/irq",
+    "/proc/sys",
+    "/proc/sysrq-trigger",
+];
+
+/// Largest mount data the kernel takes in one page, less some slack.
+const MAX_MOUNT_DATA: usize = 4000;
+
+/// A step of the setup failed; the message names what and where.
+pub type SetupResult<T> = Result<T, String>;
+
+fn ctx<T, E: std::fmt::Display>(result: Result<T, E>, what: impl FnOnce() -> String) -> SetupResult<T> {
+    result.map_err(|err| format!("{}: {err}", what()))
+}
+
+fn do_mount(
+    source: Option<&str>,
+    target: &Path,
+    fstype: Option<&str>,
+    flags: MsFlags,
+    data: Option<&str>,
+) -> SetupResult<()> {
+    ctx(mount(source, target, fstype, flags, data), || {
+        format!(
+            "mount {} on {}",
+            fstype.or(source).unwrap_or("(bind)"),
+            target.display()
+        )
+    })
+}
+
+/// Resolves `path` inside `root`, following symlinks as if `root` were `/`,
+/// so that no mount target escapes the container's root.
+pub fn secure_join(root: &Path, path: &str) -> PathBuf {
+    let mut resolved = PathBuf::new();
+    let mut pending: Vec<String> = components(path);
+    pending.reverse();
+    let mut links = 0;
+    while let Some(part) = pending.pop() {
+        if part == ".." {
+            resolved.pop();
+            continue;
+        }
+        let candidate = root.join(&resolved).join(&part);
+        match fs::symlink_metadata(&candidate) {
+            Ok(meta) if meta.file_type().is_symlink() && links < 64 => {
+                links += 1;
+                let target = fs::read_link(&candidate).unwrap_or_default();
+                let target = target.to_string_lossy().to_string();
+                if target.starts_with('/') {
+                    resolved = PathBuf::new();
+                }
+                let mut more = components(&target);
+                more.reverse();
+                pending.extend(more);
+            }
+            _ => resolved.push(&part),
+        }
+    }
+    root.join(resolved)
+}
+
+fn components(path: &str) -> Vec<String> {
+    Path::new(path)
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(part) => Some(part.to_string_lossy().to_string()),
+            Component::ParentDir => Some("..".to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Makes `target` exist as a directory or as an empty file.
+fn ensure_target(target: &Path, as_dir: bool) -> SetupResult<()> {
+    if fs::symlink_metadata(target).is_ok() {
+        return Ok(());
+    }
+    if let Some(parent) = target.parent() {
+        ctx(fs::create_dir_all(parent), || format!("create {}", parent.display()))?;
+    }
+    if as_dir {
+        ctx(fs::create_dir_all(target), || format!("create {}", target.display()))
+    } else {
+        ctx(fs::File::create(target).map(drop), || {
+            format!("create {}", target.display())
+        })
+    }
+}
+
+/// Mounts the overlay root. Lower directories are given relative to their
+/// common parent (the process changes into it) to stay under the kernel's
+/// one-page limit for mount data with many layers.
+fn mount_overlay(dir: &ContainerDir, record: &ContainerRecord) -> SetupResult<()> {
+    let mut lowers: Vec<PathBuf> = record.layers.iter().rev().cloned().collect();
+    if lowers.is_empty() {
+        lowers.push(dir.empty_lower());
+    }
+    let common = lowers[0].parent().map(Path::to_path_buf);
+    let relative = common
+        .as_ref()
+        .filter(|parent| lowers.iter().all(|l| l.parent() == Some(parent.as_path())));
+    let lowerdir: Vec<String> = match relative {
+        Some(parent) => {
+            ctx(nix::unistd::chdir(parent.as_path()), || {
+                format!("chdir {}", parent.display())
+            })?;
+            lowers
+                .iter()
+                .map(|l| l.file_name().unwrap_or_default().to_string_lossy().to_string())
+                .collect()
+        }
+        None => lowers.iter().map(|l| l.display().to_string()).collect(),
+    };
+    let data = format!(
+        "lowerdir={},upperdir={},workdir={}",
+        lowerdir.join(":"),
+        dir.upper().display(),
+        dir.work().display()
+    );
+    if data.len() > MAX_MOUNT_DATA {
+        return Err(format!(
+            "the image has too many layers ({}) for one overlay mount",
+            lowers.len()
+        ));
+    }
+    do_mount(
+        Some("overlay"),
+        &dir.rootfs(),
+        Some("overlay"),
+        MsFlags::empty(),
+        Some(&data),
+    )?;
+    ctx(nix::unistd::chdir("/"), || "chdir /".to_string())
+}
+
+fn mount_dev(rootfs: &Path, shm_size: u64, console: Option<&Path>) -> SetupResult<()> {
+    let dev = rootfs.join("dev");
+    ensure_target(&dev, true)?;
+    do_mount(
+        Some("tmpfs"),
+        &dev,
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_STRICTATIME,
+        Some("mode=755,size=65536k"),
+    )?;
+    let nodes: &[(&str, u64, u64)] = &[
+        ("null", 1, 3),
+        ("zero", 1, 5),
+        ("full", 1, 7),
+        ("random", 1, 8),
+        ("urandom", 1, 9),
+        ("tty", 5, 0),
+    ];
+    let old_umask = nix::sys::stat::umask(Mode::empty());
+    for (name, major, minor) in nodes {
+        let path = dev.join(name);
+        ctx(
+            mknod(
+                &path,
+                SFlag::S_IFCHR,
+                Mode::from_bits_truncate(0o666),
+                makedev(*major, *minor),
+            ),
+            || format!("mknod {}", path.display()),
+        )?;
+    }
+    nix::sys::stat::umask(old_umask);
+    for dir in ["pts", "shm", "mqueue"] {
+        ensure_target(&dev.join(dir), true)?;
+    }
+    do_mount(
+        Some("devpts"),
+        &dev.join("pts"),
+        Some("devpts"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
+        Some("newinstance,ptmxmode=0666,mode=0620,gid=5"),
+    )?;
+    do_mount(
+        Some("shm"),
+        &dev.join("shm"),
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC | MsFlags::MS_NODEV,
+        Some(&format!("mode=1777,size={shm_size}")),
+    )?;
+    do_mount(
+        Some("mqueue"),
+        &dev.join("mqueue"),
+        Some("mqueue"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC | MsFlags::MS_NODEV,
+        None,
+    )?;
+    for (link, target) in [
+        ("ptmx", "pts/ptmx"),
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+        ("core", "/proc/kcore"),
+    ] {
+        ctx(symlink(target, dev.join(link)), || format!("symlink /dev/{link}"))?;
+    }
+    if let Some(console) = console {
+        let target = dev.join("console");
+        ensure_target(&target, false)?;
+        do_mount(
+            Some(&console.display().to_string()),
+            &target,
+            None,
+            MsFlags::MS_BIND,
+            None,
+        )?;
+    }
+    Ok(())
+}
+
+fn propagation_flag(name: &str) -> Option<MsFlags> {
+    Some(match name {
+        "rprivate" => MsFlags::MS_PRIVATE | MsFlags::MS_REC,
+        "private" => MsFlags::MS_PRIVATE,
+        "rshared" => MsFlags::MS_SHARED | MsFlags::MS_REC,
+        "shared" => MsFlags::MS_SHARED,
+        "rslave" => MsFlags::MS_SLAVE | MsFlags::MS_REC,
+        "slave" => MsFlags::MS_SLAVE,
+        _ => return None,
+    })
+}
+
+fn mount_user(rootfs: &Path, spec: &Mount) -> SetupResult<()> {
+    let target = secure_join(rootfs, spec.target());
+    match spec {
+        Mount::Bind {
+            source,
+            read_only,
+            propagation,
+            recursive,
+            ..
+        } => {
+            let is_dir = ctx(fs::metadata(source), || {
+                format!("bind mount source {}", source.display())
+            })?
+            .is_dir();
+            ensure_target(&target, is_dir)?;
+            let mut flags = MsFlags::MS_BIND;
+            if *recursive {
+                flags |= MsFlags::MS_REC;
+            }
+            let source_text = source.display().to_string();
+            do_mount(Some(&source_text), &target, None, flags, None)?;
+            if *read_only {
+                do_mount(
+                    None,
+                    &target,
+                    None,
+                    flags | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY,
+                    None,
+                )?;
+            }
+            let propagation = propagation.as_deref().unwrap_or("rprivate");
+            let flag = propagation_flag(propagation)
+                .ok_or_else(|| format!("unknown bind propagation {propagation:?}"))?;
+            do_mount(None, &target, None, flag, None)
+        }
+        Mount::Tmpfs {
+            size,
+            mode,
+            read_only,
+            ..
+        } => {
+            ensure_target(&target, true)?;
+            let mut data = vec![format!("mode={:o}", mode.unwrap_or(0o1777))];
+            if let Some(size) = size {
+                data.push(format!("size={size}"));
+            }
+            let mut flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV;
+            if *read_only {
+                flags |= MsFlags::MS_RDONLY;
+            }
+            do_mount(Some("tmpfs"), &target, Some("tmpfs"), flags, Some(&data.join(",")))
+        }
+    }
+}
+
+/// Whether a sysctl is namespaced (and so allowed), as Docker decides.
+pub fn sysctl_allowed(name: &str, shares_host_network: bool) -> bool {
+    const IPC: &[&str] = &[
+        "kernel.msgmax",
+        "kernel.msgmnb",
+        "kernel.msgmni",
+        "kernel.sem",
+        "kernel.shmall",
+        "kernel.shmmax",
+        "kernel.shmmni",
+        "kernel.shm_rmid_forced",
+    ];
+    IPC.contains(&name)
+        || name.starts_with("fs.mqueue.")
+        || (name.starts_with("net.") && !shares_host_network)
+}
+
+fn write_sysctls(rootfs: &Path, record: &ContainerRecord) -> SetupResult<()> {
+    let host_net = record.spec.network == super::spec::NetworkNamespace::Host;
+    for (name, value) in &record.spec.security.sysctls {
+        if !sysctl_allowed(name, host_net) {
+            return Err(format!(
+                "sysctl {name:?} is not allowed: only namespaced sysctls (net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*) can be set in a container"
+            ));
+        }
+        let path = rootfs.join("proc/sys").join(name.replace('.', "/"));
+        ctx(fs::write(&path, value), || format!("sysctl {name}={value}"))?;
+    }
+    Ok(())
+}
+
+fn mask_paths(rootfs: &Path) -> SetupResult<()> {
+    for path in MASKED_PATHS {
+        let target = rootfs.join(&path[1..]);
+        let Ok(meta) = fs::metadata(&target) else {
+            continue;
+        };
+        if meta.is_dir() {
+            do_mount(
+                Some("tmpfs"),
+                &target,
+                Some("tmpfs"),
+                MsFlags::MS_RDONLY,
+                None,
+            )?;
+        } else {
+            do_mount(
+                Some("/dev/null"),
+                &target,
+                None,
+                MsFlags::MS_BIND,
+                None,
+            )?;
+        }
+    }
+    for path in READONLY_PATHS {
+        let target = rootfs.join(&path[1..]);
+        if fs::symlink_metadata(&target).is_err() {
+            continue;
+        }
+        do_mount(Some(&target.display().to_string()), &target, None, MsFlags::MS_BIND | MsFlags::MS_REC, None)?;
+        do_mount(
+            None,
+            &target,
+            None,
+            MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | MsFlags::MS_REC,
+            None,
+        )?;
+    }
+    Ok(())
+}
+
+/// Builds the whole mount table and pivots into it. `console` is the pty
+/// slave bound at `/dev/console` when the container has a terminal.
+pub fn setup(dir: &ContainerDir, record: &ContainerRecord, console: Option<&Path>) -> SetupResult<()> {
+    do_mount(
+        None,
+        Path::new("/"),
+        None,
+        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+        None,
+    )?;
+    mount_overlay(dir, record)?;
+    let rootfs = dir.rootfs();
+    let privileged = record.spec.security.privileged;
+    let proc_dir = rootfs.join("proc");
+    ensure_target(&proc_dir, true)?;
+    do_mount(
+        Some("proc"),
+        &proc_dir,
+        Some("proc"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+        None,
+    )?;
+    let sys_dir = rootfs.join("sys");
+    ensure_target(&sys_dir, true)?;
+    let mut sys_flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
+    if !privileged {
+        sys_flags |= MsFlags::MS_RDONLY;
+    }
+    if record.spec.network == super::spec::NetworkNamespace::Host {
+        // sysfs of another network namespace cannot be mounted; bind the host's.
+        do_mount(Some("/sys"), &sys_dir, None, MsFlags::MS_BIND | MsFlags::MS_REC, None)?;
+        if !privileged {
+            do_mount(None, &sys_dir, None, MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | MsFlags::MS_REC, None)?;
+        }
+    } else {
+        do_mount(Some("sysfs"), &sys_dir, Some("sysfs"), sys_flags, None)?;
+    }
+    mount_dev(
+        &rootfs,
+        record.spec.shm_size.unwrap_or(64 << 20),
+        console,
+    )?;
+    for name in ["hosts", "hostname", "resolv.conf"] {
+        let target = secure_join(&rootfs, &format!("/etc/{name}"));
+        ensure_target(&target, false)?;
+        let source = dir.etc_file(name).display().to_string();
+        do_mount(Some(&source), &target, None, MsFlags::MS_BIND, None)?;
+    }
+    for spec in &record.spec.mounts {
+        mount_user(&rootfs, spec)?;
+    }
+    write_sysctls(&rootfs, record)?;
+    if !privileged {
+        mask_paths(&rootfs)?;
+    }
+    ctx(nix::unistd::chdir(&rootfs), || format!("chdir {}", rootfs.display()))?;
+    ctx(nix::unistd::pivot_root(".", "."), || "pivot_root".to_string())?;
+    ctx(umount2(".", MntFlags::MNT_DETACH), || "detach the old root".to_string())?;
+    ctx(nix::unistd::chdir("/"), || "chdir /".to_string())?;
+    Ok(())
+}
+
+/// Creates the working directory (before the user switch, as Docker does).
+pub fn make_working_dir(path: &str, uid: u32, gid: u32) -> SetupResult<()> {
+    let target = Path::new(path);
+    if target.is_dir() {
+        return Ok(());
+    }
+    fs::create_dir_all(target)
+        .map_err(|err| format!("cannot create working directory {path:?}: {err}"))?;
+    let _ = fs::set_permissions(target, fs::Permissions::from_mode(0o755));
+    let _ = std::os::unix::fs::chown(target, Some(uid), Some(gid));
+    Ok(())
+}
+
+/// Remounts the root read-only (after everything else is mounted).
+pub fn make_root_read_only() -> SetupResult<()> {
+    do_mount(
+        None,
+        Path::new("/"),
+        None,
+        MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY,
+        None,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secure_join_stays_inside_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir_all(root.join("real/sub")).unwrap();
+        symlink("/real", root.join("abs")).unwrap();
+        symlink("../../../..", root.join("climb")).unwrap();
+        assert_eq!(secure_join(root, "/abs/sub"), root.join("real/sub"));
+        assert_eq!(secure_join(root, "/climb/etc"), root.join("etc"));
+        assert_eq!(secure_join(root, "/../../etc/x"), root.join("etc/x"));
+        assert_eq!(secure_join(root, "relative/x"), root.join("relative/x"));
+    }
+
+    #[test]
+    fn sysctl_rules() {
+        assert!(sysctl_allowed("net.ipv4.ip_forward", false));
+        assert!(!sysctl_allowed("net.ipv4.ip_forward", true));
+        assert!(sysctl_allowed("kernel.shmmax", false));
+        assert!(!sysctl_allowed("kernel.panic", false));
+    }
+}

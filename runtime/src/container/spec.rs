@@ -1,0 +1,185 @@
+//! What a caller asks for when it creates a container: the process, its
+//! identity, mounts, security settings and resource limits. Plain data,
+//! serialized into the container's directory so the monitor and `exec`
+//! processes read exactly what `create` was given.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Everything needed to create one container.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ContainerSpec {
+    /// Container name (unique in the state root); also the default hostname
+    /// source when `hostname` is empty (Docker uses the short ID).
+    pub name: String,
+    /// Labels kept with the container (the reconciler finds its containers by them).
+    pub labels: BTreeMap<String, String>,
+    /// The process to run.
+    pub process: ProcessSpec,
+    pub hostname: Option<String>,
+    pub domainname: Option<String>,
+    /// Mounts besides the root filesystem, in order.
+    pub mounts: Vec<Mount>,
+    pub read_only_rootfs: bool,
+    /// Size of `/dev/shm` in bytes (Docker's default is 64 MiB).
+    pub shm_size: Option<u64>,
+    /// Contents of `/etc/hosts`; a default naming localhost and the hostname when unset.
+    pub etc_hosts: Option<String>,
+    /// Contents of `/etc/resolv.conf`; the host's when unset.
+    pub resolv_conf: Option<String>,
+    pub network: NetworkNamespace,
+    pub security: Security,
+    pub resources: Resources,
+    /// Run berth's own PID 1 that reaps zombies and forwards signals.
+    pub init: bool,
+    /// Signal for `stop` (`SIGTERM`, `TERM`, `15`); the image's, else SIGTERM, when unset.
+    pub stop_signal: Option<String>,
+    /// Grace period between the stop signal and SIGKILL (10 s when unset).
+    pub stop_timeout: Option<Duration>,
+    pub log: LogConfig,
+}
+
+/// The container's main process. Unset fields fall back to the image's config.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ProcessSpec {
+    /// Replaces the image's ENTRYPOINT (an empty list clears it).
+    pub entrypoint: Option<Vec<String>>,
+    /// Replaces the image's CMD.
+    pub command: Option<Vec<String>>,
+    /// `KEY=VALUE` entries merged over the image's ENV (later wins).
+    pub env: Vec<String>,
+    /// Working directory; created when missing.
+    pub working_dir: Option<String>,
+    /// `user[:group]`, names or numbers; the image's USER when unset.
+    pub user: Option<String>,
+    /// Supplementary groups (names or numbers), added to the user's own.
+    pub group_add: Vec<String>,
+    /// Allocate a pseudo-terminal for stdin/stdout/stderr.
+    pub tty: bool,
+    /// Keep stdin open (a pipe the monitor holds) instead of `/dev/null`.
+    pub stdin_open: bool,
+}
+
+/// A mount inside the container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Mount {
+    /// Bind a host path.
+    Bind {
+        source: PathBuf,
+        target: String,
+        read_only: bool,
+        /// `rprivate` (default), `private`, `rshared`, `shared`, `rslave`, `slave`.
+        propagation: Option<String>,
+        recursive: bool,
+    },
+    /// A fresh tmpfs.
+    Tmpfs {
+        target: String,
+        size: Option<u64>,
+        mode: Option<u32>,
+        read_only: bool,
+    },
+}
+
+impl Mount {
+    /// The absolute path inside the container.
+    pub fn target(&self) -> &str {
+        match self {
+            Mount::Bind { target, .. } | Mount::Tmpfs { target, .. } => target,
+        }
+    }
+}
+
+/// Which network namespace the container's processes live in.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NetworkNamespace {
+    /// A new namespace with only the loopback interface, up.
+    #[default]
+    New,
+    /// Join an existing namespace (a bind-mounted nsfs file or `/proc/PID/ns/net`).
+    Join(PathBuf),
+    /// The host's namespace.
+    Host,
+    /// No networking at all: a new namespace with loopback up (as Docker's `none`).
+    None,
+}
+
+/// Capabilities and other privilege settings.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Security {
+    /// Capability names added to Docker's default set (`NET_ADMIN`, `CAP_NET_ADMIN`, `ALL`).
+    pub cap_add: Vec<String>,
+    /// Capability names dropped from it (`ALL` drops everything not added).
+    pub cap_drop: Vec<String>,
+    /// Every capability, no masked paths, writable `/sys`.
+    pub privileged: bool,
+    /// Set `no_new_privs` before the program starts.
+    pub no_new_privileges: bool,
+    /// Namespaced sysctls (`net.*`, `kernel.shm*`, `kernel.msg*`, `kernel.sem`, `fs.mqueue.*`).
+    pub sysctls: BTreeMap<String, String>,
+    pub ulimits: Vec<Ulimit>,
+    pub oom_score_adj: Option<i32>,
+}
+
+/// One resource limit (`nofile`, `nproc`, `core`, …).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ulimit {
+    pub name: String,
+    pub soft: i64,
+    pub hard: i64,
+}
+
+/// cgroup limits. Unset means unlimited.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Resources {
+    /// Memory limit in bytes.
+    pub memory: Option<u64>,
+    /// Memory plus swap in bytes (`-1` unlimited swap), as Docker's `memswap_limit`.
+    pub memory_swap: Option<i64>,
+    /// Soft limit in bytes.
+    pub memory_reservation: Option<u64>,
+    /// CPU count as a fraction (`1.5`).
+    pub cpus: Option<f64>,
+    /// Relative weight, 2..=262144 (Docker's default is 1024).
+    pub cpu_shares: Option<u64>,
+    /// CPUs allowed (`0-1`, `0,2`).
+    pub cpuset: Option<String>,
+    /// Maximum number of processes.
+    pub pids_limit: Option<i64>,
+}
+
+/// Where the container's output goes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LogConfig {
+    /// Capture output to the JSON-lines log; `false` discards it (`logging: none`).
+    pub enabled: bool,
+    /// Rotate when the current file passes this many bytes.
+    pub max_size: Option<u64>,
+    /// Files kept, the current one included (at least 1).
+    pub max_files: u32,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            enabled: true,
+            max_size: None,
+            max_files: 1,
+        }
+    }
+}
+
+/// A process to run inside a running container.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ExecSpec {
+    pub args: Vec<String>,
+    /// `KEY=VALUE` entries merged over the container's environment.
+    pub env: Vec<String>,
+    pub working_dir: Option<String>,
+    pub user: Option<String>,
+    pub tty: bool,
+    pub privileged: bool,
+}

@@ -1,0 +1,172 @@
+//! A container's directory under the state root and the two records kept
+//! there: what was created (`config.json`, written once) and what happened
+//! since (`state.json`, rewritten atomically by whoever changes it).
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::cgroup::ContainerCgroup;
+use super::process::ResolvedProcess;
+use super::spec::ContainerSpec;
+
+/// What `create` decided, fixed for the container's life.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ContainerRecord {
+    pub id: String,
+    pub name: String,
+    pub created: String,
+    pub image_id: String,
+    /// The name the image was asked for by, when known.
+    pub image_name: Option<String>,
+    pub manifest_digest: String,
+    /// Overlay lower directories, bottom layer first.
+    pub layers: Vec<PathBuf>,
+    pub spec: ContainerSpec,
+    pub process: ResolvedProcess,
+    pub hostname: String,
+    pub stop_signal: String,
+    /// cgroup parent directory name (relative to each hierarchy's root).
+    pub cgroup_parent: String,
+}
+
+/// Where a container is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Created,
+    Running,
+    Exited,
+}
+
+/// What happened to a container since it was created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContainerState {
+    pub status: Status,
+    /// The container's PID 1 as the host sees it.
+    pub pid: Option<i32>,
+    /// Its start time in clock ticks since boot (guards against PID reuse).
+    pub pid_start: Option<u64>,
+    pub monitor_pid: Option<i32>,
+    pub monitor_start: Option<u64>,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub exit_code: Option<i32>,
+    /// The signal that ended the process, when it was killed by one.
+    pub signal: Option<i32>,
+    pub oom_killed: bool,
+    /// Why the process never started, when it did not.
+    pub error: Option<String>,
+    pub cgroup: Option<ContainerCgroup>,
+    /// How many times the container was started.
+    pub start_count: u32,
+}
+
+impl ContainerState {
+    pub fn created() -> ContainerState {
+        ContainerState {
+            status: Status::Created,
+            pid: None,
+            pid_start: None,
+            monitor_pid: None,
+            monitor_start: None,
+            started_at: None,
+            finished_at: None,
+            exit_code: None,
+            signal: None,
+            oom_killed: false,
+            error: None,
+            cgroup: None,
+            start_count: 0,
+        }
+    }
+}
+
+/// Paths inside one container's directory.
+#[derive(Debug, Clone)]
+pub struct ContainerDir(pub PathBuf);
+
+impl ContainerDir {
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+    pub fn config(&self) -> PathBuf {
+        self.0.join("config.json")
+    }
+    pub fn state(&self) -> PathBuf {
+        self.0.join("state.json")
+    }
+    pub fn log(&self) -> PathBuf {
+        self.0.join("container.log")
+    }
+    pub fn monitor_log(&self) -> PathBuf {
+        self.0.join("monitor.log")
+    }
+    pub fn rootfs(&self) -> PathBuf {
+        self.0.join("rootfs")
+    }
+    pub fn upper(&self) -> PathBuf {
+        self.0.join("upper")
+    }
+    pub fn work(&self) -> PathBuf {
+        self.0.join("work")
+    }
+    pub fn empty_lower(&self) -> PathBuf {
+        self.0.join("empty")
+    }
+    /// Where the generated `/etc/hosts`, `/etc/hostname` and `/etc/resolv.conf` live.
+    pub fn etc_file(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    pub fn read_record(&self) -> io::Result<ContainerRecord> {
+        read_json(&self.config())
+    }
+    pub fn read_state(&self) -> io::Result<ContainerState> {
+        read_json(&self.state())
+    }
+    pub fn write_state(&self, state: &ContainerState) -> io::Result<()> {
+        write_json_atomic(&self.state(), state)
+    }
+}
+
+pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> io::Result<T> {
+    let bytes = fs::read(path)?;
+    serde_json::from_slice(&bytes).map_err(|err| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{}: {err}", path.display()),
+        )
+    })
+}
+
+/// Writes JSON to a temporary file, syncs it and renames it into place.
+pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> io::Result<()> {
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    {
+        let mut file = fs::File::create(&tmp)?;
+        serde_json::to_writer_pretty(&mut file, value).map_err(io::Error::other)?;
+        file.write_all(b"\n")?;
+        file.sync_all()?;
+    }
+    fs::rename(&tmp, path)
+}
+
+/// A process's start time (field 22 of `/proc/PID/stat`), to tell a PID
+/// from a later process that reused it.
+pub fn process_start_time(pid: i32) -> Option<u64> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after_name = &stat[stat.rfind(')')? + 2..];
+    after_name.split(' ').nth(19)?.parse().ok()
+}
+
+/// Whether `pid` is still the process that started at `start`.
+pub fn process_alive(pid: i32, start: Option<u64>) -> bool {
+    match (process_start_time(pid), start) {
+        (Some(now), Some(then)) => now == then,
+        (Some(_), None) => true,
+        (None, _) => false,
+    }
+}
