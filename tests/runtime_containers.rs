@@ -4,7 +4,7 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use berth_runtime::container::{
@@ -147,6 +147,314 @@ fn exit_codes_and_start_errors() {
         let err = f.runtime.start(&record.id).unwrap_err();
         assert!(err.to_string().contains("unable to find user ghost"), "{err}");
         f.runtime.delete(&record.id, true).unwrap();
+        assert_clean(&f);
+    });
+}
+
+fn status_field(out: &str, field: &str) -> String {
+    out.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn capabilities_and_proc_masks() {
+    if !can_run_containers() {
+        return;
+    }
+    isolated("capabilities_and_proc_masks", || {
+        let f = fixture();
+        let script = "cat /proc/self/status; cat /proc/kcore | wc -c; echo 1 > /proc/sys/kernel/domainname && echo wrote || echo refused";
+        let (_, out) = run(&f, sh(script));
+        assert_eq!(status_field(&out, "CapBnd"), "00000000a80425fb");
+        assert_eq!(status_field(&out, "CapEff"), "00000000a80425fb");
+        assert_eq!(status_field(&out, "NoNewPrivs"), "0");
+        assert!(out.contains("\n0\n"), "kcore must be masked: {out}");
+        assert!(out.contains("refused"), "/proc/sys must be read-only: {out}");
+
+        let mut spec = sh("cat /proc/self/status");
+        spec.security.cap_add = vec!["NET_ADMIN".into()];
+        spec.security.cap_drop = vec!["CHOWN".into(), "cap_kill".into()];
+        spec.security.no_new_privileges = true;
+        let (_, out) = run(&f, spec);
+        let mask = u64::from_str_radix(&status_field(&out, "CapBnd"), 16).unwrap();
+        assert_eq!(mask, (0xa80425fb | (1 << 12)) & !(1 << 0) & !(1 << 5));
+        assert_eq!(status_field(&out, "NoNewPrivs"), "1");
+
+        let mut spec = sh("cat /proc/self/status");
+        spec.process.user = Some("1000".into());
+        let (_, out) = run(&f, spec);
+        assert_eq!(status_field(&out, "CapEff"), "0000000000000000");
+        assert_eq!(status_field(&out, "CapBnd"), "00000000a80425fb");
+
+        let mut spec = sh("cat /proc/self/status");
+        spec.security.cap_drop = vec!["ALL".into()];
+        let (_, out) = run(&f, spec);
+        assert_eq!(status_field(&out, "CapEff"), "0000000000000000");
+        assert_clean(&f);
+    });
+}
+
+#[test]
+fn mounts_and_read_only_root() {
+    if !can_run_containers() {
+        return;
+    }
+    isolated("mounts_and_read_only_root", || {
+        let f = fixture();
+        let host_dir = tempfile::tempdir().unwrap();
+        std::fs::write(host_dir.path().join("in.txt"), "from host\n").unwrap();
+        let mut spec = sh(
+            "cat /data/in.txt; echo out > /data/out.txt; touch /ro/x 2>/dev/null || echo ro-refused; \
+             touch /rootfile 2>/dev/null || echo root-refused; echo tmp > /scratch/t && echo tmp-ok; \
+             grep -E ' /(scratch|dev/shm|proc|sys|dev/pts|dev/mqueue) ' /proc/mounts | cut -d' ' -f2,3,4 | cut -d, -f1; \
+             ls /dev; cat /etc/hosts | head -1",
+        );
+        spec.read_only_rootfs = true;
+        spec.shm_size = Some(1 << 20);
+        spec.mounts = vec![
+            berth_runtime::container::Mount::Bind {
+                source: host_dir.path().to_path_buf(),
+                target: "/data".into(),
+                read_only: false,
+                propagation: None,
+                recursive: true,
+            },
+            berth_runtime::container::Mount::Bind {
+                source: host_dir.path().to_path_buf(),
+                target: "/ro".into(),
+                read_only: true,
+                propagation: None,
+                recursive: true,
+            },
+            berth_runtime::container::Mount::Tmpfs {
+                target: "/scratch".into(),
+                size: Some(1 << 20),
+                mode: Some(0o755),
+                read_only: false,
+            },
+        ];
+        spec.etc_hosts = Some("10.0.0.5\tweb\n".into());
+        let (code, out) = run(&f, spec);
+        assert_eq!(code, 0, "{out}");
+        assert!(out.contains("from host"), "{out}");
+        assert_eq!(std::fs::read_to_string(host_dir.path().join("out.txt")).unwrap(), "out\n");
+        for expected in [
+            "ro-refused",
+            "root-refused",
+            "tmp-ok",
+            "/scratch tmpfs rw",
+            "/dev/shm tmpfs rw",
+            "/proc proc rw",
+            "/sys sysfs ro",
+            "/dev/pts devpts rw",
+            "/dev/mqueue mqueue rw",
+            "10.0.0.5\tweb",
+        ] {
+            assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
+        }
+        for device in ["null", "zero", "full", "random", "urandom", "tty", "ptmx", "pts", "shm", "mqueue"] {
+            assert!(out.lines().any(|l| l == device), "missing /dev/{device} in:\n{out}");
+        }
+        assert_clean(&f);
+    });
+}
+
+#[test]
+fn stop_grace_period_kill_and_signals() {
+    if !can_run_containers() {
+        return;
+    }
+    isolated("stop_grace_period_kill_and_signals", || {
+        let f = fixture();
+        // PID 1 ignores SIGTERM (no handler in a PID namespace's init).
+        let mut spec = sh("trap '' TERM; while true; do sleep 0.1; done");
+        spec.stop_timeout = Some(Duration::from_millis(500));
+        let record = f.runtime.create(spec, &f.image, None).unwrap();
+        f.runtime.start(&record.id).unwrap();
+        let started = Instant::now();
+        let state = f.runtime.stop(&record.id, None).unwrap();
+        let took = started.elapsed();
+        assert_eq!(state.status, Status::Exited);
+        assert_eq!(state.exit_code, Some(137));
+        assert_eq!(state.signal, Some(9));
+        assert!(took >= Duration::from_millis(450), "{took:?}");
+        assert!(took < Duration::from_secs(5), "{took:?}");
+        f.runtime.delete(&record.id, false).unwrap();
+
+        // A handler for the stop signal ends the process gracefully.
+        let mut spec = sh("trap 'echo got-usr1; exit 7' USR1; echo ready; while true; do sleep 0.05; done");
+        spec.stop_signal = Some("SIGUSR1".into());
+        let record = f.runtime.create(spec, &f.image, None).unwrap();
+        f.runtime.start(&record.id).unwrap();
+        wait_for_log(&f, &record.id, "ready");
+        let state = f.runtime.stop(&record.id, Some(Duration::from_secs(10))).unwrap();
+        assert_eq!(state.exit_code, Some(7));
+        assert!(output(&f, &record.id).contains("got-usr1"));
+        f.runtime.delete(&record.id, false).unwrap();
+
+        // kill with any signal.
+        let record = f.runtime.create(sh("sleep 100"), &f.image, None).unwrap();
+        f.runtime.start(&record.id).unwrap();
+        assert!(f.runtime.delete(&record.id, false).is_err(), "running containers need force");
+        f.runtime.kill(&record.id, "KILL").unwrap();
+        let state = f.runtime.wait(&record.id, Some(Duration::from_secs(10))).unwrap();
+        assert_eq!(state.exit_code, Some(137));
+        f.runtime.delete(&record.id, false).unwrap();
+        assert_clean(&f);
+    });
+}
+
+fn wait_for_log(f: &Fixture, id: &str, needle: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !output(f, id).contains(needle) {
+        assert!(Instant::now() < deadline, "timed out waiting for {needle:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn init_reaps_zombies_and_forwards_signals() {
+    if !can_run_containers() {
+        return;
+    }
+    isolated("init_reaps_zombies_and_forwards_signals", || {
+        let f = fixture();
+        // Orphans re-parented to PID 1 must be reaped: with berth's init,
+        // no zombie is left; the program is not PID 1.
+        let script = "for i in 1 2 3 4 5; do (sh -c 'exit 0' &) ; done; sleep 0.5; \
+                      echo zombies=$(grep -l '^State:.*Z' /proc/[0-9]*/status 2>/dev/null | wc -l); echo pid=$$; \
+                      trap 'echo term; exit 5' TERM; echo ready; while true; do sleep 0.05; done";
+        let mut spec = sh(script);
+        spec.init = true;
+        let record = f.runtime.create(spec, &f.image, None).unwrap();
+        f.runtime.start(&record.id).unwrap();
+        wait_for_log(&f, &record.id, "ready");
+        let state = f.runtime.stop(&record.id, Some(Duration::from_secs(10))).unwrap();
+        let out = output(&f, &record.id);
+        assert!(out.contains("zombies=0"), "{out}");
+        assert!(out.contains("pid=2"), "{out}");
+        assert!(out.contains("term"), "SIGTERM forwarded: {out}");
+        assert_eq!(state.exit_code, Some(5), "{out}");
+        f.runtime.delete(&record.id, false).unwrap();
+        assert_clean(&f);
+    });
+}
+
+#[test]
+fn memory_oom_and_pids_limit() {
+    if !can_run_containers() {
+        return;
+    }
+    isolated("memory_oom_and_pids_limit", || {
+        let f = fixture();
+        let mut hog = sh("x=a; while true; do x=$x$x; done");
+        hog.resources = Resources {
+            memory: Some(32 << 20),
+            memory_swap: Some(32 << 20),
+            ..Resources::default()
+        };
+        let record = f.runtime.create(hog, &f.image, None).unwrap();
+        f.runtime.start(&record.id).unwrap();
+        let state = f.runtime.wait(&record.id, Some(Duration::from_secs(60))).unwrap();
+        assert_eq!(state.status, Status::Exited);
+        assert_eq!(state.exit_code, Some(137));
+        assert!(state.oom_killed, "{state:?}");
+        f.runtime.delete(&record.id, false).unwrap();
+
+        let mut forks = sh("sh -c 'for i in $(seq 1 30); do sleep 5 & done' 2>/dev/null; set -- /proc/[0-9]*; echo running=$#; kill -9 -1");
+        forks.resources.pids_limit = Some(10);
+        let (_, out) = run(&f, forks);
+        let running: u32 = out
+            .lines()
+            .find_map(|l| l.strip_prefix("running="))
+            .unwrap_or_else(|| panic!("no count in {out:?}"))
+            .parse()
+            .unwrap();
+        assert!((5..=10).contains(&running), "pids limit not enforced: {out}");
+        assert_clean(&f);
+    });
+}
+
+#[test]
+fn exec_logs_and_tty() {
+    if !can_run_containers() {
+        return;
+    }
+    isolated("exec_logs_and_tty", || {
+        let f = fixture();
+        let mut spec = sh("echo started; echo oops >&2; sleep 100");
+        spec.process.env = vec!["FROM_CONTAINER=yes".into()];
+        spec.process.user = Some("app".into());
+        let record = f.runtime.create(spec, &f.image, None).unwrap();
+        f.runtime.start(&record.id).unwrap();
+        wait_for_log(&f, &record.id, "oops");
+        let mut streams = Vec::new();
+        f.runtime
+            .logs(&record.id, false, |r| {
+                streams.push((r.log.clone(), r.stream));
+                true
+            })
+            .unwrap();
+        assert!(streams.contains(&("oops\n".to_string(), berth_runtime::container::Stream::Stderr)));
+
+        let exec = ExecSpec {
+            args: vec!["sh".into(), "-c".into(), "echo $FROM_CONTAINER $EXTRA $(id -u) $(pwd); ls /proc | grep -c '^[0-9]'; exit 4".into()],
+            env: vec!["EXTRA=extra".into()],
+            working_dir: Some("/tmp".into()),
+            ..ExecSpec::default()
+        };
+        let out = f.runtime.exec(&record.id, &exec, ExecIo::Capture).unwrap();
+        assert_eq!(out.exit_code, 4);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.starts_with("yes extra 1000 /tmp\n"), "{text}");
+        let as_root = ExecSpec {
+            args: vec!["id".into(), "-u".into()],
+            user: Some("0".into()),
+            ..ExecSpec::default()
+        };
+        let out = f.runtime.exec(&record.id, &as_root, ExecIo::Capture).unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "0\n");
+        let missing = ExecSpec {
+            args: vec!["nope".into()],
+            ..ExecSpec::default()
+        };
+        assert_eq!(f.runtime.exec(&record.id, &missing, ExecIo::Capture).unwrap().exit_code, 127);
+        let tty = ExecSpec {
+            args: vec!["sh".into(), "-c".into(), "test -t 0 && test -t 1 && echo tty-yes".into()],
+            tty: true,
+            ..ExecSpec::default()
+        };
+        let out = f.runtime.exec(&record.id, &tty, ExecIo::Capture).unwrap();
+        assert!(String::from_utf8_lossy(&out.stdout).contains("tty-yes"));
+
+        // Follow: returns once the container stops, with every line.
+        let follower = {
+            let runtime = f.runtime.clone();
+            let id = record.id.clone();
+            std::thread::spawn(move || {
+                let mut lines = 0;
+                runtime.logs(&id, true, |_| {
+                    lines += 1;
+                    true
+                })
+                .unwrap();
+                lines
+            })
+        };
+        std::thread::sleep(Duration::from_millis(200));
+        f.runtime.stop(&record.id, Some(Duration::from_millis(200))).unwrap();
+        assert_eq!(follower.join().unwrap(), 2);
+        f.runtime.delete(&record.id, false).unwrap();
+
+        // A container with a terminal.
+        let mut spec = sh("test -t 1 && echo has-tty; echo TERM=$TERM");
+        spec.process.tty = true;
+        let (code, out) = run(&f, spec);
+        assert_eq!(code, 0);
+        assert!(out.contains("has-tty") && out.contains("TERM=xterm"), "{out}");
         assert_clean(&f);
     });
 }
