@@ -42,6 +42,19 @@ fn fixture() -> Fixture {
     }
 }
 
+impl Drop for Fixture {
+    /// Even a failing test leaves no container, process or cgroup behind.
+    fn drop(&mut self) {
+        for info in self.runtime.list().unwrap_or_default() {
+            let _ = self.runtime.delete(&info.record.id, true);
+        }
+        let parent = format!("berth-test-{}", std::process::id());
+        for entry in std::fs::read_dir("/sys/fs/cgroup").unwrap().flatten() {
+            let _ = std::fs::remove_dir(entry.path().join(&parent));
+        }
+    }
+}
+
 fn sh(script: &str) -> ContainerSpec {
     ContainerSpec {
         process: ProcessSpec {
@@ -67,7 +80,10 @@ fn output(f: &Fixture, id: &str) -> String {
 fn run(f: &Fixture, spec: ContainerSpec) -> (i32, String) {
     let record = f.runtime.create(spec, &f.image, None).unwrap();
     f.runtime.start(&record.id).unwrap();
-    let state = f.runtime.wait(&record.id, Some(Duration::from_secs(30))).unwrap();
+    let state = f
+        .runtime
+        .wait(&record.id, Some(Duration::from_secs(30)))
+        .unwrap();
     assert_eq!(state.status, Status::Exited);
     let text = output(f, &record.id);
     f.runtime.delete(&record.id, true).unwrap();
@@ -89,9 +105,6 @@ fn assert_clean(f: &Fixture) {
     let parent = format!("berth-test-{}", std::process::id());
     assert!(f.runtime.list().unwrap().is_empty());
     assert_eq!(cgroup_leftovers(&parent), Vec::<PathBuf>::new());
-    for entry in std::fs::read_dir("/sys/fs/cgroup").unwrap().flatten() {
-        let _ = std::fs::remove_dir(entry.path().join(&parent));
-    }
 }
 
 #[test]
@@ -112,7 +125,16 @@ fn environment_identity_hostname() {
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(
             lines,
-            vec!["env=from-image/mine", "1000", "1000", "1000 7 50", "web", "web", "/srv/data", "home=/home/app"],
+            vec![
+                "env=from-image/mine",
+                "1000",
+                "1000",
+                "1000 7 50",
+                "web",
+                "web",
+                "/srv/data",
+                "home=/home/app"
+            ],
         );
         assert_clean(&f);
     });
@@ -131,7 +153,10 @@ fn exit_codes_and_start_errors() {
         let record = f.runtime.create(missing, &f.image, None).unwrap();
         let err = f.runtime.start(&record.id).unwrap_err();
         assert_eq!(err.exit_code(), 127, "{err}");
-        assert!(err.to_string().contains("executable file not found"), "{err}");
+        assert!(
+            err.to_string().contains("executable file not found"),
+            "{err}"
+        );
         f.runtime.delete(&record.id, true).unwrap();
 
         let mut not_exec = sh("");
@@ -145,7 +170,10 @@ fn exit_codes_and_start_errors() {
         bad_user.process.user = Some("ghost".into());
         let record = f.runtime.create(bad_user, &f.image, None).unwrap();
         let err = f.runtime.start(&record.id).unwrap_err();
-        assert!(err.to_string().contains("unable to find user ghost"), "{err}");
+        assert!(
+            err.to_string().contains("unable to find user ghost"),
+            "{err}"
+        );
         f.runtime.delete(&record.id, true).unwrap();
         assert_clean(&f);
     });
@@ -172,7 +200,10 @@ fn capabilities_and_proc_masks() {
         assert_eq!(status_field(&out, "CapEff"), "00000000a80425fb");
         assert_eq!(status_field(&out, "NoNewPrivs"), "0");
         assert!(out.contains("\n0\n"), "kcore must be masked: {out}");
-        assert!(out.contains("refused"), "/proc/sys must be read-only: {out}");
+        assert!(
+            out.contains("refused"),
+            "/proc/sys must be read-only: {out}"
+        );
 
         let mut spec = sh("cat /proc/self/status");
         spec.security.cap_add = vec!["NET_ADMIN".into()];
@@ -240,7 +271,10 @@ fn mounts_and_read_only_root() {
         let (code, out) = run(&f, spec);
         assert_eq!(code, 0, "{out}");
         assert!(out.contains("from host"), "{out}");
-        assert_eq!(std::fs::read_to_string(host_dir.path().join("out.txt")).unwrap(), "out\n");
+        assert_eq!(
+            std::fs::read_to_string(host_dir.path().join("out.txt")).unwrap(),
+            "out\n"
+        );
         for expected in [
             "ro-refused",
             "root-refused",
@@ -255,8 +289,13 @@ fn mounts_and_read_only_root() {
         ] {
             assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
         }
-        for device in ["null", "zero", "full", "random", "urandom", "tty", "ptmx", "pts", "shm", "mqueue"] {
-            assert!(out.lines().any(|l| l == device), "missing /dev/{device} in:\n{out}");
+        for device in [
+            "null", "zero", "full", "random", "urandom", "tty", "ptmx", "pts", "shm", "mqueue",
+        ] {
+            assert!(
+                out.lines().any(|l| l == device),
+                "missing /dev/{device} in:\n{out}"
+            );
         }
         assert_clean(&f);
     });
@@ -285,12 +324,16 @@ fn stop_grace_period_kill_and_signals() {
         f.runtime.delete(&record.id, false).unwrap();
 
         // A handler for the stop signal ends the process gracefully.
-        let mut spec = sh("trap 'echo got-usr1; exit 7' USR1; echo ready; while true; do sleep 0.05; done");
+        let mut spec =
+            sh("trap 'echo got-usr1; exit 7' USR1; echo ready; while true; do sleep 0.05; done");
         spec.stop_signal = Some("SIGUSR1".into());
         let record = f.runtime.create(spec, &f.image, None).unwrap();
         f.runtime.start(&record.id).unwrap();
         wait_for_log(&f, &record.id, "ready");
-        let state = f.runtime.stop(&record.id, Some(Duration::from_secs(10))).unwrap();
+        let state = f
+            .runtime
+            .stop(&record.id, Some(Duration::from_secs(10)))
+            .unwrap();
         assert_eq!(state.exit_code, Some(7));
         assert!(output(&f, &record.id).contains("got-usr1"));
         f.runtime.delete(&record.id, false).unwrap();
@@ -298,9 +341,15 @@ fn stop_grace_period_kill_and_signals() {
         // kill with any signal.
         let record = f.runtime.create(sh("sleep 100"), &f.image, None).unwrap();
         f.runtime.start(&record.id).unwrap();
-        assert!(f.runtime.delete(&record.id, false).is_err(), "running containers need force");
+        assert!(
+            f.runtime.delete(&record.id, false).is_err(),
+            "running containers need force"
+        );
         f.runtime.kill(&record.id, "KILL").unwrap();
-        let state = f.runtime.wait(&record.id, Some(Duration::from_secs(10))).unwrap();
+        let state = f
+            .runtime
+            .wait(&record.id, Some(Duration::from_secs(10)))
+            .unwrap();
         assert_eq!(state.exit_code, Some(137));
         f.runtime.delete(&record.id, false).unwrap();
         assert_clean(&f);
@@ -310,7 +359,10 @@ fn stop_grace_period_kill_and_signals() {
 fn wait_for_log(f: &Fixture, id: &str, needle: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while !output(f, id).contains(needle) {
-        assert!(Instant::now() < deadline, "timed out waiting for {needle:?}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {needle:?}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -332,7 +384,10 @@ fn init_reaps_zombies_and_forwards_signals() {
         let record = f.runtime.create(spec, &f.image, None).unwrap();
         f.runtime.start(&record.id).unwrap();
         wait_for_log(&f, &record.id, "ready");
-        let state = f.runtime.stop(&record.id, Some(Duration::from_secs(10))).unwrap();
+        let state = f
+            .runtime
+            .stop(&record.id, Some(Duration::from_secs(10)))
+            .unwrap();
         let out = output(&f, &record.id);
         assert!(out.contains("zombies=0"), "{out}");
         assert!(out.contains("pid=2"), "{out}");
@@ -358,7 +413,10 @@ fn memory_oom_and_pids_limit() {
         };
         let record = f.runtime.create(hog, &f.image, None).unwrap();
         f.runtime.start(&record.id).unwrap();
-        let state = f.runtime.wait(&record.id, Some(Duration::from_secs(60))).unwrap();
+        let state = f
+            .runtime
+            .wait(&record.id, Some(Duration::from_secs(60)))
+            .unwrap();
         assert_eq!(state.status, Status::Exited);
         assert_eq!(state.exit_code, Some(137));
         assert!(state.oom_killed, "{state:?}");
@@ -373,7 +431,10 @@ fn memory_oom_and_pids_limit() {
             .unwrap_or_else(|| panic!("no count in {out:?}"))
             .parse()
             .unwrap();
-        assert!((5..=10).contains(&running), "pids limit not enforced: {out}");
+        assert!(
+            (5..=10).contains(&running),
+            "pids limit not enforced: {out}"
+        );
         assert_clean(&f);
     });
 }
@@ -398,10 +459,18 @@ fn exec_logs_and_tty() {
                 true
             })
             .unwrap();
-        assert!(streams.contains(&("oops\n".to_string(), berth_runtime::container::Stream::Stderr)));
+        assert!(streams.contains(&(
+            "oops\n".to_string(),
+            berth_runtime::container::Stream::Stderr
+        )));
 
         let exec = ExecSpec {
-            args: vec!["sh".into(), "-c".into(), "echo $FROM_CONTAINER $EXTRA $(id -u) $(pwd); ls /proc | grep -c '^[0-9]'; exit 4".into()],
+            args: vec![
+                "sh".into(),
+                "-c".into(),
+                "echo $FROM_CONTAINER $EXTRA $(id -u) $(pwd); ls /proc | grep -c '^[0-9]'; exit 4"
+                    .into(),
+            ],
             env: vec!["EXTRA=extra".into()],
             working_dir: Some("/tmp".into()),
             ..ExecSpec::default()
@@ -415,15 +484,28 @@ fn exec_logs_and_tty() {
             user: Some("0".into()),
             ..ExecSpec::default()
         };
-        let out = f.runtime.exec(&record.id, &as_root, ExecIo::Capture).unwrap();
+        let out = f
+            .runtime
+            .exec(&record.id, &as_root, ExecIo::Capture)
+            .unwrap();
         assert_eq!(String::from_utf8_lossy(&out.stdout), "0\n");
         let missing = ExecSpec {
             args: vec!["nope".into()],
             ..ExecSpec::default()
         };
-        assert_eq!(f.runtime.exec(&record.id, &missing, ExecIo::Capture).unwrap().exit_code, 127);
+        assert_eq!(
+            f.runtime
+                .exec(&record.id, &missing, ExecIo::Capture)
+                .unwrap()
+                .exit_code,
+            127
+        );
         let tty = ExecSpec {
-            args: vec!["sh".into(), "-c".into(), "test -t 0 && test -t 1 && echo tty-yes".into()],
+            args: vec![
+                "sh".into(),
+                "-c".into(),
+                "test -t 0 && test -t 1 && echo tty-yes".into(),
+            ],
             tty: true,
             ..ExecSpec::default()
         };
@@ -436,16 +518,19 @@ fn exec_logs_and_tty() {
             let id = record.id.clone();
             std::thread::spawn(move || {
                 let mut lines = 0;
-                runtime.logs(&id, true, |_| {
-                    lines += 1;
-                    true
-                })
-                .unwrap();
+                runtime
+                    .logs(&id, true, |_| {
+                        lines += 1;
+                        true
+                    })
+                    .unwrap();
                 lines
             })
         };
         std::thread::sleep(Duration::from_millis(200));
-        f.runtime.stop(&record.id, Some(Duration::from_millis(200))).unwrap();
+        f.runtime
+            .stop(&record.id, Some(Duration::from_millis(200)))
+            .unwrap();
         assert_eq!(follower.join().unwrap(), 2);
         f.runtime.delete(&record.id, false).unwrap();
 
@@ -454,7 +539,10 @@ fn exec_logs_and_tty() {
         spec.process.tty = true;
         let (code, out) = run(&f, spec);
         assert_eq!(code, 0);
-        assert!(out.contains("has-tty") && out.contains("TERM=xterm"), "{out}");
+        assert!(
+            out.contains("has-tty") && out.contains("TERM=xterm"),
+            "{out}"
+        );
         assert_clean(&f);
     });
 }

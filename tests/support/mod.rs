@@ -17,7 +17,9 @@ pub fn can_run_containers() -> bool {
     let root = nix_uid_is_root();
     let busybox = Path::new("/bin/busybox").exists();
     if !root || !busybox {
-        eprintln!("skipping: container tests need root and /bin/busybox (apt-get install busybox-static)");
+        eprintln!(
+            "skipping: container tests need root and /bin/busybox (apt-get install busybox-static)"
+        );
     }
     root && busybox
 }
@@ -48,7 +50,10 @@ pub fn isolated(test_name: &str, body: impl FnOnce()) {
         .env(ISOLATED_ENV, "1")
         .status()
         .expect("run unshare");
-    assert!(status.success(), "isolated test {test_name} failed: {status}");
+    assert!(
+        status.success(),
+        "isolated test {test_name} failed: {status}"
+    );
 }
 
 /// A rootfs directory with busybox and its applets, plus passwd/group.

@@ -108,8 +108,12 @@ mod tests {
         assert!(set.contains(&Capability::CAP_NET_ADMIN));
         assert!(!set.contains(&Capability::CAP_CHOWN));
         let only = effective_set(&names(&["NET_BIND_SERVICE"]), &names(&["ALL"]), false).unwrap();
-        assert_eq!(only.into_iter().collect::<Vec<_>>(), vec![Capability::CAP_NET_BIND_SERVICE]);
-        let everything_but = effective_set(&names(&["ALL"]), &names(&["SYS_ADMIN"]), false).unwrap();
+        assert_eq!(
+            only.into_iter().collect::<Vec<_>>(),
+            vec![Capability::CAP_NET_BIND_SERVICE]
+        );
+        let everything_but =
+            effective_set(&names(&["ALL"]), &names(&["SYS_ADMIN"]), false).unwrap();
         assert!(!everything_but.contains(&Capability::CAP_SYS_ADMIN));
         assert!(everything_but.contains(&Capability::CAP_NET_ADMIN));
         assert_eq!(

@@ -38,7 +38,9 @@ pub struct Hierarchies {
 impl Hierarchies {
     /// Reads `/proc/self/mountinfo`.
     pub fn detect() -> io::Result<Hierarchies> {
-        Ok(Hierarchies::parse(&fs::read_to_string("/proc/self/mountinfo")?))
+        Ok(Hierarchies::parse(&fs::read_to_string(
+            "/proc/self/mountinfo",
+        )?))
     }
 
     /// Parses mountinfo text; the v2 controller list is read from the mount.
@@ -92,6 +94,22 @@ impl Hierarchies {
             .collect()
     }
 
+    /// The container's cgroup directories that exist now (for clean-up when
+    /// the monitor that made them is gone).
+    pub fn existing(&self, parent: &str, id: &str) -> ContainerCgroup {
+        let mounts = self.v1.values().chain(self.unified.iter().map(|(m, _)| m));
+        let mut paths: Vec<PathBuf> = mounts
+            .map(|m| m.join(parent).join(id))
+            .filter(|p| p.is_dir())
+            .collect();
+        paths.dedup();
+        ContainerCgroup {
+            paths,
+            unified: None,
+            memory_v1: None,
+        }
+    }
+
     /// Makes the container's cgroups under `parent/id` and writes `resources`.
     /// On error, whatever was made is removed again.
     pub fn create(
@@ -140,7 +158,10 @@ impl Hierarchies {
             if !v2.is_empty() {
                 let enable: Vec<String> = v2.iter().map(|c| format!("+{c}")).collect();
                 write(&mount.join("cgroup.subtree_control"), &enable.join(" "))?;
-                write(&parent_dir.join("cgroup.subtree_control"), &enable.join(" "))?;
+                write(
+                    &parent_dir.join("cgroup.subtree_control"),
+                    &enable.join(" "),
+                )?;
             }
             let dir = parent_dir.join(id);
             make_dir(&dir)?;
@@ -192,7 +213,9 @@ const CFS_PERIOD: u64 = 100_000;
 fn limit_files(resources: &Resources) -> Vec<(&'static str, LimitFiles)> {
     let mut memory = LimitFiles::default();
     if let Some(limit) = resources.memory_reservation {
-        memory.v1.push(("memory.soft_limit_in_bytes", limit.to_string()));
+        memory
+            .v1
+            .push(("memory.soft_limit_in_bytes", limit.to_string()));
         memory.v2.push(("memory.low", limit.to_string()));
     }
     if let Some(limit) = resources.memory {
@@ -204,7 +227,9 @@ fn limit_files(resources: &Resources) -> Vec<(&'static str, LimitFiles)> {
                 memory.v2.push(("memory.swap.max", "max".into()));
             }
             Some(total) if total > 0 => {
-                memory.v1.push(("memory.memsw.limit_in_bytes", total.to_string()));
+                memory
+                    .v1
+                    .push(("memory.memsw.limit_in_bytes", total.to_string()));
                 let swap = (total as u64).saturating_sub(limit);
                 memory.v2.push(("memory.swap.max", swap.to_string()));
             }
@@ -220,7 +245,8 @@ fn limit_files(resources: &Resources) -> Vec<(&'static str, LimitFiles)> {
     }
     if let Some(shares) = resources.cpu_shares.filter(|s| *s > 0) {
         cpu.v1.push(("cpu.shares", shares.to_string()));
-        cpu.v2.push(("cpu.weight", shares_to_weight(shares).to_string()));
+        cpu.v2
+            .push(("cpu.weight", shares_to_weight(shares).to_string()));
     }
     let mut cpuset = LimitFiles::default();
     if let Some(cpus) = resources.cpuset.as_ref().filter(|c| !c.is_empty()) {
@@ -402,8 +428,12 @@ mod tests {
         });
         let get = |controller: &str| files.iter().find(|(c, _)| *c == controller).unwrap();
         let memory = &get("memory").1;
-        assert!(memory.v1.contains(&("memory.memsw.limit_in_bytes", (128u64 << 20).to_string())));
-        assert!(memory.v2.contains(&("memory.swap.max", (64u64 << 20).to_string())));
+        assert!(memory
+            .v1
+            .contains(&("memory.memsw.limit_in_bytes", (128u64 << 20).to_string())));
+        assert!(memory
+            .v2
+            .contains(&("memory.swap.max", (64u64 << 20).to_string())));
         let cpu = &get("cpu").1;
         assert!(cpu.v1.contains(&("cpu.cfs_quota_us", "150000".to_string())));
         assert!(cpu.v2.contains(&("cpu.max", "150000 100000".to_string())));

@@ -116,16 +116,13 @@ fn prepare_and_exec(
         sys::set_controlling_terminal(std::io::stdin().as_fd())
             .map_err(|err| setup_error(format!("controlling terminal: {err}")))?;
     }
-    let mut byte = [0u8; 1];
-    nix::unistd::read(&go, &mut byte).map_err(os("wait for the monitor"))?;
-    drop(go);
-
     let mut flags = CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWUTS | CloneFlags::CLONE_NEWIPC;
     match &record.spec.network {
         NetworkNamespace::New | NetworkNamespace::None => flags |= CloneFlags::CLONE_NEWNET,
         NetworkNamespace::Join(path) => {
-            let ns = fs::File::open(path)
-                .map_err(|err| setup_error(format!("network namespace {}: {err}", path.display())))?;
+            let ns = fs::File::open(path).map_err(|err| {
+                setup_error(format!("network namespace {}: {err}", path.display()))
+            })?;
             setns(ns.as_fd(), CloneFlags::CLONE_NEWNET)
                 .map_err(os(&format!("join network namespace {}", path.display())))?;
         }
@@ -166,6 +163,16 @@ fn prepare_and_exec(
     let mut env = process.env.clone();
     if env_value(&env, "HOME").is_none() {
         env.push(format!("HOME={}", identity.home));
+    }
+    // The monitor says go once this process is in the container's cgroups.
+    let mut byte = [0u8; 1];
+    match nix::unistd::read(&go, &mut byte) {
+        Ok(1) => drop(go),
+        _ => {
+            return Err(setup_error(
+                "the monitor did not place the container in its cgroups".into(),
+            ))
+        }
     }
     if record.spec.init {
         become_init(errors)?;
@@ -217,7 +224,8 @@ pub fn exec_as(
     let groups: Vec<Gid> = identity.groups.iter().map(|g| Gid::from_raw(*g)).collect();
     nix::unistd::setgroups(&groups).map_err(|err| setup_error(format!("setgroups: {err}")))?;
     let gid = Gid::from_raw(identity.gid);
-    nix::unistd::setresgid(gid, gid, gid).map_err(|err| setup_error(format!("setgid {}: {err}", identity.gid)))?;
+    nix::unistd::setresgid(gid, gid, gid)
+        .map_err(|err| setup_error(format!("setgid {}: {err}", identity.gid)))?;
     for cap in caps::all() {
         if !caps_set.contains(&cap) {
             let _ = caps::drop(None, caps::CapSet::Bounding, cap);
@@ -226,12 +234,17 @@ pub fn exec_as(
     let _ = caps::clear(None, caps::CapSet::Inheritable);
     let _ = caps::clear(None, caps::CapSet::Ambient);
     let uid = Uid::from_raw(identity.uid);
-    nix::unistd::setresuid(uid, uid, uid).map_err(|err| setup_error(format!("setuid {}: {err}", identity.uid)))?;
+    nix::unistd::setresuid(uid, uid, uid)
+        .map_err(|err| setup_error(format!("setuid {}: {err}", identity.uid)))?;
     if security.no_new_privileges {
-        nix::sys::prctl::set_no_new_privs().map_err(|err| setup_error(format!("no_new_privs: {err}")))?;
+        nix::sys::prctl::set_no_new_privs()
+            .map_err(|err| setup_error(format!("no_new_privs: {err}")))?;
     }
     nix::unistd::chdir(working_dir).map_err(|err| {
-        setup_error(format!("cannot enter working directory {working_dir:?}: {}", err.desc()))
+        setup_error(format!(
+            "cannot enter working directory {working_dir:?}: {}",
+            err.desc()
+        ))
     })?;
     exec_program(args, env)
 }
@@ -239,24 +252,44 @@ pub fn exec_as(
 /// Finds the program on the container's PATH and execs it.
 pub fn exec_program(args: &[String], env: &[String]) -> Result<Never, Failure> {
     let Some(program) = args.first() else {
-        return Err(setup_error("no command specified: the image has no CMD or ENTRYPOINT and none was given".into()));
+        return Err(setup_error(
+            "no command specified: the image has no CMD or ENTRYPOINT and none was given".into(),
+        ));
     };
-    let path = resolve_program(program, env_value(env, "PATH").unwrap_or(super::process::DEFAULT_PATH))?;
-    let cstring = |s: &str| CString::new(s).map_err(|_| setup_error(format!("argument {s:?} contains a NUL byte")));
+    let path = resolve_program(
+        program,
+        env_value(env, "PATH").unwrap_or(super::process::DEFAULT_PATH),
+    )?;
+    let cstring = |s: &str| {
+        CString::new(s).map_err(|_| setup_error(format!("argument {s:?} contains a NUL byte")))
+    };
     let c_path = cstring(&path.to_string_lossy())?;
-    let c_args = args.iter().map(|a| cstring(a)).collect::<Result<Vec<_>, _>>()?;
-    let c_env = env.iter().map(|e| cstring(e)).collect::<Result<Vec<_>, _>>()?;
+    let c_args = args
+        .iter()
+        .map(|a| cstring(a))
+        .collect::<Result<Vec<_>, _>>()?;
+    let c_env = env
+        .iter()
+        .map(|e| cstring(e))
+        .collect::<Result<Vec<_>, _>>()?;
     sys::reset_signal_dispositions();
     let _ = SigSet::empty().thread_set_mask();
     let err = nix::unistd::execve(&c_path, &c_args, &c_env).unwrap_err();
     Err(match err {
         Errno::ENOENT => Failure {
             code: EXIT_NOT_FOUND,
-            message: format!("exec: {program:?}: stat {}: no such file or directory", path.display()),
+            message: format!(
+                "exec: {program:?}: stat {}: no such file or directory",
+                path.display()
+            ),
         },
         Errno::EACCES | Errno::EISDIR | Errno::ENOEXEC | Errno::EPERM => Failure {
             code: EXIT_NOT_EXECUTABLE,
-            message: format!("exec: {program:?}: {}: permission denied or not executable ({})", path.display(), err.desc()),
+            message: format!(
+                "exec: {program:?}: {}: permission denied or not executable ({})",
+                path.display(),
+                err.desc()
+            ),
         },
         other => setup_error(format!("exec {program:?}: {}", other.desc())),
     })
@@ -296,7 +329,8 @@ fn resolve_program(program: &str, path_var: &str) -> Result<PathBuf, Failure> {
 /// reaps every child and forwards signals to the program.
 fn become_init(errors: &mut Option<OwnedFd>) -> Result<(), Failure> {
     let all = SigSet::all();
-    all.thread_block().map_err(|err| setup_error(format!("block signals: {err}")))?;
+    all.thread_block()
+        .map_err(|err| setup_error(format!("block signals: {err}")))?;
     match sys::fork_single_threaded() {
         Err(err) => Err(setup_error(format!("fork: {err}"))),
         Ok(Forked::Child) => Ok(()),

@@ -203,7 +203,8 @@ mod tests {
         writer.push(Stream::Stdout, b"lo\nwor").unwrap();
         writer.flush_partial().unwrap();
         let records = read_all(&path).unwrap();
-        let logs: Vec<(&str, Stream)> = records.iter().map(|r| (r.log.as_str(), r.stream)).collect();
+        let logs: Vec<(&str, Stream)> =
+            records.iter().map(|r| (r.log.as_str(), r.stream)).collect();
         assert_eq!(
             logs,
             vec![
@@ -224,7 +225,9 @@ mod tests {
         let path = dir.path().join("c.log");
         let mut writer = LogWriter::open(&path, Some(200), 3).unwrap();
         for n in 0..40 {
-            writer.push(Stream::Stdout, format!("line {n}\n").as_bytes()).unwrap();
+            writer
+                .push(Stream::Stdout, format!("line {n}\n").as_bytes())
+                .unwrap();
         }
         assert_eq!(log_files(&path).len(), 3);
         assert!(!rotated(&path, 3).exists());
@@ -244,7 +247,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.log");
         let mut writer = LogWriter::open(&path, None, 1).unwrap();
-        writer.push(Stream::Stdout, &vec![b'x'; MAX_RECORD + 10]).unwrap();
+        writer
+            .push(Stream::Stdout, &vec![b'x'; MAX_RECORD + 10])
+            .unwrap();
         writer.flush_partial().unwrap();
         let records = read_all(&path).unwrap();
         assert_eq!(records.len(), 2);

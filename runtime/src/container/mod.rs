@@ -42,7 +42,10 @@ use crate::timestamp;
 
 pub use init::{EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_SETUP};
 pub use logs::{LogRecord, Stream};
-pub use spec::{ContainerSpec, ExecSpec, LogConfig, Mount, NetworkNamespace, ProcessSpec, Resources, Security, Ulimit};
+pub use spec::{
+    ContainerSpec, ExecSpec, LogConfig, Mount, NetworkNamespace, ProcessSpec, Resources, Security,
+    Ulimit,
+};
 pub use state::{ContainerRecord, ContainerState, Status};
 
 /// The hidden argument that runs the monitor.
@@ -196,6 +199,11 @@ impl Runtime {
 
     /// Finds a container by full ID, unique ID prefix, or name.
     pub fn lookup(&self, name_or_id: &str) -> Result<ContainerRecord> {
+        if name_or_id.len() == 64 && name_or_id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            if let Ok(record) = self.dir(name_or_id).read_record() {
+                return Ok(record);
+            }
+        }
         let all = self.list()?;
         if let Some(info) = all
             .iter()
@@ -225,22 +233,39 @@ impl Runtime {
         };
         if let Ok(existing) = self.lookup(&name) {
             if existing.name == name {
-                return Err(ContainerError::NameInUse { name, id: existing.id });
+                return Err(ContainerError::NameInUse {
+                    name,
+                    id: existing.id,
+                });
             }
         }
         let invalid = |message: String| ContainerError::Invalid {
             name: name.clone(),
             message,
         };
-        capabilities::effective_set(&spec.security.cap_add, &spec.security.cap_drop, spec.security.privileged)
-            .map_err(|err| invalid(err.to_string()))?;
+        capabilities::effective_set(
+            &spec.security.cap_add,
+            &spec.security.cap_drop,
+            spec.security.privileged,
+        )
+        .map_err(|err| invalid(err.to_string()))?;
         let host_net = spec.network == NetworkNamespace::Host;
-        if let Some(bad) = spec.security.sysctls.keys().find(|k| !rootfs::sysctl_allowed(k, host_net)) {
-            return Err(invalid(format!("sysctl {bad:?} is not allowed in a container (only namespaced sysctls are)")));
+        if let Some(bad) = spec
+            .security
+            .sysctls
+            .keys()
+            .find(|k| !rootfs::sysctl_allowed(k, host_net))
+        {
+            return Err(invalid(format!(
+                "sysctl {bad:?} is not allowed in a container (only namespaced sysctls are)"
+            )));
         }
         for mount in &spec.mounts {
             if !mount.target().starts_with('/') {
-                return Err(invalid(format!("mount target {:?} is not an absolute path", mount.target())));
+                return Err(invalid(format!(
+                    "mount target {:?} is not an absolute path",
+                    mount.target()
+                )));
             }
         }
         let hostname = spec
@@ -250,12 +275,21 @@ impl Runtime {
             .unwrap_or_else(|| id[..12].to_string());
         let process = process::resolve(image, &spec.process, &hostname);
         if process.args.is_empty() {
-            return Err(invalid("no command specified: the image has no CMD or ENTRYPOINT and none was given".into()));
+            return Err(invalid(
+                "no command specified: the image has no CMD or ENTRYPOINT and none was given"
+                    .into(),
+            ));
         }
         let stop_signal = spec
             .stop_signal
             .clone()
-            .or_else(|| image.config.config().as_ref().and_then(|c| c.stop_signal().clone()))
+            .or_else(|| {
+                image
+                    .config
+                    .config()
+                    .as_ref()
+                    .and_then(|c| c.stop_signal().clone())
+            })
             .unwrap_or_else(|| "SIGTERM".to_string());
         parse_signal(&stop_signal).map_err(invalid)?;
         let record = ContainerRecord {
@@ -282,7 +316,13 @@ impl Runtime {
     }
 
     fn write_new(&self, dir: &state::ContainerDir, record: &ContainerRecord) -> Result<()> {
-        for path in [dir.path().to_path_buf(), dir.upper(), dir.work(), dir.rootfs(), dir.empty_lower()] {
+        for path in [
+            dir.path().to_path_buf(),
+            dir.upper(),
+            dir.work(),
+            dir.rootfs(),
+            dir.empty_lower(),
+        ] {
             fs::create_dir_all(&path).map_err(io_err(format!("create {}", path.display())))?;
         }
         let spec = &record.spec;
@@ -303,7 +343,8 @@ impl Runtime {
             let path = dir.etc_file(name);
             fs::write(&path, content).map_err(io_err(format!("write {}", path.display())))?;
         }
-        state::write_json_atomic(&dir.config(), record).map_err(io_err("write container config"))?;
+        state::write_json_atomic(&dir.config(), record)
+            .map_err(io_err("write container config"))?;
         dir.write_state(&ContainerState::created())
             .map_err(io_err("write container state"))
     }
@@ -311,7 +352,8 @@ impl Runtime {
     /// The container's current state, checked against `/proc`.
     pub fn state(&self, name_or_id: &str) -> Result<ContainerState> {
         let record = self.lookup(name_or_id)?;
-        observed_state(&self.dir(&record.id)).map_err(io_err(format!("read state of {}", record.name)))
+        observed_state(&self.dir(&record.id))
+            .map_err(io_err(format!("read state of {}", record.name)))
     }
 
     /// Starts a created or exited container; returns once its program has
@@ -323,7 +365,13 @@ impl Runtime {
         if current.status == Status::Running {
             return Err(ContainerError::AlreadyRunning(record.name));
         }
-        let monitor_log = fs::File::create(dir.monitor_log()).map_err(io_err("create monitor log"))?;
+        wait_for_exit(
+            current.monitor_pid,
+            current.monitor_start,
+            Duration::from_secs(5),
+        );
+        let monitor_log =
+            fs::File::create(dir.monitor_log()).map_err(io_err("create monitor log"))?;
         let mut child = Command::new(&self.helper)
             .arg(MONITOR_ARG)
             .arg(dir.path())
@@ -368,22 +416,31 @@ impl Runtime {
             if current.status != Status::Running {
                 return Ok(current);
             }
-            let watched = current
-                .monitor_pid
-                .filter(|pid| state::process_alive(*pid, current.monitor_start))
-                .or(current.pid);
+            // The container's process ends first; the monitor records the
+            // exit right after, so poll it briefly then.
+            let container_alive = current
+                .pid
+                .is_some_and(|pid| state::process_alive(pid, current.pid_start));
+            let (watched, cap) = if container_alive {
+                (current.pid, Duration::from_secs(3600))
+            } else {
+                (current.monitor_pid, Duration::from_millis(2))
+            };
             let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
             if remaining == Some(Duration::ZERO) {
                 return Ok(current);
             }
-            let step = remaining.unwrap_or(Duration::from_secs(3600)).min(Duration::from_secs(3600));
+            let step = remaining.unwrap_or(cap).min(cap);
             match watched.map(sys::pidfd_open) {
                 Some(Ok(pidfd)) => {
                     let mut fds = [PollFd::new(pidfd.as_fd(), PollFlags::POLLIN)];
-                    let millis = step.as_millis().min(i32::MAX as u128) as i32;
-                    let _ = poll(&mut fds, PollTimeout::try_from(millis).unwrap_or(PollTimeout::MAX));
+                    let millis = step.as_millis().clamp(1, i32::MAX as u128) as i32;
+                    let _ = poll(
+                        &mut fds,
+                        PollTimeout::try_from(millis).unwrap_or(PollTimeout::MAX),
+                    );
                 }
-                _ => std::thread::sleep(Duration::from_millis(10).min(step)),
+                _ => std::thread::sleep(Duration::from_millis(1).min(step)),
             }
         }
     }
@@ -441,8 +498,14 @@ impl Runtime {
             let _ = self.kill(&record.id, "SIGKILL");
             self.wait(&record.id, Some(Duration::from_secs(30)))?;
         }
-        if let Some(cgroup) = dir.read_state().ok().and_then(|s| s.cgroup) {
-            cgroup.remove();
+        let last = dir.read_state().ok();
+        if let Some(last) = &last {
+            wait_for_exit(last.monitor_pid, last.monitor_start, Duration::from_secs(5));
+        }
+        if let Ok(hierarchies) = cgroup::Hierarchies::detect() {
+            hierarchies
+                .existing(&record.cgroup_parent, &record.id)
+                .remove();
         }
         fs::remove_dir_all(dir.path()).map_err(io_err(format!("remove {}", dir.path().display())))
     }
@@ -461,9 +524,13 @@ impl Runtime {
         if current.status != Status::Running {
             return Err(ContainerError::NotRunning(record.name));
         }
-        let spec_json = serde_json::to_string(spec).map_err(|err| io_err("encode exec")(io::Error::other(err)))?;
+        let spec_json = serde_json::to_string(spec)
+            .map_err(|err| io_err("encode exec")(io::Error::other(err)))?;
         let mut command = Command::new(&self.helper);
-        command.arg(EXEC_ARG).arg(self.dir(&record.id).path()).arg(spec_json);
+        command
+            .arg(EXEC_ARG)
+            .arg(self.dir(&record.id).path())
+            .arg(spec_json);
         let output = match io {
             ExecIo::Inherit => {
                 let status = command.status().map_err(io_err("run exec"))?;
@@ -473,7 +540,10 @@ impl Runtime {
                 }
             }
             ExecIo::Capture => {
-                let output = command.stdin(Stdio::null()).output().map_err(io_err("run exec"))?;
+                let output = command
+                    .stdin(Stdio::null())
+                    .output()
+                    .map_err(io_err("run exec"))?;
                 ExecOutput {
                     exit_code: exit_code_of(output.status),
                     stdout: output.stdout,
@@ -533,6 +603,24 @@ impl Runtime {
     }
 }
 
+/// Waits (up to `limit`) for a process to end, when it is still the one
+/// that started at `start`.
+fn wait_for_exit(pid: Option<i32>, start: Option<u64>, limit: Duration) {
+    let Some(pid) = pid else { return };
+    let Ok(pidfd) = sys::pidfd_open(pid) else {
+        return;
+    };
+    if !state::process_alive(pid, start) {
+        return;
+    }
+    let mut fds = [PollFd::new(pidfd.as_fd(), PollFlags::POLLIN)];
+    let millis = limit.as_millis().min(i32::MAX as u128) as i32;
+    let _ = poll(
+        &mut fds,
+        PollTimeout::try_from(millis).unwrap_or(PollTimeout::MAX),
+    );
+}
+
 fn exit_code_of(status: std::process::ExitStatus) -> i32 {
     use std::os::unix::process::ExitStatusExt;
     status
@@ -557,7 +645,8 @@ fn observed_state(dir: &state::ContainerDir) -> io::Result<ContainerState> {
             current = dir.read_state()?;
             if current.status == Status::Running {
                 current.status = Status::Exited;
-                current.error = Some("the container's monitor is gone; its exit code is unknown".into());
+                current.error =
+                    Some("the container's monitor is gone; its exit code is unknown".into());
                 current.pid = None;
                 current.finished_at = Some(timestamp::now());
                 let _ = dir.write_state(&current);

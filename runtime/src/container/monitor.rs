@@ -47,7 +47,9 @@ pub fn main(dir: PathBuf) -> i32 {
             return 1;
         }
     };
-    let mut state = dir.read_state().unwrap_or_else(|_| ContainerState::created());
+    let mut state = dir
+        .read_state()
+        .unwrap_or_else(|_| ContainerState::created());
     match launch(&dir, &record, &mut state) {
         Ok(running) => {
             report(&format!("ok {}", running.child));
@@ -98,22 +100,30 @@ fn launch(
     state: &mut ContainerState,
 ) -> Result<Running, LaunchError> {
     let hierarchies = Hierarchies::detect().map_err(setup_err("read mountinfo"))?;
+    spawn(dir, record, &hierarchies, state)
+}
+
+/// Makes the cgroups and puts the child in them, while the child builds its
+/// root filesystem (it waits for the go byte only right before exec).
+fn place_in_cgroups(
+    record: &ContainerRecord,
+    hierarchies: &Hierarchies,
+    child: Pid,
+) -> Result<ContainerCgroup, LaunchError> {
     let cgroup = hierarchies
         .create(&record.cgroup_parent, &record.id, &record.spec.resources)
         .map_err(|err| (EXIT_SETUP, err.to_string()))?;
-    match spawn(dir, record, cgroup.clone(), state) {
-        Ok(running) => Ok(running),
-        Err(err) => {
-            cgroup.remove();
-            Err(err)
-        }
+    if let Err(err) = cgroup.add_process(child.as_raw()) {
+        cgroup.remove();
+        return Err((EXIT_SETUP, err.to_string()));
     }
+    Ok(cgroup)
 }
 
 fn spawn(
     dir: &ContainerDir,
     record: &ContainerRecord,
-    cgroup: ContainerCgroup,
+    hierarchies: &Hierarchies,
     state: &mut ContainerState,
 ) -> Result<Running, LaunchError> {
     let cloexec = OFlag::O_CLOEXEC;
@@ -171,18 +181,21 @@ fn spawn(
         Forked::Parent(child) => child,
     };
     drop((go_r, errors_w, stdin, stdout, stderr));
-    let placed = cgroup.add_process(child.as_raw());
-    if let Err(err) = placed {
-        let _ = nix::sys::signal::kill(child, Signal::SIGKILL);
-        let _ = waitpid(child, None);
-        return Err((EXIT_SETUP, err.to_string()));
-    }
+    let cgroup = match place_in_cgroups(record, hierarchies, child) {
+        Ok(cgroup) => cgroup,
+        Err(err) => {
+            let _ = nix::sys::signal::kill(child, Signal::SIGKILL);
+            let _ = waitpid(child, None);
+            return Err(err);
+        }
+    };
     let _ = nix::unistd::write(&go_w, b"g");
     drop(go_w);
     let mut failure = String::new();
     let _ = File::from(errors_r).read_to_string(&mut failure);
     if !failure.is_empty() {
         let _ = waitpid(child, None);
+        cgroup.remove();
         let (code, message) = failure.split_once(' ').unwrap_or(("125", &failure));
         return Err((code.parse().unwrap_or(EXIT_SETUP), message.to_string()));
     }
@@ -211,7 +224,12 @@ fn spawn(
 
 /// Copies output into the log until the container's first process exits,
 /// then records how it ended.
-fn supervise(dir: &ContainerDir, record: &ContainerRecord, mut state: ContainerState, running: Running) {
+fn supervise(
+    dir: &ContainerDir,
+    record: &ContainerRecord,
+    mut state: ContainerState,
+    running: Running,
+) {
     let Running {
         child,
         mut output,
@@ -220,7 +238,12 @@ fn supervise(dir: &ContainerDir, record: &ContainerRecord, mut state: ContainerS
         cgroup,
     } = running;
     let mut log = if record.spec.log.enabled {
-        LogWriter::open(&dir.log(), record.spec.log.max_size, record.spec.log.max_files).ok()
+        LogWriter::open(
+            &dir.log(),
+            record.spec.log.max_size,
+            record.spec.log.max_files,
+        )
+        .ok()
     } else {
         None
     };
@@ -291,8 +314,11 @@ fn supervise(dir: &ContainerDir, record: &ContainerRecord, mut state: ContainerS
     state.finished_at = Some(timestamp::now());
     state.pid = None;
     state.pid_start = None;
-    cgroup.remove();
+    state.cgroup = None;
     let _ = dir.write_state(&state);
+    // After the state: waiters see the exit at once; the next start waits
+    // for this monitor to be gone before it makes the cgroups again.
+    cgroup.remove();
 }
 
 fn reap(child: Pid) -> Option<WaitStatus> {

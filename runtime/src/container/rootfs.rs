@@ -45,7 +45,10 @@ const MAX_MOUNT_DATA: usize = 4000;
 /// A step of the setup failed; the message names what and where.
 pub type SetupResult<T> = Result<T, String>;
 
-fn ctx<T, E: std::fmt::Display>(result: Result<T, E>, what: impl FnOnce() -> String) -> SetupResult<T> {
+fn ctx<T, E: std::fmt::Display>(
+    result: Result<T, E>,
+    what: impl FnOnce() -> String,
+) -> SetupResult<T> {
     result.map_err(|err| format!("{}: {err}", what()))
 }
 
@@ -113,10 +116,14 @@ fn ensure_target(target: &Path, as_dir: bool) -> SetupResult<()> {
         return Ok(());
     }
     if let Some(parent) = target.parent() {
-        ctx(fs::create_dir_all(parent), || format!("create {}", parent.display()))?;
+        ctx(fs::create_dir_all(parent), || {
+            format!("create {}", parent.display())
+        })?;
     }
     if as_dir {
-        ctx(fs::create_dir_all(target), || format!("create {}", target.display()))
+        ctx(fs::create_dir_all(target), || {
+            format!("create {}", target.display())
+        })
     } else {
         ctx(fs::File::create(target).map(drop), || {
             format!("create {}", target.display())
@@ -143,7 +150,12 @@ fn mount_overlay(dir: &ContainerDir, record: &ContainerRecord) -> SetupResult<()
             })?;
             lowers
                 .iter()
-                .map(|l| l.file_name().unwrap_or_default().to_string_lossy().to_string())
+                .map(|l| {
+                    l.file_name()
+                        .unwrap_or_default()
+                        .to_string_lossy()
+                        .to_string()
+                })
                 .collect()
         }
         None => lowers.iter().map(|l| l.display().to_string()).collect(),
@@ -234,7 +246,9 @@ fn mount_dev(rootfs: &Path, shm_size: u64, console: Option<&Path>) -> SetupResul
         ("stderr", "/proc/self/fd/2"),
         ("core", "/proc/kcore"),
     ] {
-        ctx(symlink(target, dev.join(link)), || format!("symlink /dev/{link}"))?;
+        ctx(symlink(target, dev.join(link)), || {
+            format!("symlink /dev/{link}")
+        })?;
     }
     if let Some(console) = console {
         let target = dev.join("console");
@@ -312,7 +326,13 @@ fn mount_user(rootfs: &Path, spec: &Mount) -> SetupResult<()> {
             if *read_only {
                 flags |= MsFlags::MS_RDONLY;
             }
-            do_mount(Some("tmpfs"), &target, Some("tmpfs"), flags, Some(&data.join(",")))
+            do_mount(
+                Some("tmpfs"),
+                &target,
+                Some("tmpfs"),
+                flags,
+                Some(&data.join(",")),
+            )
         }
     }
 }
@@ -363,13 +383,7 @@ fn mask_paths(rootfs: &Path) -> SetupResult<()> {
                 None,
             )?;
         } else {
-            do_mount(
-                Some("/dev/null"),
-                &target,
-                None,
-                MsFlags::MS_BIND,
-                None,
-            )?;
+            do_mount(Some("/dev/null"), &target, None, MsFlags::MS_BIND, None)?;
         }
     }
     for path in READONLY_PATHS {
@@ -377,7 +391,13 @@ fn mask_paths(rootfs: &Path) -> SetupResult<()> {
         if fs::symlink_metadata(&target).is_err() {
             continue;
         }
-        do_mount(Some(&target.display().to_string()), &target, None, MsFlags::MS_BIND | MsFlags::MS_REC, None)?;
+        do_mount(
+            Some(&target.display().to_string()),
+            &target,
+            None,
+            MsFlags::MS_BIND | MsFlags::MS_REC,
+            None,
+        )?;
         do_mount(
             None,
             &target,
@@ -391,7 +411,11 @@ fn mask_paths(rootfs: &Path) -> SetupResult<()> {
 
 /// Builds the whole mount table and pivots into it. `console` is the pty
 /// slave bound at `/dev/console` when the container has a terminal.
-pub fn setup(dir: &ContainerDir, record: &ContainerRecord, console: Option<&Path>) -> SetupResult<()> {
+pub fn setup(
+    dir: &ContainerDir,
+    record: &ContainerRecord,
+    console: Option<&Path>,
+) -> SetupResult<()> {
     do_mount(
         None,
         Path::new("/"),
@@ -419,18 +443,26 @@ pub fn setup(dir: &ContainerDir, record: &ContainerRecord, console: Option<&Path
     }
     if record.spec.network == super::spec::NetworkNamespace::Host {
         // sysfs of another network namespace cannot be mounted; bind the host's.
-        do_mount(Some("/sys"), &sys_dir, None, MsFlags::MS_BIND | MsFlags::MS_REC, None)?;
+        do_mount(
+            Some("/sys"),
+            &sys_dir,
+            None,
+            MsFlags::MS_BIND | MsFlags::MS_REC,
+            None,
+        )?;
         if !privileged {
-            do_mount(None, &sys_dir, None, MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | MsFlags::MS_REC, None)?;
+            do_mount(
+                None,
+                &sys_dir,
+                None,
+                MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | MsFlags::MS_REC,
+                None,
+            )?;
         }
     } else {
         do_mount(Some("sysfs"), &sys_dir, Some("sysfs"), sys_flags, None)?;
     }
-    mount_dev(
-        &rootfs,
-        record.spec.shm_size.unwrap_or(64 << 20),
-        console,
-    )?;
+    mount_dev(&rootfs, record.spec.shm_size.unwrap_or(64 << 20), console)?;
     for name in ["hosts", "hostname", "resolv.conf"] {
         let target = secure_join(&rootfs, &format!("/etc/{name}"));
         ensure_target(&target, false)?;
@@ -444,9 +476,15 @@ pub fn setup(dir: &ContainerDir, record: &ContainerRecord, console: Option<&Path
     if !privileged {
         mask_paths(&rootfs)?;
     }
-    ctx(nix::unistd::chdir(&rootfs), || format!("chdir {}", rootfs.display()))?;
-    ctx(nix::unistd::pivot_root(".", "."), || "pivot_root".to_string())?;
-    ctx(umount2(".", MntFlags::MNT_DETACH), || "detach the old root".to_string())?;
+    ctx(nix::unistd::chdir(&rootfs), || {
+        format!("chdir {}", rootfs.display())
+    })?;
+    ctx(nix::unistd::pivot_root(".", "."), || {
+        "pivot_root".to_string()
+    })?;
+    ctx(umount2(".", MntFlags::MNT_DETACH), || {
+        "detach the old root".to_string()
+    })?;
     ctx(nix::unistd::chdir("/"), || "chdir /".to_string())?;
     Ok(())
 }

@@ -128,7 +128,7 @@ impl ContainerDir {
         read_json(&self.state())
     }
     pub fn write_state(&self, state: &ContainerState) -> io::Result<()> {
-        write_json_atomic(&self.state(), state)
+        write_json(&self.state(), state, false)
     }
 }
 
@@ -144,12 +144,22 @@ pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> io::Result<T> {
 
 /// Writes JSON to a temporary file, syncs it and renames it into place.
 pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> io::Result<()> {
+    write_json(path, value, true)
+}
+
+/// Writes JSON to a temporary file and renames it into place: readers see
+/// the old or the new content, never a mix. `durable` also syncs the data
+/// first; the state file skips that, since after a host crash it is
+/// corrected from `/proc` anyway (see `observed_state`).
+pub fn write_json<T: Serialize>(path: &Path, value: &T, durable: bool) -> io::Result<()> {
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
     {
         let mut file = fs::File::create(&tmp)?;
         serde_json::to_writer_pretty(&mut file, value).map_err(io::Error::other)?;
         file.write_all(b"\n")?;
-        file.sync_all()?;
+        if durable {
+            file.sync_all()?;
+        }
     }
     fs::rename(&tmp, path)
 }

@@ -92,11 +92,7 @@ pub fn resolve(
         Some((u, g)) => (u, Some(g)),
         None => (user, None),
     };
-    let user_part = if user_part.is_empty() {
-        "0"
-    } else {
-        user_part
-    };
+    let user_part = if user_part.is_empty() { "0" } else { user_part };
     let entry = passwd_entries(passwd)
         .find(|entry| entry.name == user_part)
         .or_else(|| {
@@ -162,7 +158,10 @@ mod tests {
         let numeric = ids("1000:50", &[]).unwrap();
         assert_eq!((numeric.uid, numeric.gid), (1000, 50));
         let unknown = ids("4242", &[]).unwrap();
-        assert_eq!((unknown.uid, unknown.gid, unknown.home.as_str()), (4242, 0, "/"));
+        assert_eq!(
+            (unknown.uid, unknown.gid, unknown.home.as_str()),
+            (4242, 0, "/")
+        );
         let named_group = ids("4242:nogroup", &["staff", "7"]).unwrap();
         assert_eq!(named_group.gid, 65534);
         assert_eq!(named_group.groups, vec![65534, 50, 7]);
