@@ -131,7 +131,11 @@ pub fn apply_change(config: &mut Map<String, Value>, change: &str) -> Result<(),
     match instruction.as_str() {
         "CMD" | "ENTRYPOINT" => {
             let value = command_form(rest).map_err(fail)?;
-            let key = if instruction == "CMD" { "Cmd" } else { "Entrypoint" };
+            let key = if instruction == "CMD" {
+                "Cmd"
+            } else {
+                "Entrypoint"
+            };
             config.insert(key.to_string(), value);
         }
         "ENV" => {
@@ -158,7 +162,9 @@ pub fn apply_change(config: &mut Map<String, Value>, change: &str) -> Result<(),
                 if key.is_empty() {
                     return Err(fail("the variable name is empty".to_string()));
                 }
-                list.retain(|e| e.as_str().and_then(|e| e.split_once('=')).map(|(k, _)| k) != Some(key.as_str()));
+                list.retain(|e| {
+                    e.as_str().and_then(|e| e.split_once('=')).map(|(k, _)| k) != Some(key.as_str())
+                });
                 list.push(Value::String(format!("{key}={value}")));
             }
         }
@@ -318,7 +324,10 @@ mod tests {
             "cmd [\"top\"]",
         ]);
         assert_eq!(config["Cmd"], json!(["top"]));
-        assert_eq!(config["Entrypoint"], json!(["/bin/sh", "-c", "/entry.sh --flag"]));
+        assert_eq!(
+            config["Entrypoint"],
+            json!(["/bin/sh", "-c", "/entry.sh --flag"])
+        );
         assert_eq!(config["Env"], json!(["C=d e", "F=g h", "A=z"]));
         assert_eq!(config["WorkingDir"], "/srv");
         assert_eq!(config["User"], "1000:1000");
@@ -343,7 +352,9 @@ mod tests {
             ("ENV A=\"b", "unterminated"),
             ("WORKDIR", "needs an argument"),
         ] {
-            let err = apply_change(&mut Map::new(), change).unwrap_err().to_string();
+            let err = apply_change(&mut Map::new(), change)
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(needle), "{change}: {err}");
             assert!(err.contains("--change"), "{err}");
         }

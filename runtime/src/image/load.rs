@@ -15,8 +15,7 @@
 //! they are unpacked.
 
 use crate::image::store::layout::{
-    self, descriptor, is_index, layer_media_type, oci_manifest, pick_linux_amd64, Descriptor,
-    Index,
+    self, descriptor, is_index, layer_media_type, oci_manifest, pick_linux_amd64, Descriptor, Index,
 };
 use crate::image::store::{ImageStore, StoreError};
 use crate::image::unpack::Compression;
@@ -134,7 +133,10 @@ fn member(dir: &Path, relative: &str) -> Result<PathBuf, LoadError> {
     Ok(real)
 }
 
-fn read_member_json<T: serde::de::DeserializeOwned>(dir: &Path, relative: &str) -> Result<T, LoadError> {
+fn read_member_json<T: serde::de::DeserializeOwned>(
+    dir: &Path,
+    relative: &str,
+) -> Result<T, LoadError> {
     let bytes = fs::read(member(dir, relative)?).map_err(|source| LoadError::Io {
         action: format!("reading {relative} in the archive"),
         source,
@@ -143,8 +145,9 @@ fn read_member_json<T: serde::de::DeserializeOwned>(dir: &Path, relative: &str) 
 }
 
 fn blob_member(digest: &str) -> Result<String, LoadError> {
-    let hex = layout::sha256_hex(digest)
-        .ok_or_else(|| LoadError::Archive(format!("unsupported digest {digest:?} (only sha256)")))?;
+    let hex = layout::sha256_hex(digest).ok_or_else(|| {
+        LoadError::Archive(format!("unsupported digest {digest:?} (only sha256)"))
+    })?;
     Ok(format!("blobs/sha256/{hex}"))
 }
 
@@ -216,7 +219,10 @@ fn load_oci(store: &ImageStore, dir: &Path) -> Result<Vec<LoadedImage>, LoadErro
         let familiar: Vec<String> = names.iter().map(ImageReference::familiar).collect();
         match loaded.iter_mut().find(|l| l.id == id) {
             Some(l) => l.names.extend(familiar),
-            None => loaded.push(LoadedImage { names: familiar, id }),
+            None => loaded.push(LoadedImage {
+                names: familiar,
+                id,
+            }),
         }
     }
     Ok(loaded)
@@ -253,10 +259,11 @@ fn load_docker(store: &ImageStore, dir: &Path) -> Result<Vec<LoadedImage>, LoadE
         let mut layers = Vec::new();
         for relative in &entry.layers {
             let mut magic = [0u8; 4];
-            let n = read_prefix(&mut open(relative)?, &mut magic).map_err(|source| LoadError::Io {
-                action: format!("reading {relative} in the archive"),
-                source,
-            })?;
+            let n =
+                read_prefix(&mut open(relative)?, &mut magic).map_err(|source| LoadError::Io {
+                    action: format!("reading {relative} in the archive"),
+                    source,
+                })?;
             let media_type = layer_media_type(Compression::sniff(&magic[..n]));
             let (digest, size) = store.ingest_blob_locked(open(relative)?, None)?;
             layers.push(descriptor(media_type, digest, size));

@@ -127,7 +127,9 @@ pub fn unpack_layer(
         let decoder: Box<dyn Read + '_> = match compression {
             Compression::None => Box::new(&mut outer),
             Compression::Gzip => Box::new(flate2::read::GzDecoder::new(&mut outer)),
-            Compression::Zstd => Box::new(zstd::stream::read::Decoder::new(&mut outer).map_err(io_err)?),
+            Compression::Zstd => {
+                Box::new(zstd::stream::read::Decoder::new(&mut outer).map_err(io_err)?)
+            }
         };
         let mut inner = HashingReader::new(decoder);
         {

@@ -50,9 +50,8 @@ pub struct ImageDetails {
     #[serde(rename = "RootFS")]
     pub root_fs: RootFs,
     pub size: u64,
-    /// Manifest digest the image was found through.
-    #[serde(rename = "Descriptor")]
-    pub manifest_digest: String,
+    /// The manifest the image was found through (media type, digest, size).
+    pub descriptor: super::Descriptor,
 }
 
 /// What `remove` did, in Docker's words.
@@ -133,6 +132,6 @@ pub(super) fn details(record: &Record, config: &ConfigDoc) -> ImageDetails {
             layers: config.rootfs.diff_ids.clone(),
         },
         size: record.doc.config.size + record.doc.layers.iter().map(|l| l.size).sum::<u64>(),
-        manifest_digest: record.manifest.digest.clone(),
+        descriptor: record.manifest.clone(),
     }
 }

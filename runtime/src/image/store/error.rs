@@ -9,7 +9,9 @@ use std::io;
 pub enum StoreError {
     #[error("image {name:?} not found: pull it with \"berth pull {name}\" or load it with \"berth image load\"")]
     NotFound { name: String },
-    #[error("image ID prefix {prefix:?} is ambiguous: it matches {count} images; give more digits")]
+    #[error(
+        "image ID prefix {prefix:?} is ambiguous: it matches {count} images; give more digits"
+    )]
     Ambiguous { prefix: String, count: usize },
     #[error(transparent)]
     InvalidReference(#[from] ReferenceError),
@@ -25,7 +27,9 @@ pub enum StoreError {
     },
     #[error("blob {digest} is missing from the image store; pull or load the image again")]
     MissingBlob { digest: String },
-    #[error("the image store is damaged: {what}: {reason}; remove the image and pull or load it again")]
+    #[error(
+        "the image store is damaged: {what}: {reason}; remove the image and pull or load it again"
+    )]
     Corrupt { what: String, reason: String },
     #[error("unpacking layer {layer}: {source}")]
     Unpack {

@@ -139,7 +139,10 @@ static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 /// A name for a temporary sibling of `path`, unique within this host.
 pub fn temp_sibling(path: &Path) -> PathBuf {
     let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-    let name = path.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     path.with_file_name(format!(".tmp-{}-{n}-{name}", std::process::id()))
 }
 

@@ -238,7 +238,10 @@ impl ImageStore {
     pub(crate) fn records(&self, index: &Index) -> Result<Vec<Record>, StoreError> {
         let mut records: Vec<Record> = Vec::new();
         for entry in &index.manifests {
-            let pos = match records.iter().position(|r| r.manifest.digest == entry.digest) {
+            let pos = match records
+                .iter()
+                .position(|r| r.manifest.digest == entry.digest)
+            {
                 Some(pos) => pos,
                 None => {
                     let doc = self.read_manifest(&entry.digest)?;
@@ -285,10 +288,13 @@ impl ImageStore {
                 let repo = repository_of(reference).to_string();
                 let found = records.iter().position(|r| {
                     let same_repo = r.names.iter().chain(&r.repo_digests).any(|n| {
-                        ImageReference::parse(n).is_ok_and(|n| repository_of(&n).to_string() == repo)
+                        ImageReference::parse(n)
+                            .is_ok_and(|n| repository_of(&n).to_string() == repo)
                     });
                     let same_digest = &r.manifest.digest == digest
-                        || r.repo_digests.iter().any(|rd| rd.ends_with(&format!("@{digest}")));
+                        || r.repo_digests
+                            .iter()
+                            .any(|rd| rd.ends_with(&format!("@{digest}")));
                     same_repo && same_digest
                 });
                 if let Some(i) = found {
@@ -304,7 +310,9 @@ impl ImageStore {
         let prefix = name_or_id.strip_prefix("sha256:").unwrap_or(name_or_id);
         if !prefix.is_empty()
             && prefix.len() <= 64
-            && prefix.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+            && prefix
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
         {
             let hits: BTreeSet<&str> = records
                 .iter()
@@ -364,7 +372,10 @@ impl ImageStore {
 
     /// Makes sure every layer of a manifest is unpacked; returns the layer
     /// directories, bottom first.
-    pub(crate) fn unpack_layers_locked(&self, manifest: &Manifest) -> Result<Vec<PathBuf>, StoreError> {
+    pub(crate) fn unpack_layers_locked(
+        &self,
+        manifest: &Manifest,
+    ) -> Result<Vec<PathBuf>, StoreError> {
         let config = self.read_config(&manifest.config.digest)?;
         let diff_ids = &config.rootfs.diff_ids;
         if diff_ids.len() != manifest.layers.len() {
@@ -388,7 +399,12 @@ impl ImageStore {
         Ok(dirs)
     }
 
-    fn unpack_one_locked(&self, layer: &Descriptor, diff_id: &str, dir: &Path) -> Result<(), StoreError> {
+    fn unpack_one_locked(
+        &self,
+        layer: &Descriptor,
+        diff_id: &str,
+        dir: &Path,
+    ) -> Result<(), StoreError> {
         let blob = self.blob_path(&layer.digest)?;
         let open = || {
             File::open(&blob).map_err(|e| match e.kind() {
@@ -402,7 +418,9 @@ impl ImageStore {
             Some(c) => c,
             None => {
                 let mut magic = [0u8; 4];
-                let n = open()?.read(&mut magic).map_err(io_err(format!("reading {}", blob.display())))?;
+                let n = open()?
+                    .read(&mut magic)
+                    .map_err(io_err(format!("reading {}", blob.display())))?;
                 Compression::sniff(&magic[..n])
             }
         };
@@ -483,7 +501,8 @@ impl ImageStore {
         let mut rows = Vec::new();
         for record in self.records(&index)? {
             let config = self.read_config(record.id())?;
-            let size = record.doc.config.size + record.doc.layers.iter().map(|l| l.size).sum::<u64>();
+            let size =
+                record.doc.config.size + record.doc.layers.iter().map(|l| l.size).sum::<u64>();
             let row = |repository: String, tag: String| ImageSummary {
                 repository,
                 tag,
@@ -496,13 +515,22 @@ impl ImageStore {
                 rows.push(row("<none>".into(), "<none>".into()));
             }
             for name in &record.names {
-                let Ok(reference) = ImageReference::parse(name) else { continue };
-                let tag = reference.tag.clone().unwrap_or_else(|| "<none>".to_string());
+                let Ok(reference) = ImageReference::parse(name) else {
+                    continue;
+                };
+                let tag = reference
+                    .tag
+                    .clone()
+                    .unwrap_or_else(|| "<none>".to_string());
                 rows.push(row(repository_of(&reference).familiar(), tag));
             }
         }
         rows.sort_by(|a, b| {
-            let age = |s: &ImageSummary| s.created.as_deref().and_then(crate::image::time::parse_rfc3339);
+            let age = |s: &ImageSummary| {
+                s.created
+                    .as_deref()
+                    .and_then(crate::image::time::parse_rfc3339)
+            };
             age(b)
                 .cmp(&age(a))
                 .then_with(|| a.repository.cmp(&b.repository))
@@ -537,7 +565,13 @@ impl ImageStore {
         let full = reference.to_string();
         let mut annotations = BTreeMap::new();
         annotations.insert(layout::REF_NAME.to_string(), full.clone());
-        set_name(&mut index, &records, &records[i].manifest, &full, annotations);
+        set_name(
+            &mut index,
+            &records,
+            &records[i].manifest,
+            &full,
+            annotations,
+        );
         self.write_index(&index)
     }
 
@@ -550,7 +584,11 @@ impl ImageStore {
         let records = self.records(&index)?;
         let (i, how) = self.lookup(&records, name_or_id)?;
         let record = &records[i];
-        let familiar = |n: &String| ImageReference::parse(n).map(|r| r.familiar()).unwrap_or_else(|_| n.clone());
+        let familiar = |n: &String| {
+            ImageReference::parse(n)
+                .map(|r| r.familiar())
+                .unwrap_or_else(|_| n.clone())
+        };
         let drop_names: Vec<String> = match &how {
             Match::Name(full) => vec![full.clone()],
             Match::Digest(repo) => record
@@ -571,15 +609,27 @@ impl ImageStore {
                 if repos.len() > 1 && !force {
                     return Err(StoreError::MultipleReferences {
                         id: short_id(record.id()).to_string(),
-                        names: record.names.iter().map(familiar).collect::<Vec<_>>().join(", "),
+                        names: record
+                            .names
+                            .iter()
+                            .map(familiar)
+                            .collect::<Vec<_>>()
+                            .join(", "),
                     });
                 }
                 record.names.clone()
             }
         };
-        let mut events: Vec<RemoveEvent> = drop_names.iter().map(|n| RemoveEvent::Untagged(familiar(n))).collect();
+        let mut events: Vec<RemoveEvent> = drop_names
+            .iter()
+            .map(|n| RemoveEvent::Untagged(familiar(n)))
+            .collect();
         let digest = record.manifest.digest.clone();
-        let remaining = record.names.iter().filter(|n| !drop_names.contains(n)).count();
+        let remaining = record
+            .names
+            .iter()
+            .filter(|n| !drop_names.contains(n))
+            .count();
         index.manifests.retain(|m| {
             if m.digest != digest {
                 return true;
@@ -614,7 +664,8 @@ impl ImageStore {
             }
         }
         let sweep = |dir: &Path, live: &BTreeSet<String>| -> Result<(), StoreError> {
-            let entries = fs::read_dir(dir).map_err(io_err(format!("listing {}", dir.display())))?;
+            let entries =
+                fs::read_dir(dir).map_err(io_err(format!("listing {}", dir.display())))?;
             for entry in entries.flatten() {
                 let name = entry.file_name().to_string_lossy().into_owned();
                 if live.contains(&format!("sha256:{name}")) {
@@ -645,14 +696,23 @@ fn set_name(
     name: &str,
     annotations: BTreeMap<String, String>,
 ) {
-    let named = |m: &Descriptor| m.annotations.get(layout::REF_NAME).map(String::as_str) == Some(name);
-    if let Some(old) = index.manifests.iter().find(|m| named(m)).map(|m| m.digest.clone()) {
+    let named =
+        |m: &Descriptor| m.annotations.get(layout::REF_NAME).map(String::as_str) == Some(name);
+    if let Some(old) = index
+        .manifests
+        .iter()
+        .find(|m| named(m))
+        .map(|m| m.digest.clone())
+    {
         index.manifests.retain(|m| !named(m));
         let orphaned = old != desc.digest
             && !index.manifests.iter().any(|m| m.digest == old)
             && records.iter().any(|r| r.manifest.digest == old);
         if orphaned {
-            let record = records.iter().find(|r| r.manifest.digest == old).expect("checked");
+            let record = records
+                .iter()
+                .find(|r| r.manifest.digest == old)
+                .expect("checked");
             index.manifests.push(record.manifest.clone());
         }
     }
