@@ -66,7 +66,7 @@ pub struct UnpackedLayer {
 /// Why a layer could not be unpacked.
 #[derive(Debug, thiserror::Error)]
 pub enum UnpackError {
-    #[error("layer {layer}: {source}")]
+    #[error("{source}")]
     Io {
         layer: String,
         #[source]
