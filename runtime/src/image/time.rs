@@ -107,8 +107,8 @@ pub fn human_age(seconds: i64) -> String {
             }
         }
         172_800..1_209_600 => plural(s / 86_400, "day"),
-        1_209_600..5_256_000 => plural(s / 604_800, "week"),
-        5_256_000..63_072_000 => plural(s / 2_628_000, "month"),
+        1_209_600..5_184_000 => plural(s / 604_800, "week"),
+        5_184_000..63_072_000 => plural(s / 2_592_000, "month"),
         _ => plural(s / 31_536_000, "year"),
     }
 }
@@ -140,6 +140,7 @@ mod tests {
         assert_eq!(human_age(90), "About a minute ago");
         assert_eq!(human_age(3 * 3600), "3 hours ago");
         assert_eq!(human_age(3 * 86_400), "3 days ago");
-        assert_eq!(human_age(400 * 86_400), "1 year ago");
+        assert_eq!(human_age(400 * 86_400), "13 months ago");
+        assert_eq!(human_age(800 * 86_400), "2 years ago");
     }
 }

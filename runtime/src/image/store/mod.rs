@@ -718,7 +718,7 @@ fn set_name(
     }
     index
         .manifests
-        .retain(|m| !(m.digest == desc.digest && !m.annotations.contains_key(layout::REF_NAME)));
+        .retain(|m| m.digest != desc.digest || m.annotations.contains_key(layout::REF_NAME));
     let mut entry = desc.clone();
     entry.annotations = annotations;
     entry.platform = None;
