@@ -5,7 +5,7 @@
 //! Needs root, /bin/busybox and /usr/bin/crun. Run:
 //! `cargo bench --bench containers` (BERTH_BENCH_RUNS=200 by default).
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../tests/support/containers.rs"]
 mod support;
 
 use std::process::{Command, Stdio};

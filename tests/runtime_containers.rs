@@ -11,7 +11,7 @@ use berth_runtime::container::{
     ContainerSpec, ExecIo, ExecSpec, ProcessSpec, Resources, Runtime, Status,
 };
 use berth_runtime::image::ResolvedImage;
-use support::{busybox_rootfs, can_run_containers, isolated};
+use support::containers::{busybox_rootfs, can_run_containers, isolated};
 
 struct Fixture {
     _dir: tempfile::TempDir,
@@ -33,7 +33,7 @@ fn fixture() -> Fixture {
         config,
         layers: vec![layer],
     };
-    let runtime = Runtime::with_helper(dir.path().join("root"), support::berth_bin())
+    let runtime = Runtime::with_helper(dir.path().join("root"), support::containers::berth_bin())
         .cgroup_parent(format!("berth-test-{}", std::process::id()));
     Fixture {
         _dir: dir,

@@ -58,6 +58,15 @@ pub struct GlobalOptions {
     /// Control when to print ANSI control characters: never, always, auto.
     #[arg(long, global = true, value_name = "WHEN", default_value = "auto")]
     pub ansi: String,
+    /// State root: images, layers and containers live here.
+    #[arg(
+        long,
+        global = true,
+        env = "BERTH_ROOT",
+        value_name = "DIR",
+        default_value = "/var/lib/berth"
+    )]
+    pub root: PathBuf,
     /// More logging (-v debug, -vv trace); RUST_LOG also works.
     #[arg(short = 'v', long = "verbose", global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -71,6 +80,118 @@ pub enum Command {
     Graph(GraphArgs),
     /// Show the berth version information.
     Version(VersionArgs),
+    /// Manage images.
+    Image(ImageArgs),
+    /// List images.
+    Images(ImagesArgs),
+    /// Pull an image from a registry.
+    Pull(PullArgs),
+    /// Remove one or more images.
+    Rmi(RmiArgs),
+    /// Give an image another name.
+    Tag(TagArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImageArgs {
+    #[command(subcommand)]
+    pub command: ImageCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImageCommand {
+    /// Load images from a `docker save` or OCI layout archive (plain or compressed).
+    Load(LoadArgs),
+    /// Import a root filesystem tarball as an image.
+    Import(ImportArgs),
+    /// List images.
+    #[command(visible_alias = "list")]
+    Ls(ImagesArgs),
+    /// Remove one or more images.
+    #[command(visible_alias = "remove")]
+    Rm(RmiArgs),
+    /// Show details of one or more images as a JSON array.
+    Inspect(InspectArgs),
+    /// Pull an image from a registry.
+    Pull(PullArgs),
+    /// Give an image another name.
+    Tag(TagArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// Read from this archive instead of standard input.
+    #[arg(short, long, value_name = "FILE")]
+    pub input: Option<PathBuf>,
+    /// Suppress progress output.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Root filesystem tarball (`-` reads standard input).
+    pub file: PathBuf,
+    /// Name for the image: REPOSITORY[:TAG].
+    pub name: Option<String>,
+    /// Dockerfile instruction to apply (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR; repeatable).
+    #[arg(short, long = "change", value_name = "INSTRUCTION")]
+    pub changes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ImagesFormat {
+    #[default]
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ImagesArgs {
+    /// Only images of this repository (REPOSITORY[:TAG]).
+    pub repository: Option<String>,
+    /// Output format: a table, or one JSON object per line.
+    #[arg(long, value_enum, default_value_t = ImagesFormat::Table)]
+    pub format: ImagesFormat,
+    /// Only show image IDs.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// `-f` is `--file` before the command; after `rmi`/`image rm` it means
+/// `--force`, as in Docker (see `cli::shadow_force_flag`).
+#[derive(Debug, Args)]
+pub struct RmiArgs {
+    /// Images to remove (names or IDs).
+    #[arg(required = true, value_name = "IMAGE")]
+    pub images: Vec<String>,
+    /// Remove the image even if it has several names (`-f` after the command).
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Images to inspect (names or IDs).
+    #[arg(required = true, value_name = "IMAGE")]
+    pub images: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    /// Image to pull: NAME[:TAG|@DIGEST].
+    pub name: String,
+    /// Suppress progress output; print only the image name.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TagArgs {
+    /// Existing image (name or ID).
+    pub source: String,
+    /// New name: REPOSITORY[:TAG].
+    pub target: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]

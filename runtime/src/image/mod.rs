@@ -5,9 +5,16 @@
 //! What the container side needs from here is [`ResolvedImage`]: the image
 //! configuration and its unpacked layer directories, bottom layer first.
 
+pub mod import;
+pub mod load;
+pub mod pull;
 pub mod reference;
+pub mod store;
+pub mod time;
+pub mod unpack;
 
 pub use reference::{ImageReference, ReferenceError};
+pub use store::{ImageDetails, ImageStore, ImageSummary, RemoveEvent, StoreError};
 
 use std::path::PathBuf;
 
