@@ -52,6 +52,8 @@ pub use state::{ContainerRecord, ContainerState, Status};
 pub const MONITOR_ARG: &str = "__berth-monitor";
 /// The hidden argument that runs an exec.
 pub const EXEC_ARG: &str = "__berth-exec";
+/// `/etc/hosts` when the caller gives none (Docker's loopback entries).
+const DEFAULT_HOSTS: &str = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n";
 /// Grace period between the stop signal and SIGKILL when none is given.
 pub const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -326,11 +328,7 @@ impl Runtime {
             fs::create_dir_all(&path).map_err(io_err(format!("create {}", path.display())))?;
         }
         let spec = &record.spec;
-        let hosts = spec.etc_hosts.clone().unwrap_or_else(|| {
-            format!(
-                "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
-            )
-        });
+        let hosts = spec.etc_hosts.clone().unwrap_or_else(|| DEFAULT_HOSTS.to_string());
         let resolv = spec
             .resolv_conf
             .clone()
