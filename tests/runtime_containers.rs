@@ -546,3 +546,67 @@ fn exec_logs_and_tty() {
         assert_clean(&f);
     });
 }
+
+#[test]
+fn sysctls_ulimits_oom_score_and_cpu_limits() {
+    if !can_run_containers() {
+        return;
+    }
+    isolated("sysctls_ulimits_oom_score_and_cpu_limits", || {
+        let f = fixture();
+        let mut spec = sh(
+            "cat /proc/sys/net/ipv4/ip_unprivileged_port_start; ulimit -n; cat /proc/self/oom_score_adj; \
+             cat /proc/sys/kernel/domainname; echo ready; sleep 100",
+        );
+        spec.security.sysctls = [("net.ipv4.ip_unprivileged_port_start".to_string(), "80".to_string())].into();
+        spec.security.ulimits = vec![berth_runtime::container::Ulimit {
+            name: "nofile".into(),
+            soft: 1234,
+            hard: 2048,
+        }];
+        spec.security.oom_score_adj = Some(500);
+        spec.domainname = Some("example.test".into());
+        spec.resources = Resources {
+            cpus: Some(0.5),
+            cpu_shares: Some(512),
+            cpuset: Some("0".into()),
+            memory: Some(64 << 20),
+            ..Resources::default()
+        };
+        let record = f.runtime.create(spec, &f.image, None).unwrap();
+        let state = f.runtime.start(&record.id).unwrap();
+        wait_for_log(&f, &record.id, "ready");
+        let out = output(&f, &record.id);
+        assert_eq!(out.lines().collect::<Vec<_>>(), vec!["80", "1234", "500", "example.test", "ready"]);
+        let cgroup = state.cgroup.clone().expect("cgroup recorded");
+        let read = |controller: &str, file: &str| -> String {
+            let dir = cgroup
+                .paths
+                .iter()
+                .find(|p| p.starts_with(format!("/sys/fs/cgroup/{controller}")))
+                .unwrap_or_else(|| panic!("no {controller} cgroup in {:?}", cgroup.paths));
+            std::fs::read_to_string(dir.join(file)).unwrap().trim().to_string()
+        };
+        assert_eq!(read("cpu", "cpu.cfs_quota_us"), "50000");
+        assert_eq!(read("cpu", "cpu.shares"), "512");
+        assert_eq!(read("cpuset", "cpuset.cpus"), "0");
+        assert_eq!(read("memory", "memory.limit_in_bytes"), (64u64 << 20).to_string());
+        f.runtime.stop(&record.id, Some(Duration::from_millis(100))).unwrap();
+        f.runtime.delete(&record.id, false).unwrap();
+
+        // Sysctls that are not namespaced are refused at create.
+        let mut bad = sh("true");
+        bad.security.sysctls = [("kernel.panic".to_string(), "1".to_string())].into();
+        let err = f.runtime.create(bad, &f.image, None).unwrap_err();
+        assert!(err.to_string().contains("kernel.panic"), "{err}");
+
+        // A working directory that is a file cannot be entered.
+        let mut bad_dir = sh("true");
+        bad_dir.process.working_dir = Some("/etc/passwd".into());
+        let record = f.runtime.create(bad_dir, &f.image, None).unwrap();
+        let err = f.runtime.start(&record.id).unwrap_err();
+        assert!(err.to_string().contains("working directory \"/etc/passwd\""), "{err}");
+        f.runtime.delete(&record.id, false).unwrap();
+        assert_clean(&f);
+    });
+}
