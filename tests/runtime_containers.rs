@@ -78,7 +78,11 @@ fn output(f: &Fixture, id: &str) -> String {
 
 /// Runs a container to completion and returns (exit code, output).
 fn run(f: &Fixture, spec: ContainerSpec) -> (i32, String) {
-    let record = f.runtime.create(spec, &f.image, None).unwrap();
+    run_image(f, &f.image, spec)
+}
+
+fn run_image(f: &Fixture, image: &ResolvedImage, spec: ContainerSpec) -> (i32, String) {
+    let record = f.runtime.create(spec, image, None).unwrap();
     f.runtime.start(&record.id).unwrap();
     let state = f
         .runtime
@@ -607,6 +611,53 @@ fn sysctls_ulimits_oom_score_and_cpu_limits() {
         let err = f.runtime.start(&record.id).unwrap_err();
         assert!(err.to_string().contains("working directory \"/etc/passwd\""), "{err}");
         f.runtime.delete(&record.id, false).unwrap();
+        assert_clean(&f);
+    });
+}
+
+/// Builds the fixture images (fixtures/images/build.py) into `dir`.
+fn fixture_images(dir: &std::path::Path) {
+    let status = std::process::Command::new("python3")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/images/build.py"))
+        .arg(dir)
+        .status()
+        .expect("run fixtures/images/build.py");
+    assert!(status.success());
+}
+
+#[test]
+fn images_from_the_store_run_with_layers_and_whiteouts() {
+    if !can_run_containers() {
+        return;
+    }
+    isolated("images_from_the_store_run_with_layers_and_whiteouts", || {
+        let f = fixture();
+        let images = tempfile::tempdir().unwrap();
+        fixture_images(images.path());
+        let root = f._dir.path().join("root");
+        for archive in ["busybox-oci.tar", "busybox-docker.tar"] {
+            let out = support::berth(&root, &["image", "load", "-i", images.path().join(archive).to_str().unwrap()], &[]);
+            assert!(out.status.success(), "{}", support::stderr(&out));
+        }
+        let store = berth_runtime::image::ImageStore::open(&root).unwrap();
+        let layered = store.resolve("berth.test/busybox:layered").unwrap();
+        assert_eq!(layered.layers.len(), 2);
+        let spec = sh("cat /etc/motd; test -e /etc/issue && echo issue-present || echo issue-gone; ls /srv; id -un app");
+        let record = f.runtime.create(spec, &layered, Some("berth.test/busybox:layered")).unwrap();
+        f.runtime.start(&record.id).unwrap();
+        let state = f.runtime.wait(&record.id, Some(Duration::from_secs(20))).unwrap();
+        let out = output(&f, &record.id);
+        assert_eq!(state.exit_code, Some(0), "{out}");
+        assert_eq!(out, "added by the second layer\nissue-gone\ntop.txt\napp\n");
+        f.runtime.delete(&record.id, false).unwrap();
+
+        // The image's CMD (`sh`) runs when none is given; with no stdin it exits 0.
+        let latest = store.resolve("berth.test/busybox:latest").unwrap();
+        let (code, out) = run_image(&f, &latest, ContainerSpec::default());
+        assert_eq!((code, out.as_str()), (0, ""));
+        let (code, out) = run_image(&f, &latest, sh("cat /srv/base.txt; cat /etc/issue"));
+        assert_eq!(code, 0);
+        assert_eq!(out, "from the base layer\nberth test image\n");
         assert_clean(&f);
     });
 }
