@@ -8,6 +8,7 @@ fn main() {
     if let Some(code) = berth_runtime::container::hidden_main(&args) {
         std::process::exit(code);
     }
+    berth_runtime::container::default_sigpipe();
     match berth::cli::run() {
         Ok(code) => std::process::exit(code),
         Err(err) => {

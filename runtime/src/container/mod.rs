@@ -71,6 +71,11 @@ pub fn hidden_main(args: &[std::ffi::OsString]) -> Option<i32> {
     }
 }
 
+/// For the CLI: die quietly on a closed output pipe, as Unix tools do.
+pub fn default_sigpipe() {
+    sys::default_sigpipe();
+}
+
 /// What went wrong, in terms a user can act on.
 #[derive(Debug, thiserror::Error)]
 pub enum ContainerError {

@@ -86,3 +86,10 @@ pub fn exit_now(code: i32) -> ! {
     // SAFETY: `_exit` is async-signal-safe and never returns.
     unsafe { libc::_exit(code) }
 }
+
+/// Restores the default SIGPIPE disposition (Rust ignores it), so a CLI
+/// whose output is piped into `head` ends quietly instead of failing to print.
+pub fn default_sigpipe() {
+    // SAFETY: installing SIG_DFL runs no code of ours in signal context.
+    let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
+}
