@@ -562,7 +562,11 @@ fn sysctls_ulimits_oom_score_and_cpu_limits() {
             "cat /proc/sys/net/ipv4/ip_unprivileged_port_start; ulimit -n; cat /proc/self/oom_score_adj; \
              cat /proc/sys/kernel/domainname; echo ready; sleep 100",
         );
-        spec.security.sysctls = [("net.ipv4.ip_unprivileged_port_start".to_string(), "80".to_string())].into();
+        spec.security.sysctls = [(
+            "net.ipv4.ip_unprivileged_port_start".to_string(),
+            "80".to_string(),
+        )]
+        .into();
         spec.security.ulimits = vec![berth_runtime::container::Ulimit {
             name: "nofile".into(),
             soft: 1234,
@@ -581,7 +585,10 @@ fn sysctls_ulimits_oom_score_and_cpu_limits() {
         let state = f.runtime.start(&record.id).unwrap();
         wait_for_log(&f, &record.id, "ready");
         let out = output(&f, &record.id);
-        assert_eq!(out.lines().collect::<Vec<_>>(), vec!["80", "1234", "500", "example.test", "ready"]);
+        assert_eq!(
+            out.lines().collect::<Vec<_>>(),
+            vec!["80", "1234", "500", "example.test", "ready"]
+        );
         let cgroup = state.cgroup.clone().expect("cgroup recorded");
         let read = |controller: &str, file: &str| -> String {
             let dir = cgroup
@@ -589,13 +596,21 @@ fn sysctls_ulimits_oom_score_and_cpu_limits() {
                 .iter()
                 .find(|p| p.starts_with(format!("/sys/fs/cgroup/{controller}")))
                 .unwrap_or_else(|| panic!("no {controller} cgroup in {:?}", cgroup.paths));
-            std::fs::read_to_string(dir.join(file)).unwrap().trim().to_string()
+            std::fs::read_to_string(dir.join(file))
+                .unwrap()
+                .trim()
+                .to_string()
         };
         assert_eq!(read("cpu", "cpu.cfs_quota_us"), "50000");
         assert_eq!(read("cpu", "cpu.shares"), "512");
         assert_eq!(read("cpuset", "cpuset.cpus"), "0");
-        assert_eq!(read("memory", "memory.limit_in_bytes"), (64u64 << 20).to_string());
-        f.runtime.stop(&record.id, Some(Duration::from_millis(100))).unwrap();
+        assert_eq!(
+            read("memory", "memory.limit_in_bytes"),
+            (64u64 << 20).to_string()
+        );
+        f.runtime
+            .stop(&record.id, Some(Duration::from_millis(100)))
+            .unwrap();
         f.runtime.delete(&record.id, false).unwrap();
 
         // Sysctls that are not namespaced are refused at create.
@@ -609,7 +624,11 @@ fn sysctls_ulimits_oom_score_and_cpu_limits() {
         bad_dir.process.working_dir = Some("/etc/passwd".into());
         let record = f.runtime.create(bad_dir, &f.image, None).unwrap();
         let err = f.runtime.start(&record.id).unwrap_err();
-        assert!(err.to_string().contains("working directory \"/etc/passwd\""), "{err}");
+        assert!(
+            err.to_string()
+                .contains("working directory \"/etc/passwd\""),
+            "{err}"
+        );
         f.runtime.delete(&record.id, false).unwrap();
         assert_clean(&f);
     });
@@ -618,7 +637,10 @@ fn sysctls_ulimits_oom_score_and_cpu_limits() {
 /// Builds the fixture images (fixtures/images/build.py) into `dir`.
 fn fixture_images(dir: &std::path::Path) {
     let status = std::process::Command::new("python3")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/images/build.py"))
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/images/build.py"
+        ))
         .arg(dir)
         .status()
         .expect("run fixtures/images/build.py");
@@ -630,34 +652,52 @@ fn images_from_the_store_run_with_layers_and_whiteouts() {
     if !can_run_containers() {
         return;
     }
-    isolated("images_from_the_store_run_with_layers_and_whiteouts", || {
-        let f = fixture();
-        let images = tempfile::tempdir().unwrap();
-        fixture_images(images.path());
-        let root = f._dir.path().join("root");
-        for archive in ["busybox-oci.tar", "busybox-docker.tar"] {
-            let out = support::berth(&root, &["image", "load", "-i", images.path().join(archive).to_str().unwrap()], &[]);
-            assert!(out.status.success(), "{}", support::stderr(&out));
-        }
-        let store = berth_runtime::image::ImageStore::open(&root).unwrap();
-        let layered = store.resolve("berth.test/busybox:layered").unwrap();
-        assert_eq!(layered.layers.len(), 2);
-        let spec = sh("cat /etc/motd; test -e /etc/issue && echo issue-present || echo issue-gone; ls /srv; id -un app");
-        let record = f.runtime.create(spec, &layered, Some("berth.test/busybox:layered")).unwrap();
-        f.runtime.start(&record.id).unwrap();
-        let state = f.runtime.wait(&record.id, Some(Duration::from_secs(20))).unwrap();
-        let out = output(&f, &record.id);
-        assert_eq!(state.exit_code, Some(0), "{out}");
-        assert_eq!(out, "added by the second layer\nissue-gone\ntop.txt\napp\n");
-        f.runtime.delete(&record.id, false).unwrap();
+    isolated(
+        "images_from_the_store_run_with_layers_and_whiteouts",
+        || {
+            let f = fixture();
+            let images = tempfile::tempdir().unwrap();
+            fixture_images(images.path());
+            let root = f._dir.path().join("root");
+            for archive in ["busybox-oci.tar", "busybox-docker.tar"] {
+                let out = support::berth(
+                    &root,
+                    &[
+                        "image",
+                        "load",
+                        "-i",
+                        images.path().join(archive).to_str().unwrap(),
+                    ],
+                    &[],
+                );
+                assert!(out.status.success(), "{}", support::stderr(&out));
+            }
+            let store = berth_runtime::image::ImageStore::open(&root).unwrap();
+            let layered = store.resolve("berth.test/busybox:layered").unwrap();
+            assert_eq!(layered.layers.len(), 2);
+            let spec = sh("cat /etc/motd; test -e /etc/issue && echo issue-present || echo issue-gone; ls /srv; id -un app");
+            let record = f
+                .runtime
+                .create(spec, &layered, Some("berth.test/busybox:layered"))
+                .unwrap();
+            f.runtime.start(&record.id).unwrap();
+            let state = f
+                .runtime
+                .wait(&record.id, Some(Duration::from_secs(20)))
+                .unwrap();
+            let out = output(&f, &record.id);
+            assert_eq!(state.exit_code, Some(0), "{out}");
+            assert_eq!(out, "added by the second layer\nissue-gone\ntop.txt\napp\n");
+            f.runtime.delete(&record.id, false).unwrap();
 
-        // The image's CMD (`sh`) runs when none is given; with no stdin it exits 0.
-        let latest = store.resolve("berth.test/busybox:latest").unwrap();
-        let (code, out) = run_image(&f, &latest, ContainerSpec::default());
-        assert_eq!((code, out.as_str()), (0, ""));
-        let (code, out) = run_image(&f, &latest, sh("cat /srv/base.txt; cat /etc/issue"));
-        assert_eq!(code, 0);
-        assert_eq!(out, "from the base layer\nberth test image\n");
-        assert_clean(&f);
-    });
+            // The image's CMD (`sh`) runs when none is given; with no stdin it exits 0.
+            let latest = store.resolve("berth.test/busybox:latest").unwrap();
+            let (code, out) = run_image(&f, &latest, ContainerSpec::default());
+            assert_eq!((code, out.as_str()), (0, ""));
+            let (code, out) = run_image(&f, &latest, sh("cat /srv/base.txt; cat /etc/issue"));
+            assert_eq!(code, 0);
+            assert_eq!(out, "from the base layer\nberth test image\n");
+            assert_clean(&f);
+        },
+    );
 }

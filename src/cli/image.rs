@@ -6,7 +6,8 @@ use super::args::{
     PullArgs, RmiArgs, TagArgs,
 };
 use anyhow::Context;
-use berth_runtime::image::{self, time, ImageReference, ImageStore, ImageSummary};
+use berth_runtime::image::{self, ImageReference, ImageStore, ImageSummary};
+use berth_runtime::timestamp as time;
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
 

@@ -333,7 +333,10 @@ impl Runtime {
             fs::create_dir_all(&path).map_err(io_err(format!("create {}", path.display())))?;
         }
         let spec = &record.spec;
-        let hosts = spec.etc_hosts.clone().unwrap_or_else(|| DEFAULT_HOSTS.to_string());
+        let hosts = spec
+            .etc_hosts
+            .clone()
+            .unwrap_or_else(|| DEFAULT_HOSTS.to_string());
         let resolv = spec
             .resolv_conf
             .clone()

@@ -9,7 +9,8 @@
 use crate::image::store::layout::{self, descriptor, layer_media_type, oci_manifest};
 use crate::image::store::{ImageStore, StoreError};
 use crate::image::unpack::Compression;
-use crate::image::{time, ImageReference, ReferenceError};
+use crate::image::{ImageReference, ReferenceError};
+use crate::timestamp as time;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use std::io::{self, Read};

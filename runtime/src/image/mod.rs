@@ -10,7 +10,6 @@ pub mod load;
 pub mod pull;
 pub mod reference;
 pub mod store;
-pub mod time;
 pub mod unpack;
 
 pub use reference::{ImageReference, ReferenceError};

@@ -529,7 +529,7 @@ impl ImageStore {
             let age = |s: &ImageSummary| {
                 s.created
                     .as_deref()
-                    .and_then(crate::image::time::parse_rfc3339)
+                    .and_then(crate::timestamp::parse_rfc3339)
             };
             age(b)
                 .cmp(&age(a))

@@ -78,7 +78,11 @@ impl<'a> Unpacker<'a> {
     /// layer (created when missing), never a symlink.
     fn prepare_parents(&self, name: &str, relative: &Path) -> Result<(), UnpackError> {
         let mut current = self.dest.to_path_buf();
-        let parents: Vec<_> = relative.parent().into_iter().flat_map(Path::components).collect();
+        let parents: Vec<_> = relative
+            .parent()
+            .into_iter()
+            .flat_map(Path::components)
+            .collect();
         for part in parents {
             current.push(part);
             match fs::symlink_metadata(&current) {
@@ -86,7 +90,9 @@ impl<'a> Unpacker<'a> {
                     return Err(self.unsafe_entry(name, "goes through a symlink in the layer"))
                 }
                 Ok(meta) if meta.is_dir() => {}
-                Ok(_) => return Err(self.unsafe_entry(name, "has a parent that is not a directory")),
+                Ok(_) => {
+                    return Err(self.unsafe_entry(name, "has a parent that is not a directory"))
+                }
                 Err(err) if err.kind() == io::ErrorKind::NotFound => {
                     fs::create_dir(&current).map_err(self.entry_error(name))?;
                 }
@@ -174,9 +180,9 @@ impl<'a> Unpacker<'a> {
                     .link_name_bytes()
                     .ok_or_else(|| self.unsafe_entry(&name, "is a hardlink without a target"))?;
                 let target_name = String::from_utf8_lossy(&target).into_owned();
-                let target_relative = self
-                    .relative_path(&target_name)
-                    .map_err(|_| self.unsafe_entry(&name, "links to a file outside the layer directory"))?;
+                let target_relative = self.relative_path(&target_name).map_err(|_| {
+                    self.unsafe_entry(&name, "links to a file outside the layer directory")
+                })?;
                 self.prepare_parents(&name, &target_relative)?;
                 let source = self.dest.join(&target_relative);
                 match fs::symlink_metadata(&source) {
@@ -185,7 +191,9 @@ impl<'a> Unpacker<'a> {
                     }
                     Ok(_) => {}
                     Err(_) => {
-                        return Err(self.unsafe_entry(&name, "is a hardlink to a file not in the layer"))
+                        return Err(
+                            self.unsafe_entry(&name, "is a hardlink to a file not in the layer")
+                        )
                     }
                 }
                 fs::hard_link(&source, &path).map_err(err)?;
@@ -209,7 +217,10 @@ impl<'a> Unpacker<'a> {
                 mknod(&path, kind_flag, Mode::from_bits_truncate(0o600), device)
                     .map_err(|errno| self.entry_error(&name)(io::Error::from(errno)))?;
             }
-            EntryType::XGlobalHeader | EntryType::XHeader | EntryType::GNULongName | EntryType::GNULongLink => {
+            EntryType::XGlobalHeader
+            | EntryType::XHeader
+            | EntryType::GNULongName
+            | EntryType::GNULongLink => {
                 return Ok(());
             }
             _ => return Err(self.unsafe_entry(&name, "has an unsupported entry type")),
@@ -234,20 +245,23 @@ impl<'a> Unpacker<'a> {
             for extension in extensions.flatten() {
                 let Ok(key) = extension.key() else { continue };
                 if let Some(attr) = key.strip_prefix("SCHILY.xattr.") {
-                    xattr::set(path, attr, extension.value_bytes()).map_err(self.entry_error(name))?;
+                    xattr::set(path, attr, extension.value_bytes())
+                        .map_err(self.entry_error(name))?;
                 }
             }
         }
         if kind != EntryType::Symlink && kind != EntryType::Directory {
             // After chown, which clears setuid/setgid bits.
-            fs::set_permissions(path, fs::Permissions::from_mode(mode)).map_err(self.entry_error(name))?;
+            fs::set_permissions(path, fs::Permissions::from_mode(mode))
+                .map_err(self.entry_error(name))?;
         }
         set_mtime(path, mtime).map_err(self.entry_error(name))
     }
 
     /// Applies directory modes and times, deepest first.
     pub fn finish(mut self) -> Result<(), UnpackError> {
-        self.dirs.sort_by_key(|d| std::cmp::Reverse(d.path.components().count()));
+        self.dirs
+            .sort_by_key(|d| std::cmp::Reverse(d.path.components().count()));
         for dir in &self.dirs {
             let name = dir.path.display().to_string();
             fs::set_permissions(&dir.path, fs::Permissions::from_mode(dir.mode))
@@ -260,5 +274,12 @@ impl<'a> Unpacker<'a> {
 
 fn set_mtime(path: &Path, mtime: u64) -> io::Result<()> {
     let time = TimeSpec::new(mtime as i64, 0);
-    utimensat(nix::fcntl::AT_FDCWD, path, &time, &time, UtimensatFlags::NoFollowSymlink).map_err(io::Error::from)
+    utimensat(
+        nix::fcntl::AT_FDCWD,
+        path,
+        &time,
+        &time,
+        UtimensatFlags::NoFollowSymlink,
+    )
+    .map_err(io::Error::from)
 }

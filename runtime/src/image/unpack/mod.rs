@@ -146,7 +146,9 @@ pub fn unpack_layer(
     let decoder: Box<dyn Read + '_> = match compression {
         Compression::None => Box::new(&mut raw),
         Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(&mut raw)),
-        Compression::Zstd => Box::new(zstd::stream::read::Decoder::new(&mut raw).map_err(io_error)?),
+        Compression::Zstd => {
+            Box::new(zstd::stream::read::Decoder::new(&mut raw).map_err(io_error)?)
+        }
     };
     let mut plain = Hashing::new(decoder);
     {

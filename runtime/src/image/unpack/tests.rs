@@ -7,7 +7,13 @@ use std::io::Write;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 
 /// Appends an entry with a raw name (bypassing the tar crate's checks).
-fn raw(builder: &mut tar::Builder<Vec<u8>>, name: &str, kind: tar::EntryType, data: &[u8], link: Option<&str>) {
+fn raw(
+    builder: &mut tar::Builder<Vec<u8>>,
+    name: &str,
+    kind: tar::EntryType,
+    data: &[u8],
+    link: Option<&str>,
+) {
     let mut header = tar::Header::new_gnu();
     {
         let old = header.as_old_mut();
@@ -39,12 +45,21 @@ fn unpack(tar: &[u8]) -> (tempfile::TempDir, Result<UnpackedLayer, UnpackError>)
     let dir = tempfile::tempdir().unwrap();
     fs::create_dir(dir.path().join("layer")).unwrap();
     fs::create_dir(dir.path().join("outside")).unwrap();
-    let result = unpack_layer(tar, Compression::None, &dir.path().join("layer"), "sha256:test", None);
+    let result = unpack_layer(
+        tar,
+        Compression::None,
+        &dir.path().join("layer"),
+        "sha256:test",
+        None,
+    );
     (dir, result)
 }
 
 fn outside_untouched(dir: &tempfile::TempDir) {
-    let names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let names: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(names.len(), 2, "{names:?}");
     assert_eq!(fs::read_dir(dir.path().join("outside")).unwrap().count(), 0);
 }
@@ -55,14 +70,35 @@ fn is_root() -> bool {
 
 #[test]
 fn media_types_and_sniffing() {
-    assert_eq!(Compression::from_media_type("application/vnd.oci.image.layer.v1.tar+gzip"), Some(Compression::Gzip));
-    assert_eq!(Compression::from_media_type("application/vnd.oci.image.layer.v1.tar+zstd"), Some(Compression::Zstd));
-    assert_eq!(Compression::from_media_type("application/vnd.oci.image.layer.v1.tar"), Some(Compression::None));
-    assert_eq!(Compression::from_media_type("application/vnd.docker.image.rootfs.diff.tar.gzip"), Some(Compression::Gzip));
-    assert_eq!(Compression::from_media_type("application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"), Some(Compression::Gzip));
-    assert_eq!(Compression::from_media_type("application/vnd.oci.image.config.v1+json"), None);
+    assert_eq!(
+        Compression::from_media_type("application/vnd.oci.image.layer.v1.tar+gzip"),
+        Some(Compression::Gzip)
+    );
+    assert_eq!(
+        Compression::from_media_type("application/vnd.oci.image.layer.v1.tar+zstd"),
+        Some(Compression::Zstd)
+    );
+    assert_eq!(
+        Compression::from_media_type("application/vnd.oci.image.layer.v1.tar"),
+        Some(Compression::None)
+    );
+    assert_eq!(
+        Compression::from_media_type("application/vnd.docker.image.rootfs.diff.tar.gzip"),
+        Some(Compression::Gzip)
+    );
+    assert_eq!(
+        Compression::from_media_type("application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"),
+        Some(Compression::Gzip)
+    );
+    assert_eq!(
+        Compression::from_media_type("application/vnd.oci.image.config.v1+json"),
+        None
+    );
     assert_eq!(Compression::sniff(&[0x1f, 0x8b, 8]), Compression::Gzip);
-    assert_eq!(Compression::sniff(&[0x28, 0xb5, 0x2f, 0xfd]), Compression::Zstd);
+    assert_eq!(
+        Compression::sniff(&[0x28, 0xb5, 0x2f, 0xfd]),
+        Compression::Zstd
+    );
     assert_eq!(Compression::sniff(b"ustar"), Compression::None);
 }
 
@@ -82,12 +118,19 @@ fn files_dirs_links_modes_owners() {
         h.set_size(5);
         h.set_mtime(1_600_000_000);
         b.append_data(&mut h, "srv/tool", &b"hello"[..]).unwrap();
-        raw(b, "srv/link", tar::EntryType::Symlink, b"", Some("/etc/absolute-is-fine"));
+        raw(
+            b,
+            "srv/link",
+            tar::EntryType::Symlink,
+            b"",
+            Some("/etc/absolute-is-fine"),
+        );
         raw(b, "srv/hard", tar::EntryType::Link, b"", Some("srv/tool"));
         let mut h = tar::Header::new_ustar();
         h.set_size(1);
         h.set_mode(0o644);
-        b.append_pax_extensions([("SCHILY.xattr.user.berth", &b"yes"[..])]).unwrap();
+        b.append_pax_extensions([("SCHILY.xattr.user.berth", &b"yes"[..])])
+            .unwrap();
         b.append_data(&mut h, "srv/attr", &b"x"[..]).unwrap();
     });
     let (dir, result) = unpack(&tar);
@@ -103,9 +146,20 @@ fn files_dirs_links_modes_owners() {
     let tool = fs::metadata(layer.join("srv/tool")).unwrap();
     assert_eq!(tool.permissions().mode() & 0o7777, 0o4755);
     assert_eq!(tool.mtime(), 1_600_000_000);
-    assert_eq!(fs::read_link(layer.join("srv/link")).unwrap(), Path::new("/etc/absolute-is-fine"));
-    assert_eq!(fs::metadata(layer.join("srv/hard")).unwrap().ino(), tool.ino());
-    assert_eq!(xattr::get(layer.join("srv/attr"), "user.berth").unwrap().as_deref(), Some(&b"yes"[..]));
+    assert_eq!(
+        fs::read_link(layer.join("srv/link")).unwrap(),
+        Path::new("/etc/absolute-is-fine")
+    );
+    assert_eq!(
+        fs::metadata(layer.join("srv/hard")).unwrap().ino(),
+        tool.ino()
+    );
+    assert_eq!(
+        xattr::get(layer.join("srv/attr"), "user.berth")
+            .unwrap()
+            .as_deref(),
+        Some(&b"yes"[..])
+    );
     outside_untouched(&dir);
 }
 
@@ -116,7 +170,13 @@ fn whiteouts_become_overlay_whiteouts() {
     }
     let tar = build(|b| {
         raw(b, "etc/.wh.motd", tar::EntryType::Regular, b"", None);
-        raw(b, "var/cache/.wh..wh..opq", tar::EntryType::Regular, b"", None);
+        raw(
+            b,
+            "var/cache/.wh..wh..opq",
+            tar::EntryType::Regular,
+            b"",
+            None,
+        );
         raw(b, "dev/fifo", tar::EntryType::Fifo, b"", None);
     });
     let (dir, result) = unpack(&tar);
@@ -126,9 +186,17 @@ fn whiteouts_become_overlay_whiteouts() {
     assert!(whiteout.file_type().is_char_device());
     assert_eq!(whiteout.rdev(), 0);
     assert!(!layer.join("etc/.wh.motd").exists());
-    assert_eq!(xattr::get(layer.join("var/cache"), "trusted.overlay.opaque").unwrap().as_deref(), Some(&b"y"[..]));
+    assert_eq!(
+        xattr::get(layer.join("var/cache"), "trusted.overlay.opaque")
+            .unwrap()
+            .as_deref(),
+        Some(&b"y"[..])
+    );
     assert!(!layer.join("var/cache/.wh..wh..opq").exists());
-    assert!(fs::symlink_metadata(layer.join("dev/fifo")).unwrap().file_type().is_fifo());
+    assert!(fs::symlink_metadata(layer.join("dev/fifo"))
+        .unwrap()
+        .file_type()
+        .is_fifo());
 }
 
 #[test]
@@ -138,17 +206,33 @@ fn compressions_and_digest_check() {
     gz.write_all(&tar).unwrap();
     let gz = gz.finish().unwrap();
     let zst = zstd::encode_all(&tar[..], 3).unwrap();
-    for (blob, compression) in [(&gz, Compression::Gzip), (&zst, Compression::Zstd), (&tar, Compression::None)] {
+    for (blob, compression) in [
+        (&gz, Compression::Gzip),
+        (&zst, Compression::Zstd),
+        (&tar, Compression::None),
+    ] {
         let dir = tempfile::tempdir().unwrap();
-        let result = unpack_layer(&blob[..], compression, dir.path(), "l", Some(&sha(blob))).unwrap();
+        let result =
+            unpack_layer(&blob[..], compression, dir.path(), "l", Some(&sha(blob))).unwrap();
         assert_eq!(result.diff_id, sha(&tar));
         assert_eq!(result.compressed_digest, sha(blob));
         assert_eq!(result.size, blob.len() as u64);
         assert_eq!(fs::read(dir.path().join("a.txt")).unwrap(), b"abc");
     }
     let dir = tempfile::tempdir().unwrap();
-    let err = unpack_layer(&gz[..], Compression::Gzip, dir.path(), "sha256:bad", Some("sha256:0000")).unwrap_err();
-    assert!(err.to_string().contains("layer sha256:bad: digest mismatch"), "{err}");
+    let err = unpack_layer(
+        &gz[..],
+        Compression::Gzip,
+        dir.path(),
+        "sha256:bad",
+        Some("sha256:0000"),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("layer sha256:bad: digest mismatch"),
+        "{err}"
+    );
 }
 
 fn refused(tar: Vec<u8>, entry: &str) {
@@ -162,8 +246,14 @@ fn refused(tar: Vec<u8>, entry: &str) {
 
 #[test]
 fn dot_dot_is_refused() {
-    refused(build(|b| raw(b, "../outside/x", tar::EntryType::Regular, b"x", None)), "../outside/x");
-    refused(build(|b| raw(b, "a/../../outside/x", tar::EntryType::Regular, b"x", None)), "a/../../outside/x");
+    refused(
+        build(|b| raw(b, "../outside/x", tar::EntryType::Regular, b"x", None)),
+        "../outside/x",
+    );
+    refused(
+        build(|b| raw(b, "a/../../outside/x", tar::EntryType::Regular, b"x", None)),
+        "a/../../outside/x",
+    );
 }
 
 #[test]
@@ -193,18 +283,29 @@ fn symlink_traversal_is_refused() {
     );
     // A symlink replaced by a file is fine: the link itself is removed, not followed.
     let tar = build(|b| {
-        raw(b, "swap", tar::EntryType::Symlink, b"", Some("../outside/target"));
+        raw(
+            b,
+            "swap",
+            tar::EntryType::Symlink,
+            b"",
+            Some("../outside/target"),
+        );
         raw(b, "swap", tar::EntryType::Regular, b"x", None);
     });
     let (dir, result) = unpack(&tar);
     result.unwrap();
-    assert!(fs::symlink_metadata(dir.path().join("layer/swap")).unwrap().is_file());
+    assert!(fs::symlink_metadata(dir.path().join("layer/swap"))
+        .unwrap()
+        .is_file());
     outside_untouched(&dir);
 }
 
 #[test]
 fn hostile_hardlinks_are_refused() {
-    refused(build(|b| raw(b, "h", tar::EntryType::Link, b"", Some("../outside/passwd"))), "\"h\"");
+    refused(
+        build(|b| raw(b, "h", tar::EntryType::Link, b"", Some("../outside/passwd"))),
+        "\"h\"",
+    );
     refused(
         build(|b| {
             raw(b, "evil", tar::EntryType::Symlink, b"", Some("/etc"));
@@ -212,7 +313,10 @@ fn hostile_hardlinks_are_refused() {
         }),
         "\"h\"",
     );
-    refused(build(|b| raw(b, "h", tar::EntryType::Link, b"", Some("missing"))), "\"h\"");
+    refused(
+        build(|b| raw(b, "h", tar::EntryType::Link, b"", Some("missing"))),
+        "\"h\"",
+    );
 }
 
 #[test]
