@@ -140,7 +140,7 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use super::*;
+    use std::time::Duration;
 
     #[test]
     fn round_trips_and_parses_offsets() {
@@ -168,7 +168,6 @@ mod tests {
         assert_eq!(human_age(400 * 86_400), "13 months ago");
         assert_eq!(human_age(800 * 86_400), "2 years ago");
     }
-    use std::time::Duration;
 
     #[test]
     fn formats_known_instants() {
