@@ -701,3 +701,55 @@ fn images_from_the_store_run_with_layers_and_whiteouts() {
         },
     );
 }
+
+#[test]
+fn network_namespaces_privileged_and_stdin_open() {
+    if !can_run_containers() {
+        return;
+    }
+    isolated("network_namespaces_privileged_and_stdin_open", || {
+        use berth_runtime::container::NetworkNamespace;
+        let f = fixture();
+        // stdin_open: `cat` keeps reading an open stdin instead of seeing EOF.
+        let mut holder = sh("readlink /proc/self/ns/net; cat; echo eof");
+        holder.process.stdin_open = true;
+        let a = f.runtime.create(holder, &f.image, None).unwrap();
+        let state = f.runtime.start(&a.id).unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(f.runtime.state(&a.id).unwrap().status, Status::Running);
+        wait_for_log(&f, &a.id, "net:");
+        let a_net = output(&f, &a.id).trim().to_string();
+        let host_net = std::fs::read_link("/proc/self/ns/net").unwrap();
+        assert_ne!(
+            a_net,
+            host_net.to_string_lossy(),
+            "a new namespace by default"
+        );
+
+        // Join the first container's namespace through /proc/PID/ns/net.
+        let mut joiner = sh("readlink /proc/self/ns/net");
+        joiner.network =
+            NetworkNamespace::Join(format!("/proc/{}/ns/net", state.pid.unwrap()).into());
+        let (_, out) = run(&f, joiner);
+        assert_eq!(out.trim(), a_net);
+
+        let mut host = sh("readlink /proc/self/ns/net; grep -c . /sys/class/net/lo/address");
+        host.network = NetworkNamespace::Host;
+        let (code, out) = run(&f, host);
+        assert_eq!(code, 0, "{out}");
+        assert_eq!(out.lines().next().unwrap(), host_net.to_string_lossy());
+
+        let mut privileged = sh("grep CapEff /proc/self/status; touch /proc/sys/kernel/domainname && echo proc-sys-writable");
+        privileged.security.privileged = true;
+        let (_, out) = run(&f, privileged);
+        // Every capability this (root) test process has itself.
+        let own = status_field(
+            &std::fs::read_to_string("/proc/self/status").unwrap(),
+            "CapBnd",
+        );
+        assert_eq!(status_field(&out, "CapEff"), own, "{out}");
+        assert!(out.contains("proc-sys-writable"), "{out}");
+        f.runtime.delete(&a.id, true).unwrap();
+        assert_clean(&f);
+    });
+}
