@@ -487,7 +487,8 @@ impl ImageStore {
                 if let Some(rd) = repo_digest {
                     annotations.insert(layout::REPO_DIGEST.to_string(), rd.to_string());
                 }
-                set_name(&mut index, &records, &desc, &name.to_string(), annotations);
+                let id = doc.config.digest.as_str();
+                set_name(&mut index, &records, &desc, id, &name.to_string(), annotations);
             }
         }
         self.write_index(&index)?;
@@ -569,6 +570,7 @@ impl ImageStore {
             &mut index,
             &records,
             &records[i].manifest,
+            records[i].id(),
             &full,
             annotations,
         );
@@ -687,12 +689,15 @@ impl ImageStore {
     }
 }
 
-/// Points `name` at `desc`: the name leaves any image it named (which is kept
-/// as a dangling image if it had no other name), and `desc` stops being dangling.
+/// Points `name` at `desc` (image `id`): the name leaves any image it named
+/// (kept as a dangling image if it had no other name and is another image
+/// than `id`: the same config under another manifest is the same image), and
+/// `desc` stops being dangling.
 fn set_name(
     index: &mut Index,
     records: &[Record],
     desc: &Descriptor,
+    id: &str,
     name: &str,
     annotations: BTreeMap<String, String>,
 ) {
@@ -707,7 +712,7 @@ fn set_name(
         index.manifests.retain(|m| !named(m));
         let orphaned = old != desc.digest
             && !index.manifests.iter().any(|m| m.digest == old)
-            && records.iter().any(|r| r.manifest.digest == old);
+            && records.iter().any(|r| r.manifest.digest == old && r.id() != id);
         if orphaned {
             let record = records
                 .iter()
