@@ -420,3 +420,37 @@ fn pulls_with_basic_auth_from_docker_config() {
     );
     ok(berth(&root, &["image", "inspect", &name], &[]));
 }
+
+#[test]
+fn the_same_image_loaded_twice_in_two_formats_is_listed_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("state");
+    let layer = rootfs_layer();
+    // Same config (so the same image ID) under two manifests: gzip layer in
+    // the OCI layout, plain layer in the docker save archive.
+    let layout = tmp.path().join("layout");
+    write_oci_layout(
+        &layout,
+        &layer,
+        &["sh"],
+        serde_json::json!({"org.opencontainers.image.ref.name": "same/image:1"}),
+    );
+    let oci_tar = tmp.path().join("oci.tar");
+    std::fs::write(&oci_tar, tar_dir(&layout)).unwrap();
+    let save_tar = tmp.path().join("save.tar");
+    std::fs::write(&save_tar, docker_save(&layer, &["sh"], &["same/image:1"])).unwrap();
+    for archive in [&oci_tar, &save_tar] {
+        ok(berth(
+            &root,
+            &["image", "load", "-i", archive.to_str().unwrap()],
+            &[],
+        ));
+    }
+    let rows = json_lines(&ok(berth(&root, &["images", "--format", "json"], &[])));
+    assert_eq!(
+        rows.len(),
+        1,
+        "no dangling duplicate of the same image: {rows:?}"
+    );
+    assert_eq!(rows[0]["Repository"], "same/image");
+}

@@ -488,7 +488,14 @@ impl ImageStore {
                     annotations.insert(layout::REPO_DIGEST.to_string(), rd.to_string());
                 }
                 let id = doc.config.digest.as_str();
-                set_name(&mut index, &records, &desc, id, &name.to_string(), annotations);
+                set_name(
+                    &mut index,
+                    &records,
+                    &desc,
+                    id,
+                    &name.to_string(),
+                    annotations,
+                );
             }
         }
         self.write_index(&index)?;
@@ -712,7 +719,9 @@ fn set_name(
         index.manifests.retain(|m| !named(m));
         let orphaned = old != desc.digest
             && !index.manifests.iter().any(|m| m.digest == old)
-            && records.iter().any(|r| r.manifest.digest == old && r.id() != id);
+            && records
+                .iter()
+                .any(|r| r.manifest.digest == old && r.id() != id);
         if orphaned {
             let record = records
                 .iter()
