@@ -349,8 +349,7 @@ impl Runtime {
             let path = dir.etc_file(name);
             fs::write(&path, content).map_err(io_err(format!("write {}", path.display())))?;
         }
-        state::write_json_atomic(&dir.config(), record)
-            .map_err(io_err("write container config"))?;
+        state::write_json(&dir.config(), record).map_err(io_err("write container config"))?;
         dir.write_state(&ContainerState::created())
             .map_err(io_err("write container state"))
     }
@@ -423,31 +422,31 @@ impl Runtime {
                 return Ok(current);
             }
             // The container's process ends first; the monitor records the
-            // exit right after, so poll it briefly then.
+            // exit right after.
             let container_alive = current
                 .pid
                 .is_some_and(|pid| state::process_alive(pid, current.pid_start));
-            let (watched, cap) = if container_alive {
-                (current.pid, Duration::from_secs(3600))
-            } else {
-                (current.monitor_pid, Duration::from_millis(2))
-            };
             let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
             if remaining == Some(Duration::ZERO) {
                 return Ok(current);
             }
-            let step = remaining.unwrap_or(cap).min(cap);
-            match watched.map(sys::pidfd_open) {
-                Some(Ok(pidfd)) => {
+            let step = remaining
+                .unwrap_or(Duration::from_secs(3600))
+                .min(Duration::from_secs(3600));
+            if container_alive {
+                if let Some(Ok(pidfd)) = current.pid.map(sys::pidfd_open) {
                     let mut fds = [PollFd::new(pidfd.as_fd(), PollFlags::POLLIN)];
                     let millis = step.as_millis().clamp(1, i32::MAX as u128) as i32;
                     let _ = poll(
                         &mut fds,
                         PollTimeout::try_from(millis).unwrap_or(PollTimeout::MAX),
                     );
+                    continue;
                 }
-                _ => std::thread::sleep(Duration::from_millis(1).min(step)),
             }
+            // The process is gone and the monitor is writing down how it
+            // ended: that takes well under a millisecond.
+            std::thread::sleep(Duration::from_micros(100).min(step));
         }
     }
 

@@ -128,7 +128,7 @@ impl ContainerDir {
         read_json(&self.state())
     }
     pub fn write_state(&self, state: &ContainerState) -> io::Result<()> {
-        write_json(&self.state(), state, false)
+        write_json(&self.state(), state)
     }
 }
 
@@ -142,25 +142,15 @@ pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> io::Result<T> {
     })
 }
 
-/// Writes JSON to a temporary file, syncs it and renames it into place.
-pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> io::Result<()> {
-    write_json(path, value, true)
-}
-
 /// Writes JSON to a temporary file and renames it into place: readers see
-/// the old or the new content, never a mix. `durable` also syncs the data
-/// first; the state file skips that, since after a host crash it is
-/// corrected from `/proc` anyway (see `observed_state`).
-pub fn write_json<T: Serialize>(path: &Path, value: &T, durable: bool) -> io::Result<()> {
+/// the old or the new content, never a mix. Not synced: after a host crash
+/// the state is corrected from `/proc` (see `observed_state`) and containers
+/// are recreated by the reconciler, so a sync per start and exit buys nothing.
+pub fn write_json<T: Serialize>(path: &Path, value: &T) -> io::Result<()> {
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    {
-        let mut file = fs::File::create(&tmp)?;
-        serde_json::to_writer_pretty(&mut file, value).map_err(io::Error::other)?;
-        file.write_all(b"\n")?;
-        if durable {
-            file.sync_all()?;
-        }
-    }
+    let mut bytes = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;
+    bytes.push(b'\n');
+    fs::File::create(&tmp)?.write_all(&bytes)?;
     fs::rename(&tmp, path)
 }
 
