@@ -55,6 +55,9 @@ pub struct InitIo {
     pub go: OwnedFd,
     /// Write end (close-on-exec): a failure is written here.
     pub errors: OwnedFd,
+    /// Write end: one byte once the container's network namespace exists,
+    /// so the monitor can attach its network endpoints.
+    pub netns_ready: OwnedFd,
     /// The pty slave's path on the host, when the container has a terminal.
     pub console: Option<PathBuf>,
 }
@@ -67,6 +70,7 @@ pub fn run(dir: &ContainerDir, record: &ContainerRecord, io: InitIo) -> ! {
         stderr,
         go,
         errors,
+        netns_ready,
         console,
     } = io;
     let mut errors = Some(errors);
@@ -77,6 +81,7 @@ pub fn run(dir: &ContainerDir, record: &ContainerRecord, io: InitIo) -> ! {
         &stdout,
         &stderr,
         go,
+        netns_ready,
         console.as_deref(),
         &mut errors,
     ) {
@@ -101,6 +106,7 @@ fn prepare_and_exec(
     stdout: &OwnedFd,
     stderr: &OwnedFd,
     go: OwnedFd,
+    netns_ready: OwnedFd,
     console: Option<&Path>,
     errors: &mut Option<OwnedFd>,
 ) -> Result<Never, Failure> {
@@ -132,6 +138,8 @@ fn prepare_and_exec(
     if flags.contains(CloneFlags::CLONE_NEWNET) {
         super::loopback::bring_up().map_err(|err| setup_error(format!("loopback up: {err}")))?;
     }
+    let _ = nix::unistd::write(&netns_ready, b"n");
+    drop(netns_ready);
     nix::unistd::sethostname(&record.hostname).map_err(os("sethostname"))?;
     if let Some(domain) = record.spec.domainname.as_deref().filter(|d| !d.is_empty()) {
         fs::write("/proc/sys/kernel/domainname", domain)

