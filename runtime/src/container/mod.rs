@@ -14,6 +14,7 @@
 
 pub mod capabilities;
 pub mod cgroup;
+pub mod etc_files;
 mod exec;
 mod init;
 pub mod logs;
@@ -52,8 +53,6 @@ pub use state::{ContainerRecord, ContainerState, Status};
 pub const MONITOR_ARG: &str = "__berth-monitor";
 /// The hidden argument that runs an exec.
 pub const EXEC_ARG: &str = "__berth-exec";
-/// `/etc/hosts` when the caller gives none (Docker's loopback entries).
-const DEFAULT_HOSTS: &str = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n";
 /// Grace period between the stop signal and SIGKILL when none is given.
 pub const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -336,7 +335,7 @@ impl Runtime {
         let hosts = spec
             .etc_hosts
             .clone()
-            .unwrap_or_else(|| DEFAULT_HOSTS.to_string());
+            .unwrap_or_else(|| etc_files::LOOPBACK_HOSTS.to_string());
         let resolv = spec
             .resolv_conf
             .clone()
