@@ -132,7 +132,11 @@ impl<'a> Unpacker<'a> {
                 .map_err(self.entry_error(&name));
         }
         if let Some(hidden) = file_name.strip_prefix(WHITEOUT_PREFIX) {
-            if hidden.is_empty() || hidden.starts_with(WHITEOUT_PREFIX) {
+            if hidden.starts_with(WHITEOUT_PREFIX) {
+                return Ok(()); // AUFS metadata (`.wh..wh.plnk` and friends): skipped, as Docker does
+            }
+            if hidden.is_empty() || hidden == "." || hidden == ".." {
+                // `.wh..` / `.wh...` would hide the parent or its parent.
                 return Err(self.unsafe_entry(&name, "is a malformed whiteout"));
             }
             let target = parent.join(hidden);

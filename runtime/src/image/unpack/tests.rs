@@ -329,3 +329,21 @@ fn whiteout_through_symlink_is_refused() {
         "evil/.wh.x",
     );
 }
+
+#[test]
+fn whiteouts_of_dot_and_dot_dot_are_refused() {
+    refused(
+        build(|b| raw(b, ".wh...", tar::EntryType::Regular, b"", None)),
+        ".wh...",
+    );
+    refused(
+        build(|b| raw(b, "etc/.wh..", tar::EntryType::Regular, b"", None)),
+        "etc/.wh..",
+    );
+    // AUFS metadata is skipped, not an error.
+    let (dir, result) = unpack(&build(|b| {
+        raw(b, ".wh..wh.plnk", tar::EntryType::Directory, b"", None)
+    }));
+    result.unwrap();
+    outside_untouched(&dir);
+}
