@@ -1,0 +1,16 @@
+//! Reconcile: what the project asks for ([`desired`]) and what the runtime
+//! reports ([`observed`], always re-read, never cached) become a [`plan`] of
+//! single actions, each with a human reason and the steps it must wait for.
+//! The planner is pure: it is unit-tested against in-memory observed states,
+//! and `up --dry-run` prints its plan.
+
+pub mod desired;
+pub mod labels;
+pub mod observed;
+pub mod plan;
+pub mod planner;
+
+pub use desired::{DesiredService, DesiredState};
+pub use observed::{ObservedContainer, ObservedState};
+pub use plan::{Action, Plan, Step};
+pub use planner::{plan, PlanError, PlanOptions};

@@ -1,0 +1,424 @@
+//! The planner: desired + observed -> plan. Pure; every decision it makes
+//! is written as the step's reason.
+//!
+//! Rules (as `docker compose up` converges): recreate only containers whose
+//! config hash or image changed, whose `network_mode`/`ipc`/`pid`/
+//! `volumes_from` parent was recreated, or when forced; the new container is
+//! made (under a temporary name) before the old one is stopped and removed;
+//! scale down removes the highest numbers, scale up takes the lowest free
+//! numbers; stopped containers are started; orphans are reported, or removed
+//! with `--remove-orphans`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::graph::ProjectGraph;
+
+use super::desired::{DesiredService, DesiredState};
+use super::observed::{ObservedContainer, ObservedState};
+use super::plan::{Action, Plan};
+
+/// The `up` flags that change the plan.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// Services named on the command line (empty: all).
+    pub services: Vec<String>,
+    pub no_deps: bool,
+    pub force_recreate: bool,
+    pub no_recreate: bool,
+    pub always_recreate_deps: bool,
+    pub remove_orphans: bool,
+    pub no_start: bool,
+}
+
+/// Why no plan can be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    #[error("{kind} {name:?} (\"{key}\" in the compose file) is external but does not exist: create it first")]
+    MissingExternal {
+        kind: &'static str,
+        key: String,
+        name: String,
+    },
+    #[error("no such service: {0}")]
+    UnknownService(String),
+}
+
+/// Makes the plan.
+pub fn plan(
+    desired: &DesiredState,
+    observed: &ObservedState,
+    graph: &ProjectGraph,
+    options: &PlanOptions,
+) -> Result<Plan, PlanError> {
+    if let Some(unknown) = options
+        .services
+        .iter()
+        .find(|s| !desired.services.contains_key(*s))
+    {
+        return Err(PlanError::UnknownService(unknown.clone()));
+    }
+    let selected: BTreeSet<String> = if options.services.is_empty() {
+        desired.services.keys().cloned().collect()
+    } else if options.no_deps {
+        options.services.iter().cloned().collect()
+    } else {
+        graph
+            .subset_with_dependencies(&options.services)
+            .into_iter()
+            .collect()
+    };
+    let targeted: BTreeSet<&String> = if options.services.is_empty() {
+        selected.iter().collect()
+    } else {
+        options.services.iter().collect()
+    };
+    let mut plan = Plan::default();
+    let resource_steps = plan_resources(desired, observed, &selected, &mut plan)?;
+    let mut ready: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let mut recreated: BTreeSet<String> = BTreeSet::new();
+    for level in graph.start_levels() {
+        for name in level.iter().filter(|n| selected.contains(*n)) {
+            let service = &desired.services[name];
+            let mut after: Vec<usize> = graph
+                .dependencies(name, false)
+                .iter()
+                .filter_map(|dep| ready.get(dep))
+                .flatten()
+                .copied()
+                .collect();
+            for resource in service.networks.iter().chain(&service.volumes) {
+                after.extend(resource_steps.get(resource).copied());
+            }
+            let context = ServiceContext {
+                desired,
+                service,
+                forced: options.force_recreate
+                    || (options.always_recreate_deps && !targeted.contains(name)),
+                recreated: &recreated,
+                options,
+            };
+            let (steps, was_recreated) = plan_service(&context, observed, after, &mut plan);
+            if was_recreated {
+                recreated.insert(name.clone());
+            }
+            ready.insert(name.clone(), steps);
+        }
+    }
+    plan_orphans(desired, observed, options, &mut plan);
+    Ok(plan)
+}
+
+/// Networks and volumes the selected services use: external ones must
+/// exist, missing ones are created. Returns name -> step.
+fn plan_resources(
+    desired: &DesiredState,
+    observed: &ObservedState,
+    selected: &BTreeSet<String>,
+    plan: &mut Plan,
+) -> Result<BTreeMap<String, usize>, PlanError> {
+    let used = |pick: fn(&DesiredService) -> &Vec<String>| -> BTreeSet<String> {
+        selected
+            .iter()
+            .flat_map(|s| pick(&desired.services[s]).iter().cloned())
+            .collect()
+    };
+    let used_networks = used(|s| &s.networks);
+    let used_volumes = used(|s| &s.volumes);
+    let mut steps = BTreeMap::new();
+    for (kind, resources, used, existing) in [
+        (
+            "network",
+            &desired.networks,
+            &used_networks,
+            &observed.networks,
+        ),
+        ("volume", &desired.volumes, &used_volumes, &observed.volumes),
+    ] {
+        for resource in resources.values().filter(|r| used.contains(&r.name)) {
+            if existing.contains(&resource.name) {
+                continue;
+            }
+            if resource.external {
+                return Err(PlanError::MissingExternal {
+                    kind,
+                    key: resource.key.clone(),
+                    name: resource.name.clone(),
+                });
+            }
+            let action = if kind == "network" {
+                Action::CreateNetwork {
+                    name: resource.name.clone(),
+                }
+            } else {
+                Action::CreateVolume {
+                    name: resource.name.clone(),
+                }
+            };
+            steps.insert(
+                resource.name.clone(),
+                plan.push(action, "missing", Vec::new()),
+            );
+        }
+    }
+    Ok(steps)
+}
+
+struct ServiceContext<'a> {
+    desired: &'a DesiredState,
+    service: &'a DesiredService,
+    forced: bool,
+    recreated: &'a BTreeSet<String>,
+    options: &'a PlanOptions,
+}
+
+/// Steps for one service; returns the steps its dependents wait for and
+/// whether any of its containers is recreated.
+fn plan_service(
+    context: &ServiceContext<'_>,
+    observed: &ObservedState,
+    after: Vec<usize>,
+    plan: &mut Plan,
+) -> (Vec<usize>, bool) {
+    let service = context.service;
+    let options = context.options;
+    let mut containers: Vec<&ObservedContainer> = observed
+        .containers
+        .iter()
+        .filter(|c| !c.oneoff && c.service == service.name)
+        .collect();
+    containers.sort_by_key(|c| c.number);
+    let keep = containers.len().min(service.replicas as usize);
+    let (kept, excess) = containers.split_at(keep);
+    let mut ready = Vec::new();
+    let mut any_recreated = false;
+    for container in excess.iter().rev() {
+        let reason = format!("scale {} down to {}", service.name, service.replicas);
+        let mut remove_after = Vec::new();
+        if container.running {
+            let stop = Action::StopContainer {
+                name: container.name.clone(),
+            };
+            remove_after.push(plan.push(stop, reason.clone(), Vec::new()));
+        }
+        let remove = Action::RemoveContainer {
+            name: container.name.clone(),
+        };
+        plan.push(remove, reason, remove_after);
+    }
+    let restart_reason = service
+        .restart_with
+        .iter()
+        .find(|dep| context.recreated.contains(*dep))
+        .map(|dep| format!("dependency {dep} was recreated (depends_on restart: true)"));
+    for container in kept {
+        let reason = recreate_reason(context, container);
+        match reason {
+            Some(reason) if !options.no_recreate => {
+                any_recreated = true;
+                ready.push(plan_recreate(
+                    context,
+                    container,
+                    &reason,
+                    after.clone(),
+                    plan,
+                ));
+            }
+            _ if !container.running && !options.no_start => {
+                let start = Action::StartContainer {
+                    name: container.name.clone(),
+                };
+                ready.push(plan.push(start, "stopped", after.clone()));
+            }
+            _ => {
+                if let (Some(reason), true) = (&restart_reason, container.running) {
+                    let stop = plan.push(
+                        Action::StopContainer {
+                            name: container.name.clone(),
+                        },
+                        reason.clone(),
+                        after.clone(),
+                    );
+                    let start = Action::StartContainer {
+                        name: container.name.clone(),
+                    };
+                    ready.push(plan.push(start, reason.clone(), vec![stop]));
+                }
+            }
+        }
+    }
+    let used: BTreeSet<u32> = kept.iter().map(|c| c.number).collect();
+    let missing = service.replicas as usize - kept.len();
+    let numbers = (1..).filter(|n| !used.contains(n)).take(missing);
+    for number in numbers {
+        let name = context.desired.container_name(service, number);
+        let reason = if kept.is_empty() && number == 1 {
+            "missing".to_string()
+        } else {
+            format!("scale {} up to {}", service.name, service.replicas)
+        };
+        let create = plan.push(
+            Action::CreateContainer {
+                service: service.name.clone(),
+                number,
+                name: name.clone(),
+            },
+            reason,
+            after.clone(),
+        );
+        if options.no_start {
+            ready.push(create);
+        } else {
+            ready.push(plan.push(Action::StartContainer { name }, "created", vec![create]));
+        }
+    }
+    (ready, any_recreated)
+}
+
+/// New container under a temporary name, then stop and remove the old one,
+/// then rename and start: the new one exists before the old one goes.
+fn plan_recreate(
+    context: &ServiceContext<'_>,
+    container: &ObservedContainer,
+    reason: &str,
+    after: Vec<usize>,
+    plan: &mut Plan,
+) -> usize {
+    let short_id = &container.id[..container.id.len().min(12)];
+    let temporary = format!("{short_id}_{}", container.name);
+    let create = plan.push(
+        Action::CreateContainer {
+            service: context.service.name.clone(),
+            number: container.number,
+            name: temporary.clone(),
+        },
+        format!("recreate {}: {reason}", container.name),
+        after,
+    );
+    let mut remove_after = vec![create];
+    if container.running {
+        remove_after = vec![plan.push(
+            Action::StopContainer {
+                name: container.name.clone(),
+            },
+            "replaced by its new container",
+            vec![create],
+        )];
+    }
+    let remove = plan.push(
+        Action::RemoveContainer {
+            name: container.name.clone(),
+        },
+        "replaced by its new container",
+        remove_after,
+    );
+    let rename = plan.push(
+        Action::RenameContainer {
+            from: temporary,
+            to: container.name.clone(),
+        },
+        "takes the old container's name",
+        vec![remove],
+    );
+    if context.options.no_start {
+        return rename;
+    }
+    plan.push(
+        Action::StartContainer {
+            name: container.name.clone(),
+        },
+        "recreated",
+        vec![rename],
+    )
+}
+
+fn recreate_reason(context: &ServiceContext<'_>, container: &ObservedContainer) -> Option<String> {
+    let service = context.service;
+    if context.options.force_recreate {
+        return Some("forced (--force-recreate)".into());
+    }
+    if context.forced {
+        return Some("dependency of a named service (--always-recreate-deps)".into());
+    }
+    if container.config_hash != service.config_hash {
+        return Some(describe_changes(container.config.as_ref(), &service.config));
+    }
+    if let Some(image) = &service.image_id {
+        if !container.image_id.is_empty() && *image != container.image_id {
+            return Some("image changed".into());
+        }
+    }
+    service
+        .shares_with
+        .iter()
+        .find(|parent| context.recreated.contains(*parent))
+        .map(|parent| {
+            format!("{parent} was recreated and this container shares its namespaces or volumes")
+        })
+}
+
+/// "environment, ports changed" from the two configurations' top-level keys.
+fn describe_changes(old: Option<&serde_json::Value>, new: &serde_json::Value) -> String {
+    let (Some(serde_json::Value::Object(old)), serde_json::Value::Object(new)) = (old, new) else {
+        return "configuration changed".into();
+    };
+    let keys: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+    let changed: Vec<&str> = keys
+        .into_iter()
+        .filter(|k| old.get(*k) != new.get(*k))
+        .filter(|k| {
+            !matches!(
+                k.as_str(),
+                "build" | "pull_policy" | "scale" | "depends_on" | "profiles"
+            )
+        })
+        .map(String::as_str)
+        .collect();
+    match changed.len() {
+        0 => "configuration changed".into(),
+        1..=4 => format!("{} changed", changed.join(", ")),
+        n => format!("{} and {} more changed", changed[..3].join(", "), n - 3),
+    }
+}
+
+fn plan_orphans(
+    desired: &DesiredState,
+    observed: &ObservedState,
+    options: &PlanOptions,
+    plan: &mut Plan,
+) {
+    for container in observed
+        .containers
+        .iter()
+        .filter(|c| !c.oneoff && !desired.services.contains_key(&c.service))
+    {
+        let origin = match (&container.config_files, &container.working_dir) {
+            (Some(files), _) => format!(" (made from {files})"),
+            (None, Some(dir)) => format!(" (made in {dir})"),
+            _ => String::new(),
+        };
+        let description = format!(
+            "{} of service {:?}, which is not in the project{origin}",
+            container.name, container.service
+        );
+        if !options.remove_orphans {
+            plan.orphans.push(description);
+            continue;
+        }
+        let reason = format!("orphan: {description}");
+        let mut remove_after = Vec::new();
+        if container.running {
+            let stop = Action::StopContainer {
+                name: container.name.clone(),
+            };
+            remove_after.push(plan.push(stop, reason.clone(), Vec::new()));
+        }
+        let remove = Action::RemoveContainer {
+            name: container.name.clone(),
+        };
+        plan.push(remove, reason, remove_after);
+    }
+}
+
+#[cfg(test)]
+#[path = "planner_tests.rs"]
+mod tests;
