@@ -5,12 +5,14 @@
 //! and `up --dry-run` prints its plan.
 
 pub mod desired;
+pub mod executor;
 pub mod labels;
 pub mod observed;
 pub mod plan;
 pub mod planner;
 
 pub use desired::{DesiredService, DesiredState};
+pub use executor::{execute, Engine, Event, ExecuteError};
 pub use observed::{ObservedContainer, ObservedState};
 pub use plan::{Action, Plan, Step};
 pub use planner::{plan, PlanError, PlanOptions};
