@@ -10,6 +10,7 @@ pub mod labels;
 pub mod observed;
 pub mod plan;
 pub mod planner;
+pub mod translate;
 
 pub use desired::{DesiredService, DesiredState};
 pub use executor::{execute, Engine, Event, ExecuteError};

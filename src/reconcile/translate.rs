@@ -1,0 +1,417 @@
+//! A compose service -> the runtime's `ContainerSpec` for one replica: the
+//! process, identity, mounts, security and resource settings, and berth's
+//! labels. Named and anonymous volumes come back as [`VolumeUse`]s for the
+//! caller to turn into mounts (they need the volume store); host
+//! directories that bind mounts need are listed to be created first.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use berth_runtime::container::{
+    ContainerSpec, LogConfig, Mount, ProcessSpec, Resources, Security, Ulimit,
+};
+
+use crate::compose::hash::service_config_hash;
+use crate::compose::model::mounts::MountKind;
+use crate::compose::model::service::Ulimit as ComposeUlimit;
+use crate::compose::model::{Project, Service};
+
+use super::labels;
+
+/// A volume a container mounts, resolved by the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VolumeUse {
+    /// Final volume name; `None` for an anonymous volume.
+    pub name: Option<String>,
+    pub target: String,
+    pub read_only: bool,
+    pub nocopy: bool,
+}
+
+/// The spec and what must exist before it can be created.
+#[derive(Debug, Clone)]
+pub struct Translated {
+    pub spec: ContainerSpec,
+    pub volumes: Vec<VolumeUse>,
+    /// Bind sources to create when missing (`create_host_path`).
+    pub host_dirs: Vec<PathBuf>,
+}
+
+/// A service attribute berth cannot honour, named for the user.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("service {service:?}: {field}: {message}")]
+pub struct TranslateError {
+    pub service: String,
+    pub field: String,
+    pub message: String,
+}
+
+/// Translates replica `number` of `service` (named `service_name`).
+pub fn container_spec(
+    project: &Project,
+    service_name: &str,
+    service: &Service,
+    number: u32,
+    container_name: &str,
+) -> Result<Translated, TranslateError> {
+    let fail = |field: &str, message: String| TranslateError {
+        service: service_name.to_string(),
+        field: field.to_string(),
+        message,
+    };
+    let mut labels: BTreeMap<String, String> = service.labels.clone();
+    for (key, value) in [
+        (labels::PROJECT, project.name.clone()),
+        (labels::SERVICE, service_name.to_string()),
+        (labels::NUMBER, number.to_string()),
+        (labels::CONFIG_HASH, service_config_hash(service)),
+        (labels::ONEOFF, "False".to_string()),
+        (
+            labels::WORKING_DIR,
+            project.working_dir.display().to_string(),
+        ),
+        (
+            labels::CONFIG_FILES,
+            project
+                .config_files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+        ),
+    ] {
+        labels.insert(key.to_string(), value);
+    }
+    let env = service
+        .environment
+        .iter()
+        .filter_map(|(key, value)| value.as_ref().map(|v| format!("{key}={v}")))
+        .collect();
+    let process = ProcessSpec {
+        entrypoint: service.entrypoint.clone(),
+        command: service.command.clone(),
+        env,
+        working_dir: service.working_dir.clone(),
+        user: service.user.clone(),
+        group_add: service.group_add.iter().map(|g| g.0.clone()).collect(),
+        tty: service.tty,
+        stdin_open: service.stdin_open,
+    };
+    let mut mounts = Vec::new();
+    let mut volumes = Vec::new();
+    let mut host_dirs = Vec::new();
+    for (index, volume) in service.volumes.iter().enumerate() {
+        let field = format!("volumes[{index}]");
+        match volume.kind {
+            MountKind::Bind => {
+                let source = volume
+                    .source
+                    .clone()
+                    .ok_or_else(|| fail(&field, "a bind mount needs a source".into()))?;
+                let bind = volume.bind.clone().unwrap_or_default();
+                if bind.create_host_path {
+                    host_dirs.push(PathBuf::from(&source));
+                }
+                mounts.push(Mount::Bind {
+                    source: PathBuf::from(source),
+                    target: volume.target.clone(),
+                    read_only: volume.read_only,
+                    propagation: bind.propagation.clone(),
+                    recursive: bind.recursive.as_deref() != Some("disabled"),
+                });
+            }
+            MountKind::Volume => {
+                let name = volume.source.as_ref().map(|key| {
+                    project
+                        .volumes
+                        .get(key)
+                        .and_then(|v| v.name.clone())
+                        .unwrap_or_else(|| format!("{}_{key}", project.name))
+                });
+                volumes.push(VolumeUse {
+                    name,
+                    target: volume.target.clone(),
+                    read_only: volume.read_only,
+                    nocopy: volume.volume.as_ref().is_some_and(|v| v.nocopy),
+                });
+            }
+            MountKind::Tmpfs => {
+                let options = volume.tmpfs.clone().unwrap_or_default();
+                mounts.push(Mount::Tmpfs {
+                    target: volume.target.clone(),
+                    size: options.size.map(|s| s.0.max(0) as u64),
+                    mode: options.mode.map(|m| m.0),
+                    read_only: volume.read_only,
+                });
+            }
+            other => {
+                return Err(fail(
+                    &field,
+                    format!("mounts of type {other:?} are not supported yet").to_lowercase(),
+                ))
+            }
+        }
+    }
+    for (index, entry) in service.tmpfs.iter().enumerate() {
+        let (target, options) = entry.split_once(':').unwrap_or((entry, ""));
+        let mut size = None;
+        let mut mode = None;
+        for option in options.split(',').filter(|o| !o.is_empty()) {
+            if let Some(value) = option.strip_prefix("size=") {
+                size = Some(parse_size(value).ok_or_else(|| {
+                    fail(
+                        &format!("tmpfs[{index}]"),
+                        format!("invalid size {value:?}"),
+                    )
+                })?);
+            } else if let Some(value) = option.strip_prefix("mode=") {
+                mode = Some(u32::from_str_radix(value, 8).map_err(|_| {
+                    fail(
+                        &format!("tmpfs[{index}]"),
+                        format!("invalid mode {value:?}"),
+                    )
+                })?);
+            }
+        }
+        mounts.push(Mount::Tmpfs {
+            target: target.to_string(),
+            size,
+            mode,
+            read_only: options.split(',').any(|o| o == "ro"),
+        });
+    }
+    let limits = service
+        .deploy
+        .as_ref()
+        .and_then(|d| d.resources.as_ref())
+        .and_then(|r| r.limits.as_ref());
+    let reservations = service
+        .deploy
+        .as_ref()
+        .and_then(|d| d.resources.as_ref())
+        .and_then(|r| r.reservations.as_ref());
+    let positive = |bytes: i64| u64::try_from(bytes).ok().filter(|b| *b > 0);
+    let resources = Resources {
+        memory: service
+            .mem_limit
+            .as_ref()
+            .and_then(|m| positive(m.0))
+            .or_else(|| {
+                limits
+                    .and_then(|l| l.memory.as_ref())
+                    .and_then(|m| positive(m.0))
+            }),
+        memory_swap: service.memswap_limit.as_ref().map(|m| m.0),
+        memory_reservation: service
+            .mem_reservation
+            .as_ref()
+            .and_then(|m| positive(m.0))
+            .or_else(|| {
+                reservations
+                    .and_then(|r| r.memory.as_ref())
+                    .and_then(|m| positive(m.0))
+            }),
+        cpus: service.cpus.or_else(|| limits.and_then(|l| l.cpus)),
+        cpu_shares: service.cpu_shares.and_then(|s| u64::try_from(s).ok()),
+        cpuset: service.cpuset.clone(),
+        pids_limit: service.pids_limit.or_else(|| limits.and_then(|l| l.pids)),
+    };
+    let security = Security {
+        cap_add: service.cap_add.clone(),
+        cap_drop: service.cap_drop.clone(),
+        privileged: service.privileged,
+        no_new_privileges: service.security_opt.iter().any(|o| {
+            o == "no-new-privileges"
+                || o == "no-new-privileges:true"
+                || o == "no-new-privileges=true"
+        }),
+        sysctls: service.sysctls.clone(),
+        ulimits: service
+            .ulimits
+            .iter()
+            .map(|(name, limit)| {
+                let (soft, hard) = match limit {
+                    ComposeUlimit::Single(value) => (*value, *value),
+                    ComposeUlimit::Pair { soft, hard } => (*soft, *hard),
+                };
+                Ulimit {
+                    name: name.clone(),
+                    soft,
+                    hard,
+                }
+            })
+            .collect(),
+        oom_score_adj: service.oom_score_adj.map(|s| s as i32),
+    };
+    let log = log_config(service).map_err(|message| fail("logging", message))?;
+    let spec = ContainerSpec {
+        name: container_name.to_string(),
+        labels,
+        process,
+        hostname: service.hostname.clone(),
+        domainname: service.domainname.clone(),
+        mounts,
+        read_only_rootfs: service.read_only,
+        shm_size: service.shm_size.as_ref().and_then(|s| positive(s.0)),
+        etc_hosts: None,
+        resolv_conf: None,
+        network: Default::default(),
+        security,
+        resources,
+        init: service.init.unwrap_or(false),
+        stop_signal: service.stop_signal.clone(),
+        stop_timeout: service.stop_grace_period.as_ref().map(|d| d.as_std()),
+        log,
+    };
+    Ok(Translated {
+        spec,
+        volumes,
+        host_dirs,
+    })
+}
+
+/// `json-file` (default) and `local` keep the log (with `max-size`/`max-file`);
+/// `none` discards it; other drivers are refused.
+fn log_config(service: &Service) -> Result<LogConfig, String> {
+    let Some(logging) = &service.logging else {
+        return Ok(LogConfig::default());
+    };
+    match logging.driver.as_deref().unwrap_or("json-file") {
+        "json-file" | "local" => {
+            let max_size = match logging.options.get("max-size") {
+                Some(size) => {
+                    Some(parse_size(size).ok_or_else(|| format!("invalid max-size {size:?}"))?)
+                }
+                None => None,
+            };
+            let max_files = match logging.options.get("max-file") {
+                Some(count) => count
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|c| *c > 0)
+                    .ok_or_else(|| {
+                        format!("invalid max-file {count:?} (expected a positive number)")
+                    })?,
+                None => 1,
+            };
+            Ok(LogConfig {
+                enabled: true,
+                max_size,
+                max_files,
+            })
+        }
+        "none" => Ok(LogConfig {
+            enabled: false,
+            ..LogConfig::default()
+        }),
+        other => Err(format!(
+            "log driver {other:?} is not supported (berth supports json-file, local and none)"
+        )),
+    }
+}
+
+/// `10m`, `1g`, `512k`, `100` (bytes) as Docker parses them (binary units).
+fn parse_size(text: &str) -> Option<u64> {
+    let text = text.trim().to_ascii_lowercase();
+    let digits_end = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits_end);
+    let number: f64 = number.parse().ok()?;
+    let factor: u64 = match unit.trim_end_matches('b').trim_end_matches('i') {
+        "" => 1,
+        "k" => 1 << 10,
+        "m" => 1 << 20,
+        "g" => 1 << 30,
+        "t" => 1 << 40,
+        _ => return None,
+    };
+    Some((number * factor as f64) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compose::load_from_str;
+
+    const YAML: &str = r#"
+services:
+  web:
+    image: busybox
+    command: ["sh", "-c", "echo hi"]
+    environment: {A: "1", B: ""}
+    user: app
+    working_dir: /srv
+    tty: true
+    cap_add: [NET_ADMIN]
+    security_opt: [no-new-privileges:true]
+    mem_limit: 64m
+    cpus: 0.5
+    pids_limit: 20
+    ulimits: {nofile: {soft: 100, hard: 200}, nproc: 50}
+    stop_signal: SIGUSR1
+    stop_grace_period: 3s
+    init: true
+    read_only: true
+    tmpfs: ["/run:size=1m,mode=0755"]
+    volumes:
+      - ./data:/data:ro
+      - cache:/cache
+      - /anon
+    logging: {driver: json-file, options: {max-size: 1m, max-file: "3"}}
+volumes:
+  cache: {}
+"#;
+
+    #[test]
+    fn a_service_becomes_a_container_spec() {
+        let dir = tempfile::tempdir().unwrap();
+        let project = load_from_str(YAML, dir.path()).unwrap().project;
+        let service = &project.services["web"];
+        let t = container_spec(&project, "web", service, 2, "fuzz-web-2").unwrap();
+        let spec = &t.spec;
+        assert_eq!(spec.name, "fuzz-web-2");
+        assert_eq!(spec.labels[labels::NUMBER], "2");
+        assert_eq!(spec.labels[labels::SERVICE], "web");
+        assert_eq!(
+            spec.process.command.as_deref().unwrap(),
+            ["sh", "-c", "echo hi"]
+        );
+        assert_eq!(spec.process.env, ["A=1", "B="]);
+        assert_eq!(spec.process.user.as_deref(), Some("app"));
+        assert!(spec.process.tty && spec.init && spec.read_only_rootfs);
+        assert!(spec.security.no_new_privileges);
+        assert_eq!(spec.resources.memory, Some(64 << 20));
+        assert_eq!(spec.resources.cpus, Some(0.5));
+        assert_eq!(spec.resources.pids_limit, Some(20));
+        assert_eq!(spec.security.ulimits.len(), 2);
+        assert_eq!(spec.stop_timeout, Some(std::time::Duration::from_secs(3)));
+        assert_eq!(spec.log.max_size, Some(1 << 20));
+        assert_eq!(spec.log.max_files, 3);
+        assert!(
+            matches!(&spec.mounts[0], Mount::Bind { target, read_only: true, .. } if target == "/data")
+        );
+        assert!(
+            matches!(&spec.mounts[1], Mount::Tmpfs { target, size: Some(1048576), mode: Some(0o755), .. } if target == "/run")
+        );
+        assert_eq!(t.volumes.len(), 2);
+        assert_eq!(t.volumes[0].name.as_deref(), Some("fuzz_cache"));
+        assert_eq!(t.volumes[1].name, None);
+        assert_eq!(t.host_dirs, vec![dir.path().join("data")]);
+    }
+
+    #[test]
+    fn unsupported_log_drivers_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let yaml = "services:\n  web:\n    image: x\n    logging: {driver: syslog}\n";
+        let project = load_from_str(yaml, dir.path()).unwrap().project;
+        let err = container_spec(&project, "web", &project.services["web"], 1, "x").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "service \"web\": logging: log driver \"syslog\" is not supported (berth supports json-file, local and none)"
+        );
+        assert_eq!(parse_size("1.5k"), Some(1536));
+        assert_eq!(parse_size("10MB"), Some(10 << 20));
+        assert_eq!(parse_size("x"), None);
+    }
+}
