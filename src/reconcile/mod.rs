@@ -7,6 +7,7 @@
 pub mod desired;
 pub mod executor;
 pub mod labels;
+pub mod observe;
 pub mod observed;
 pub mod plan;
 pub mod planner;

@@ -244,9 +244,14 @@ pub fn container_spec(
         oom_score_adj: service.oom_score_adj.map(|s| s as i32),
     };
     let log = log_config(service).map_err(|message| fail("logging", message))?;
+    let mut annotations = BTreeMap::new();
+    if let Ok(config) = serde_json::to_string(service) {
+        annotations.insert(super::observe::CONFIG_ANNOTATION.to_string(), config);
+    }
     let spec = ContainerSpec {
         name: container_name.to_string(),
         labels,
+        annotations,
         process,
         hostname: service.hostname.clone(),
         domainname: service.domainname.clone(),

@@ -17,6 +17,10 @@ pub struct ContainerSpec {
     pub name: String,
     /// Labels kept with the container (the reconciler finds its containers by them).
     pub labels: BTreeMap<String, String>,
+    /// Data the caller keeps with the container but does not show as labels
+    /// (the reconciler keeps the service configuration here, for its reasons).
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
     /// The process to run.
     pub process: ProcessSpec,
     pub hostname: Option<String>,
