@@ -353,6 +353,23 @@ impl Runtime {
             .map_err(io_err("write container state"))
     }
 
+    /// Gives a container a new name (unique in the state root).
+    pub fn rename(&self, name_or_id: &str, new_name: &str) -> Result<()> {
+        let mut record = self.lookup(name_or_id)?;
+        if let Ok(existing) = self.lookup(new_name) {
+            if existing.name == new_name && existing.id != record.id {
+                return Err(ContainerError::NameInUse {
+                    name: new_name.to_string(),
+                    id: existing.id,
+                });
+            }
+        }
+        record.name = new_name.to_string();
+        record.spec.name = new_name.to_string();
+        state::write_json(&self.dir(&record.id).config(), &record)
+            .map_err(io_err(format!("rename {name_or_id}")))
+    }
+
     /// The container's current state, checked against `/proc`.
     pub fn state(&self, name_or_id: &str) -> Result<ContainerState> {
         let record = self.lookup(name_or_id)?;
@@ -686,6 +703,48 @@ fn random_id() -> io::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn image() -> ResolvedImage {
+        ResolvedImage {
+            id: "sha256:img".into(),
+            manifest_digest: "sha256:m".into(),
+            config: serde_json::from_str(
+                r#"{"architecture":"amd64","os":"linux","config":{"Cmd":["sh"]},"rootfs":{"type":"layers","diff_ids":[]}}"#,
+            )
+            .unwrap(),
+            layers: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn create_lookup_rename_delete_without_running() {
+        let dir = tempfile::tempdir().unwrap();
+        let runtime = Runtime::with_helper(dir.path(), "/nonexistent");
+        let named = |name: &str| ContainerSpec {
+            name: name.into(),
+            ..ContainerSpec::default()
+        };
+        let a = runtime.create(named("a"), &image(), None).unwrap();
+        runtime.create(named("b"), &image(), None).unwrap();
+        assert!(matches!(
+            runtime.create(named("a"), &image(), None),
+            Err(ContainerError::NameInUse { .. })
+        ));
+        assert!(matches!(
+            runtime.rename("a", "b"),
+            Err(ContainerError::NameInUse { .. })
+        ));
+        runtime.rename("a", "c").unwrap();
+        assert_eq!(runtime.lookup("c").unwrap().id, a.id);
+        assert_eq!(runtime.lookup(&a.id[..8]).unwrap().name, "c");
+        assert!(matches!(
+            runtime.lookup("a"),
+            Err(ContainerError::NotFound(_))
+        ));
+        assert_eq!(runtime.state("c").unwrap().status, Status::Created);
+        runtime.delete("c", false).unwrap();
+        assert_eq!(runtime.list().unwrap().len(), 1);
+    }
 
     #[test]
     fn signals_parse_like_docker() {
