@@ -74,6 +74,10 @@ pub struct GlobalOptions {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// List the project's containers.
+    Ps(PsArgs),
+    /// Show the output of the project's containers.
+    Logs(LogsArgs),
     /// Parse, resolve and render the compose file in canonical format.
     Config(ConfigArgs),
     /// Show the dependency graph of services, networks and volumes.
@@ -260,4 +264,52 @@ pub struct VersionArgs {
     /// Output format: pretty or json.
     #[arg(long, default_value = "pretty")]
     pub format: String,
+}
+
+#[derive(Debug, Args)]
+pub struct PsArgs {
+    /// Show all containers (default: running only).
+    #[arg(short, long)]
+    pub all: bool,
+    /// Only display IDs.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Display services.
+    #[arg(long = "services")]
+    pub services_only: bool,
+    /// Filter by status: created, running, exited (repeatable).
+    #[arg(long)]
+    pub status: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: PsFormat,
+    /// Only these services.
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum PsFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Follow log output (`-f` works too).
+    #[arg(long)]
+    pub follow: bool,
+    /// Show timestamps.
+    #[arg(short, long)]
+    pub timestamps: bool,
+    /// Number of lines to show from the end of the logs for each container ("all").
+    #[arg(short = 'n', long)]
+    pub tail: Option<String>,
+    /// Produce monochrome output.
+    #[arg(long)]
+    pub no_color: bool,
+    /// Don't print the prefix in logs.
+    #[arg(long)]
+    pub no_log_prefix: bool,
+    /// Only these services.
+    pub services: Vec<String>,
 }

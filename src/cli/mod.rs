@@ -5,7 +5,9 @@ pub mod args;
 mod config;
 mod graph;
 mod image;
+mod logs;
 mod project;
+mod ps;
 mod version;
 
 use args::{Cli, Command};
@@ -16,6 +18,8 @@ pub fn run() -> anyhow::Result<i32> {
     let cli = Cli::parse_from(shadow_force_flag(std::env::args_os().collect()));
     init_tracing(cli.global.verbose);
     match &cli.command {
+        Command::Ps(args) => ps::run(&cli.global, args),
+        Command::Logs(args) => logs::run(&cli.global, args),
         Command::Config(args) => config::run(&cli.global, args),
         Command::Graph(args) => graph::run(&cli.global, args),
         Command::Version(args) => version::run(args),
@@ -27,29 +31,55 @@ pub fn run() -> anyhow::Result<i32> {
     }
 }
 
-/// `-f` is the global `--file` (as in `docker compose`), but after `rmi` or
-/// `image rm`/`image remove` Docker users mean `--force`: clap cannot let a
-/// subcommand shadow a global short flag, so the argument list is rewritten.
+/// `-f` is the global `--file` (as in `docker compose`), but after some
+/// subcommands Docker users mean something else (`logs -f` follows, `rmi -f`
+/// forces): clap cannot let a subcommand shadow a global short flag, so `-f`
+/// after those subcommand names is rewritten to the long option they mean.
+const SHADOWED_F: &[(&[&str], &str)] = &[
+    (&["rmi"], "--force"),
+    (&["image", "rm"], "--force"),
+    (&["image", "remove"], "--force"),
+    (&["logs"], "--follow"),
+    (&["rm"], "--force"),
+    (&["volume", "rm"], "--force"),
+    (&["volume", "prune"], "--force"),
+    (&["network", "prune"], "--force"),
+];
+
 fn shadow_force_flag(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
-    let is = |i: usize, words: &[&str]| {
-        args.get(i)
-            .and_then(|a| a.to_str())
-            .is_some_and(|a| words.contains(&a))
+    let word = |args: &[std::ffi::OsString], i: usize| {
+        args.get(i).and_then(|a| a.to_str().map(str::to_string))
     };
-    let start = (1..args.len()).find_map(|i| {
-        if is(i, &["rmi"]) {
-            Some(i + 1)
-        } else if is(i, &["image"]) && is(i + 1, &["rm", "remove"]) {
-            Some(i + 2)
-        } else {
-            None
+    // The first subcommand word: skip global options and their values.
+    let mut i = 1;
+    while let Some(arg) = word(&args, i) {
+        if !arg.starts_with('-') {
+            break;
         }
+        let takes_value = matches!(
+            arg.as_str(),
+            "-f" | "--file"
+                | "-p"
+                | "--project-name"
+                | "--project-directory"
+                | "--env-file"
+                | "--profile"
+                | "--progress"
+                | "--ansi"
+                | "--root"
+        );
+        i += if takes_value { 2 } else { 1 };
+    }
+    let found = SHADOWED_F.iter().find(|(path, _)| {
+        path.iter()
+            .enumerate()
+            .all(|(k, expected)| word(&args, i + k).as_deref() == Some(*expected))
     });
-    if let Some(start) = start {
-        for arg in args.iter_mut().skip(start) {
+    if let Some((path, long)) = found {
+        for arg in args.iter_mut().skip(i + path.len()) {
             match arg.to_str() {
                 Some("--") => break,
-                Some("-f") => *arg = "--force".into(),
+                Some("-f") => *arg = (*long).into(),
                 _ => {}
             }
         }
@@ -72,4 +102,39 @@ fn init_tracing(verbose: u8) {
         .without_time()
         .with_target(false)
         .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shadow_force_flag;
+
+    fn rewrite(line: &str) -> String {
+        let args = line.split(' ').map(std::ffi::OsString::from).collect();
+        shadow_force_flag(args)
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[test]
+    fn dash_f_after_a_subcommand_means_what_docker_means() {
+        assert_eq!(
+            rewrite("berth -f a.yaml logs -f web"),
+            "berth -f a.yaml logs --follow web"
+        );
+        assert_eq!(
+            rewrite("berth --root /r rmi -f img"),
+            "berth --root /r rmi --force img"
+        );
+        assert_eq!(
+            rewrite("berth image rm -f img"),
+            "berth image rm --force img"
+        );
+        assert_eq!(
+            rewrite("berth -f a.yaml config -f b.yaml"),
+            "berth -f a.yaml config -f b.yaml"
+        );
+        assert_eq!(rewrite("berth logs -- -f"), "berth logs -- -f");
+    }
 }

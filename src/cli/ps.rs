@@ -1,0 +1,195 @@
+//! `berth ps`: the project's containers, as `docker compose ps` lists them.
+
+use anyhow::Context;
+use berth_runtime::container::{ContainerInfo, Runtime, Status};
+use berth_runtime::timestamp;
+
+use super::args::{GlobalOptions, PsArgs, PsFormat};
+use super::project::load_project;
+use crate::reconcile::labels;
+
+/// The project's containers (by label), sorted by service then number.
+pub fn project_containers(
+    global: &GlobalOptions,
+    project: &str,
+) -> anyhow::Result<Vec<ContainerInfo>> {
+    let runtime = Runtime::new(&global.root).context("container runtime")?;
+    let mut found: Vec<ContainerInfo> = runtime
+        .list()
+        .context("listing containers")?
+        .into_iter()
+        .filter(|c| {
+            c.record
+                .spec
+                .labels
+                .get(labels::PROJECT)
+                .map(String::as_str)
+                == Some(project)
+        })
+        .collect();
+    let key = |c: &ContainerInfo| {
+        let labels = &c.record.spec.labels;
+        let number: u32 = labels
+            .get(labels::NUMBER)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        (
+            labels.get(labels::SERVICE).cloned().unwrap_or_default(),
+            number,
+        )
+    };
+    found.sort_by_key(key);
+    Ok(found)
+}
+
+pub fn service_of(info: &ContainerInfo) -> &str {
+    info.record
+        .spec
+        .labels
+        .get(labels::SERVICE)
+        .map(String::as_str)
+        .unwrap_or_default()
+}
+
+/// `Up 5 seconds`, `Exited (0) 3 seconds ago`, `Created`.
+pub fn status_text(info: &ContainerInfo) -> String {
+    let now = timestamp::now_unix();
+    let since = |time: &Option<String>| {
+        time.as_deref()
+            .and_then(timestamp::parse_rfc3339)
+            .map(|t| timestamp::human_age(now - t))
+            .unwrap_or_default()
+    };
+    match info.state.status {
+        Status::Created => "Created".into(),
+        Status::Running => format!(
+            "Up {}",
+            since(&info.state.started_at).trim_end_matches(" ago")
+        ),
+        Status::Exited => format!(
+            "Exited ({}) {}",
+            info.state.exit_code.unwrap_or(-1),
+            since(&info.state.finished_at)
+        ),
+    }
+}
+
+fn command_text(info: &ContainerInfo) -> String {
+    let command = info.record.process.args.join(" ");
+    let short: String = if command.chars().count() > 20 {
+        command.chars().take(19).chain(['…']).collect()
+    } else {
+        command
+    };
+    format!("\"{short}\"")
+}
+
+pub fn run(global: &GlobalOptions, args: &PsArgs) -> anyhow::Result<i32> {
+    let project = load_project(global, &[], true)?.project;
+    let containers: Vec<ContainerInfo> = project_containers(global, &project.name)?
+        .into_iter()
+        .filter(|c| args.all || c.state.status == Status::Running)
+        .filter(|c| args.services.is_empty() || args.services.iter().any(|s| s == service_of(c)))
+        .filter(|c| {
+            args.status.is_empty()
+                || args.status.iter().any(|s| {
+                    let name = match c.state.status {
+                        Status::Created => "created",
+                        Status::Running => "running",
+                        Status::Exited => "exited",
+                    };
+                    s == name
+                })
+        })
+        .collect();
+    if args.services_only {
+        let mut services: Vec<&str> = containers.iter().map(service_of).collect();
+        services.dedup();
+        for service in services {
+            println!("{service}");
+        }
+        return Ok(0);
+    }
+    if args.quiet {
+        for c in &containers {
+            println!("{}", c.record.id);
+        }
+        return Ok(0);
+    }
+    match args.format {
+        PsFormat::Json => {
+            for c in &containers {
+                let state = match c.state.status {
+                    Status::Created => "created",
+                    Status::Running => "running",
+                    Status::Exited => "exited",
+                };
+                let row = serde_json::json!({
+                    "ID": c.record.id,
+                    "Name": c.record.name,
+                    "Image": c.record.image_name.clone().unwrap_or_else(|| c.record.image_id.clone()),
+                    "Command": c.record.process.args.join(" "),
+                    "Project": project.name,
+                    "Service": service_of(c),
+                    "CreatedAt": c.record.created,
+                    "State": state,
+                    "Status": status_text(c),
+                    "ExitCode": c.state.exit_code.unwrap_or(0),
+                    "Health": "",
+                    "Publishers": [],
+                    "Labels": c.record.spec.labels,
+                });
+                println!("{row}");
+            }
+        }
+        PsFormat::Table => {
+            let now = timestamp::now_unix();
+            let rows: Vec<[String; 7]> = containers
+                .iter()
+                .map(|c| {
+                    let created = timestamp::parse_rfc3339(&c.record.created)
+                        .map(|t| timestamp::human_age(now - t))
+                        .unwrap_or_default();
+                    [
+                        c.record.name.clone(),
+                        c.record
+                            .image_name
+                            .clone()
+                            .unwrap_or_else(|| c.record.image_id.clone()),
+                        command_text(c),
+                        service_of(c).to_string(),
+                        created,
+                        status_text(c),
+                        String::new(),
+                    ]
+                })
+                .collect();
+            let header = [
+                "NAME", "IMAGE", "COMMAND", "SERVICE", "CREATED", "STATUS", "PORTS",
+            ];
+            let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+            for row in &rows {
+                for (width, cell) in widths.iter_mut().zip(row) {
+                    *width = (*width).max(cell.chars().count());
+                }
+            }
+            let line = |cells: Vec<&str>| {
+                let mut text = String::new();
+                for (index, cell) in cells.iter().enumerate() {
+                    if index + 1 == cells.len() {
+                        text.push_str(cell);
+                    } else {
+                        text.push_str(cell);
+                        text.push_str(&" ".repeat(widths[index] - cell.chars().count() + 3));
+                    }
+                }
+                println!("{}", text.trim_end());
+            };
+            line(header.to_vec());
+            for row in &rows {
+                line(row.iter().map(String::as_str).collect());
+            }
+        }
+    }
+    Ok(0)
+}
