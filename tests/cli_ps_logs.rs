@@ -112,11 +112,21 @@ fn ps_and_logs_show_the_projects_containers() {
         assert_eq!(logs, "done\n");
         let tail = support::ok(berth(&["logs", "--tail", "1", "web"]));
         assert_eq!(tail, "demo-web-1  | oops\n");
-        for info in runtime.list().unwrap() {
-            runtime.delete(&info.record.id, true).unwrap();
-        }
-        for entry in std::fs::read_dir("/sys/fs/cgroup").unwrap().flatten() {
-            assert!(!entry.path().join("berth").join("x").exists());
-        }
+        // stop / start / kill / rm / down over the same containers.
+        support::ok(berth(&["stop", "-t", "1", "web"]));
+        assert!(support::ok(berth(&["ps", "-a"])).contains("Exited (137)"));
+        support::ok(berth(&["start", "web"]));
+        assert!(support::ok(berth(&["ps"])).contains("demo-web-1"));
+        support::ok(berth(&["kill", "-s", "KILL", "web"]));
+        runtime
+            .wait("demo-web-1", Some(Duration::from_secs(10)))
+            .unwrap();
+        assert_eq!(support::ok(berth(&["ps", "-q"])), "");
+        support::ok(berth(&["rm", "-f", "job"]));
+        assert!(!support::ok(berth(&["ps", "-a"])).contains("demo-job-1"));
+        support::ok(berth(&["start"]));
+        support::ok(berth(&["down", "-t", "1"]));
+        assert_eq!(support::ok(berth(&["ps", "-a", "-q"])), "");
+        assert!(runtime.list().unwrap().is_empty());
     });
 }

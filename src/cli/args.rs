@@ -74,8 +74,20 @@ pub struct GlobalOptions {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Stop and remove the project's containers.
+    Down(DownArgs),
     /// List the project's containers.
     Ps(PsArgs),
+    /// Start the project's existing containers.
+    Start(ServicesArgs),
+    /// Stop the project's containers.
+    Stop(StopArgs),
+    /// Restart the project's containers.
+    Restart(StopArgs),
+    /// Send a signal to the project's containers.
+    Kill(KillArgs),
+    /// Remove stopped containers of the project.
+    Rm(RmArgs),
     /// Show the output of the project's containers.
     Logs(LogsArgs),
     /// Parse, resolve and render the compose file in canonical format.
@@ -312,4 +324,59 @@ pub struct LogsArgs {
     pub no_log_prefix: bool,
     /// Only these services.
     pub services: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServicesArgs {
+    /// Only these services.
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct StopArgs {
+    /// Seconds to wait for a container to stop before killing it.
+    #[arg(short, long)]
+    pub timeout: Option<u64>,
+    /// Only these services.
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct KillArgs {
+    /// Signal to send.
+    #[arg(short, long, default_value = "SIGKILL")]
+    pub signal: String,
+    /// Only these services.
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RmArgs {
+    /// Don't ask to confirm removal (`-f` works too).
+    #[arg(long)]
+    pub force: bool,
+    /// Stop the containers first.
+    #[arg(short, long)]
+    pub stop: bool,
+    /// Remove anonymous volumes attached to the containers (`-v` works too).
+    #[arg(long)]
+    pub volumes: bool,
+    /// Only these services.
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DownArgs {
+    /// Remove containers of services not defined in the compose file.
+    #[arg(long)]
+    pub remove_orphans: bool,
+    /// Seconds to wait for a container to stop before killing it.
+    #[arg(short, long)]
+    pub timeout: Option<u64>,
+    /// Remove named volumes declared in the file and anonymous volumes (`-v` works too).
+    #[arg(long)]
+    pub volumes: bool,
+    /// Remove images used by services: "local" or "all".
+    #[arg(long)]
+    pub rmi: Option<String>,
 }

@@ -5,6 +5,7 @@ pub mod args;
 mod config;
 mod graph;
 mod image;
+mod lifecycle;
 mod logs;
 mod project;
 mod ps;
@@ -19,6 +20,12 @@ pub fn run() -> anyhow::Result<i32> {
     init_tracing(cli.global.verbose);
     match &cli.command {
         Command::Ps(args) => ps::run(&cli.global, args),
+        Command::Down(args) => lifecycle::down(&cli.global, args),
+        Command::Start(args) => lifecycle::start(&cli.global, args),
+        Command::Stop(args) => lifecycle::stop(&cli.global, args),
+        Command::Restart(args) => lifecycle::restart(&cli.global, args),
+        Command::Kill(args) => lifecycle::kill(&cli.global, args),
+        Command::Rm(args) => lifecycle::rm(&cli.global, args),
         Command::Logs(args) => logs::run(&cli.global, args),
         Command::Config(args) => config::run(&cli.global, args),
         Command::Graph(args) => graph::run(&cli.global, args),
@@ -31,19 +38,22 @@ pub fn run() -> anyhow::Result<i32> {
     }
 }
 
-/// `-f` is the global `--file` (as in `docker compose`), but after some
+/// `-f` is the global `--file` and `-v` the global `--verbose`, but after some
 /// subcommands Docker users mean something else (`logs -f` follows, `rmi -f`
-/// forces): clap cannot let a subcommand shadow a global short flag, so `-f`
-/// after those subcommand names is rewritten to the long option they mean.
-const SHADOWED_F: &[(&[&str], &str)] = &[
-    (&["rmi"], "--force"),
-    (&["image", "rm"], "--force"),
-    (&["image", "remove"], "--force"),
-    (&["logs"], "--follow"),
-    (&["rm"], "--force"),
-    (&["volume", "rm"], "--force"),
-    (&["volume", "prune"], "--force"),
-    (&["network", "prune"], "--force"),
+/// forces, `down -v` removes volumes): clap cannot let a subcommand shadow a
+/// global short flag, so those flags after those subcommand names are
+/// rewritten to the long option they mean.
+const SHADOWED: &[(&[&str], &str, &str)] = &[
+    (&["rmi"], "-f", "--force"),
+    (&["image", "rm"], "-f", "--force"),
+    (&["image", "remove"], "-f", "--force"),
+    (&["logs"], "-f", "--follow"),
+    (&["rm"], "-f", "--force"),
+    (&["rm"], "-v", "--volumes"),
+    (&["down"], "-v", "--volumes"),
+    (&["volume", "rm"], "-f", "--force"),
+    (&["volume", "prune"], "-f", "--force"),
+    (&["network", "prune"], "-f", "--force"),
 ];
 
 fn shadow_force_flag(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
@@ -70,16 +80,21 @@ fn shadow_force_flag(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsStrin
         );
         i += if takes_value { 2 } else { 1 };
     }
-    let found = SHADOWED_F.iter().find(|(path, _)| {
+    let at = |path: &[&str]| {
         path.iter()
             .enumerate()
             .all(|(k, expected)| word(&args, i + k).as_deref() == Some(*expected))
-    });
-    if let Some((path, long)) = found {
-        for arg in args.iter_mut().skip(i + path.len()) {
+    };
+    let rules: Vec<(usize, &str, &str)> = SHADOWED
+        .iter()
+        .filter(|(path, _, _)| at(path))
+        .map(|(path, short, long)| (path.len(), *short, *long))
+        .collect();
+    for (skip, short, long) in rules {
+        for arg in args.iter_mut().skip(i + skip) {
             match arg.to_str() {
                 Some("--") => break,
-                Some("-f") => *arg = (*long).into(),
+                Some(a) if a == short => *arg = long.into(),
                 _ => {}
             }
         }
@@ -136,5 +151,10 @@ mod tests {
             "berth -f a.yaml config -f b.yaml"
         );
         assert_eq!(rewrite("berth logs -- -f"), "berth logs -- -f");
+        assert_eq!(rewrite("berth -v down -v"), "berth -v down --volumes");
+        assert_eq!(
+            rewrite("berth rm -f -v -s"),
+            "berth rm --force --volumes -s"
+        );
     }
 }

@@ -1,0 +1,251 @@
+//! `start`, `stop`, `restart`, `kill`, `rm` and `down` over the project's
+//! existing containers, in dependency order (stop in reverse), services of
+//! one level in parallel.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, Write};
+use std::time::Duration;
+
+use anyhow::Context;
+use berth_runtime::container::{ContainerInfo, Runtime, Status};
+
+use super::args::{DownArgs, GlobalOptions, KillArgs, RmArgs, ServicesArgs, StopArgs};
+use super::project::load_project;
+use super::ps::{project_containers, service_of};
+use crate::compose::graph_input;
+use crate::compose::model::Project;
+use crate::graph::ProjectGraph;
+
+struct ProjectState {
+    project: Project,
+    graph: ProjectGraph,
+    runtime: Runtime,
+    containers: Vec<ContainerInfo>,
+}
+
+fn context(global: &GlobalOptions) -> anyhow::Result<ProjectState> {
+    let project = load_project(global, &[], true)?.project;
+    let graph = ProjectGraph::new(&graph_input(&project.services))?;
+    let runtime = Runtime::new(&global.root).context("container runtime")?;
+    let containers = project_containers(global, &project.name)?;
+    Ok(ProjectState {
+        project,
+        graph,
+        runtime,
+        containers,
+    })
+}
+
+/// Levels of containers to act on, in start order (reverse for stopping);
+/// containers of services no longer in the project come last in start order.
+fn levels<'a>(
+    ctx: &'a ProjectState,
+    services: &[String],
+    stop_order: bool,
+) -> Vec<Vec<&'a ContainerInfo>> {
+    let wanted = |info: &ContainerInfo| {
+        services.is_empty() || services.iter().any(|s| s == service_of(info))
+    };
+    let mut levels: Vec<Vec<&ContainerInfo>> = ctx
+        .graph
+        .start_levels()
+        .iter()
+        .map(|level| {
+            ctx.containers
+                .iter()
+                .filter(|c| wanted(c) && level.iter().any(|s| s == service_of(c)))
+                .collect()
+        })
+        .collect();
+    let known: BTreeSet<&String> = ctx.project.services.keys().collect();
+    levels.push(
+        ctx.containers
+            .iter()
+            .filter(|c| wanted(c) && !known.contains(&service_of(c).to_string()))
+            .collect(),
+    );
+    if stop_order {
+        levels.reverse();
+    }
+    levels.retain(|level| !level.is_empty());
+    levels
+}
+
+/// Runs `action` on every container of each level in parallel, level by level.
+fn each_level(
+    levels: &[Vec<&ContainerInfo>],
+    action: &(dyn Fn(&ContainerInfo) -> anyhow::Result<()> + Sync),
+) -> anyhow::Result<()> {
+    for level in levels {
+        std::thread::scope(|scope| -> anyhow::Result<()> {
+            let handles: Vec<_> = level
+                .iter()
+                .map(|c| scope.spawn(move || action(c)))
+                .collect();
+            for handle in handles {
+                handle
+                    .join()
+                    .map_err(|_| anyhow::anyhow!("a worker panicked"))??;
+            }
+            Ok(())
+        })?;
+    }
+    Ok(())
+}
+
+fn timeout(seconds: Option<u64>) -> Option<Duration> {
+    seconds.map(Duration::from_secs)
+}
+
+fn stop_all(ctx: &ProjectState, services: &[String], seconds: Option<u64>) -> anyhow::Result<()> {
+    each_level(&levels(ctx, services, true), &|c| {
+        if c.state.status == Status::Running {
+            eprintln!(" Container {}  Stopping", c.record.name);
+            ctx.runtime
+                .stop(&c.record.id, timeout(seconds))
+                .with_context(|| format!("stopping {}", c.record.name))?;
+            eprintln!(" Container {}  Stopped", c.record.name);
+        }
+        Ok(())
+    })
+}
+
+pub fn stop(global: &GlobalOptions, args: &StopArgs) -> anyhow::Result<i32> {
+    let ctx = context(global)?;
+    stop_all(&ctx, &args.services, args.timeout)?;
+    Ok(0)
+}
+
+pub fn start(global: &GlobalOptions, args: &ServicesArgs) -> anyhow::Result<i32> {
+    let ctx = context(global)?;
+    each_level(&levels(&ctx, &args.services, false), &|c| {
+        if c.state.status != Status::Running {
+            eprintln!(" Container {}  Starting", c.record.name);
+            ctx.runtime
+                .start(&c.record.id)
+                .with_context(|| format!("starting {}", c.record.name))?;
+            eprintln!(" Container {}  Started", c.record.name);
+        }
+        Ok(())
+    })?;
+    Ok(0)
+}
+
+pub fn restart(global: &GlobalOptions, args: &StopArgs) -> anyhow::Result<i32> {
+    let ctx = context(global)?;
+    stop_all(&ctx, &args.services, args.timeout)?;
+    each_level(&levels(&ctx, &args.services, false), &|c| {
+        eprintln!(" Container {}  Starting", c.record.name);
+        ctx.runtime
+            .start(&c.record.id)
+            .with_context(|| format!("starting {}", c.record.name))?;
+        eprintln!(" Container {}  Started", c.record.name);
+        Ok(())
+    })?;
+    Ok(0)
+}
+
+pub fn kill(global: &GlobalOptions, args: &KillArgs) -> anyhow::Result<i32> {
+    let ctx = context(global)?;
+    for c in ctx
+        .containers
+        .iter()
+        .filter(|c| c.state.status == Status::Running)
+    {
+        if args.services.is_empty() || args.services.iter().any(|s| s == service_of(c)) {
+            ctx.runtime
+                .kill(&c.record.id, &args.signal)
+                .with_context(|| format!("killing {}", c.record.name))?;
+            eprintln!(" Container {}  Killed", c.record.name);
+        }
+    }
+    Ok(0)
+}
+
+fn confirm(question: &str) -> bool {
+    eprint!("{question} [yN] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    matches!(answer.trim(), "y" | "Y" | "yes")
+}
+
+pub fn rm(global: &GlobalOptions, args: &RmArgs) -> anyhow::Result<i32> {
+    if args.volumes {
+        eprintln!("warning: rm --volumes: berth has no anonymous volumes yet; nothing to remove");
+    }
+    let ctx = context(global)?;
+    if args.stop {
+        stop_all(&ctx, &args.services, None)?;
+    }
+    let ctx = context(global)?;
+    let removable: Vec<&ContainerInfo> = ctx
+        .containers
+        .iter()
+        .filter(|c| c.state.status != Status::Running)
+        .filter(|c| args.services.is_empty() || args.services.iter().any(|s| s == service_of(c)))
+        .collect();
+    if removable.is_empty() {
+        eprintln!("No stopped containers");
+        return Ok(0);
+    }
+    let names: Vec<&str> = removable.iter().map(|c| c.record.name.as_str()).collect();
+    if !args.force
+        && !confirm(&format!(
+            "Going to remove {}\n? Are you sure?",
+            names.join(", ")
+        ))
+    {
+        return Ok(0);
+    }
+    for c in removable {
+        ctx.runtime
+            .delete(&c.record.id, false)
+            .with_context(|| format!("removing {}", c.record.name))?;
+        eprintln!(" Container {}  Removed", c.record.name);
+    }
+    Ok(0)
+}
+
+pub fn down(global: &GlobalOptions, args: &DownArgs) -> anyhow::Result<i32> {
+    if args.rmi.is_some() {
+        anyhow::bail!("down --rmi is not supported yet");
+    }
+    let ctx = context(global)?;
+    let known: BTreeSet<&String> = ctx.project.services.keys().collect();
+    let orphans: Vec<&ContainerInfo> = ctx
+        .containers
+        .iter()
+        .filter(|c| !known.contains(&service_of(c).to_string()))
+        .collect();
+    if !orphans.is_empty() && !args.remove_orphans {
+        let names: Vec<&str> = orphans.iter().map(|c| c.record.name.as_str()).collect();
+        eprintln!(
+            "warning: found orphan containers ({}) for this project; remove them with --remove-orphans",
+            names.join(", ")
+        );
+    }
+    let mut leveled = levels(&ctx, &[], true);
+    if !args.remove_orphans {
+        for level in &mut leveled {
+            level.retain(|c| known.contains(&service_of(c).to_string()));
+        }
+    }
+    if args.volumes {
+        eprintln!("warning: down --volumes: berth has no volumes yet; nothing to remove");
+    }
+    each_level(&leveled, &|c| {
+        if c.state.status == Status::Running {
+            eprintln!(" Container {}  Stopping", c.record.name);
+            ctx.runtime
+                .stop(&c.record.id, timeout(args.timeout))
+                .with_context(|| format!("stopping {}", c.record.name))?;
+        }
+        ctx.runtime
+            .delete(&c.record.id, true)
+            .with_context(|| format!("removing {}", c.record.name))?;
+        eprintln!(" Container {}  Removed", c.record.name);
+        Ok(())
+    })?;
+    Ok(0)
+}
