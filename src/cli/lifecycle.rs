@@ -36,6 +36,10 @@ fn context(global: &GlobalOptions) -> anyhow::Result<ProjectState> {
     })
 }
 
+fn lock(ctx: &ProjectState) -> anyhow::Result<super::lock::ProjectLock> {
+    super::lock::ProjectLock::acquire(&super::lock::run_dir(), &ctx.project.name)
+}
+
 /// Levels of containers to act on, in start order (reverse for stopping);
 /// containers of services no longer in the project come last in start order.
 fn levels<'a>(
@@ -112,12 +116,14 @@ fn stop_all(ctx: &ProjectState, services: &[String], seconds: Option<u64>) -> an
 
 pub fn stop(global: &GlobalOptions, args: &StopArgs) -> anyhow::Result<i32> {
     let ctx = context(global)?;
+    let _lock = lock(&ctx)?;
     stop_all(&ctx, &args.services, args.timeout)?;
     Ok(0)
 }
 
 pub fn start(global: &GlobalOptions, args: &ServicesArgs) -> anyhow::Result<i32> {
     let ctx = context(global)?;
+    let _lock = lock(&ctx)?;
     each_level(&levels(&ctx, &args.services, false), &|c| {
         if c.state.status != Status::Running {
             eprintln!(" Container {}  Starting", c.record.name);
@@ -133,6 +139,7 @@ pub fn start(global: &GlobalOptions, args: &ServicesArgs) -> anyhow::Result<i32>
 
 pub fn restart(global: &GlobalOptions, args: &StopArgs) -> anyhow::Result<i32> {
     let ctx = context(global)?;
+    let _lock = lock(&ctx)?;
     stop_all(&ctx, &args.services, args.timeout)?;
     each_level(&levels(&ctx, &args.services, false), &|c| {
         eprintln!(" Container {}  Starting", c.record.name);
@@ -147,6 +154,7 @@ pub fn restart(global: &GlobalOptions, args: &StopArgs) -> anyhow::Result<i32> {
 
 pub fn kill(global: &GlobalOptions, args: &KillArgs) -> anyhow::Result<i32> {
     let ctx = context(global)?;
+    let _lock = lock(&ctx)?;
     for c in ctx
         .containers
         .iter()
@@ -175,6 +183,7 @@ pub fn rm(global: &GlobalOptions, args: &RmArgs) -> anyhow::Result<i32> {
         eprintln!("warning: rm --volumes: berth has no anonymous volumes yet; nothing to remove");
     }
     let ctx = context(global)?;
+    let _lock = lock(&ctx)?;
     if args.stop {
         stop_all(&ctx, &args.services, None)?;
     }
@@ -212,6 +221,7 @@ pub fn down(global: &GlobalOptions, args: &DownArgs) -> anyhow::Result<i32> {
         anyhow::bail!("down --rmi is not supported yet");
     }
     let ctx = context(global)?;
+    let _lock = lock(&ctx)?;
     let known: BTreeSet<&String> = ctx.project.services.keys().collect();
     let orphans: Vec<&ContainerInfo> = ctx
         .containers

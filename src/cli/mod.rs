@@ -6,6 +6,7 @@ mod config;
 mod graph;
 mod image;
 mod lifecycle;
+pub mod lock;
 mod logs;
 mod project;
 mod ps;

@@ -15,7 +15,8 @@ pub fn berth(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_berth"));
     cmd.arg("--root").arg(root).args(args).env_clear();
     cmd.env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", "/nonexistent-home");
+        .env("HOME", "/nonexistent-home")
+        .env("BERTH_RUN", root.join("run"));
     for (k, v) in env {
         cmd.env(k, v);
     }
