@@ -516,6 +516,33 @@ fn exec_logs_and_tty() {
         let out = f.runtime.exec(&record.id, &tty, ExecIo::Capture).unwrap();
         assert!(String::from_utf8_lossy(&out.stdout).contains("tty-yes"));
 
+        // A time limit kills the helper and, with it, the program.
+        let slow = ExecSpec {
+            args: vec!["sleep".into(), "31".into()],
+            ..ExecSpec::default()
+        };
+        let started = Instant::now();
+        let out = f
+            .runtime
+            .exec(
+                &record.id,
+                &slow,
+                ExecIo::CaptureWithin(Duration::from_millis(300)),
+            )
+            .unwrap();
+        assert!(out.timed_out && started.elapsed() < Duration::from_secs(5));
+        std::thread::sleep(Duration::from_millis(100));
+        let count = ExecSpec {
+            args: vec!["sh".into(), "-c".into(), "for p in /proc/[0-9]*; do cat $p/cmdline 2>/dev/null | tr '\\0' ' '; echo; done | grep -c '^sleep 31 $'".into()],
+            ..ExecSpec::default()
+        };
+        let out = f.runtime.exec(&record.id, &count, ExecIo::Capture).unwrap();
+        assert!(
+            String::from_utf8_lossy(&out.stdout).ends_with("0\n"),
+            "the timed-out program is gone: {:?}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+
         // Follow: returns once the container stops, with every line.
         let follower = {
             let runtime = f.runtime.clone();

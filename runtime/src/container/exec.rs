@@ -148,7 +148,9 @@ fn child(
         .unwrap_or_else(|| record.process.working_dir.clone());
     let mut security = record.spec.security.clone();
     security.privileged |= spec.privileged;
-    init::exec_as(&identity, &security, &spec.args, &env, &working_dir)
+    // If the exec helper is killed (a health check that timed out), its
+    // program goes with it.
+    init::exec_as(&identity, &security, &spec.args, &env, &working_dir, true)
 }
 
 /// Copies our stdin to the pty and the pty to our stdout until the pty closes.

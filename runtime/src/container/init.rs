@@ -191,6 +191,7 @@ fn prepare_and_exec(
         &process.args,
         &env,
         &process.working_dir,
+        false,
     )
 }
 
@@ -225,6 +226,7 @@ pub fn exec_as(
     args: &[String],
     env: &[String],
     working_dir: &str,
+    die_with_parent: bool,
 ) -> Result<Never, Failure> {
     let caps_set =
         capabilities::effective_set(&security.cap_add, &security.cap_drop, security.privileged)
@@ -244,6 +246,10 @@ pub fn exec_as(
     let uid = Uid::from_raw(identity.uid);
     nix::unistd::setresuid(uid, uid, uid)
         .map_err(|err| setup_error(format!("setuid {}: {err}", identity.uid)))?;
+    if die_with_parent {
+        // Set after the credential change, which clears it.
+        let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL);
+    }
     if security.no_new_privileges {
         nix::sys::prctl::set_no_new_privs()
             .map_err(|err| setup_error(format!("no_new_privs: {err}")))?;

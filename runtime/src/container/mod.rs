@@ -134,6 +134,8 @@ pub struct ExecOutput {
     pub exit_code: i32,
     pub stdout: Vec<u8>,
     pub stderr: Vec<u8>,
+    /// The process was killed because it outlived its time limit.
+    pub timed_out: bool,
 }
 
 /// Where an exec's stdio goes.
@@ -143,6 +145,8 @@ pub enum ExecIo {
     Inherit,
     /// Captured and returned; stdin is empty.
     Capture,
+    /// Captured, and killed if it runs longer than this (health checks).
+    CaptureWithin(Duration),
 }
 
 /// The container runtime over one state root.
@@ -569,8 +573,10 @@ impl Runtime {
                     exit_code: exit_code_of(output.status),
                     stdout: output.stdout,
                     stderr: output.stderr,
+                    timed_out: false,
                 }
             }
+            ExecIo::CaptureWithin(limit) => run_with_limit(command, limit)?,
         };
         Ok(output)
     }
@@ -622,6 +628,63 @@ impl Runtime {
             }
         }
     }
+}
+
+/// Runs the exec helper with captured output, killing it (and, through its
+/// parent-death signal, the program) after `limit`.
+fn run_with_limit(mut command: Command, limit: Duration) -> Result<ExecOutput> {
+    use std::io::Read;
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(io_err("run exec"))?;
+    let mut stdout = child.stdout.take();
+    let mut stderr = child.stderr.take();
+    let readers = std::thread::scope(|scope| {
+        let out = scope.spawn(|| {
+            let mut buffer = Vec::new();
+            if let Some(pipe) = stdout.as_mut() {
+                let _ = pipe.read_to_end(&mut buffer);
+            }
+            buffer
+        });
+        let err = scope.spawn(|| {
+            let mut buffer = Vec::new();
+            if let Some(pipe) = stderr.as_mut() {
+                let _ = pipe.read_to_end(&mut buffer);
+            }
+            buffer
+        });
+        let deadline = Instant::now() + limit;
+        let mut timed_out = false;
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(status)) => break Some(status),
+                Ok(None) if Instant::now() >= deadline => {
+                    timed_out = true;
+                    let _ = child.kill();
+                    break child.wait().ok();
+                }
+                Ok(None) => std::thread::sleep(Duration::from_millis(2)),
+                Err(_) => break None,
+            }
+        };
+        (
+            status,
+            timed_out,
+            out.join().unwrap_or_default(),
+            err.join().unwrap_or_default(),
+        )
+    });
+    let (status, timed_out, stdout, stderr) = readers;
+    Ok(ExecOutput {
+        exit_code: status.map(exit_code_of).unwrap_or(EXIT_SETUP),
+        stdout,
+        stderr,
+        timed_out,
+    })
 }
 
 /// Waits (up to `limit`) for a process to end, when it is still the one
