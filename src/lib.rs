@@ -7,3 +7,4 @@ pub mod cli;
 pub mod compose;
 pub mod graph;
 pub mod reconcile;
+pub mod supervisor;

@@ -780,3 +780,63 @@ fn network_namespaces_privileged_and_stdin_open() {
         assert_clean(&f);
     });
 }
+
+#[test]
+fn health_probes_run_inside_the_container_with_a_time_limit() {
+    if !can_run_containers() {
+        return;
+    }
+    isolated(
+        "health_probes_run_inside_the_container_with_a_time_limit",
+        || {
+            use berth::supervisor::health::{probe, HealthConfig, HealthState, HealthStatus};
+            let f = fixture();
+            let record = f.runtime.create(sh("sleep 100"), &f.image, None).unwrap();
+            f.runtime.start(&record.id).unwrap();
+            let mut config = HealthConfig {
+                argv: vec![
+                    "sh".into(),
+                    "-c".into(),
+                    "test -f /tmp/ready && echo ready".into(),
+                ],
+                interval: Duration::from_secs(30),
+                timeout: Duration::from_secs(5),
+                retries: 1,
+                start_period: Duration::ZERO,
+                start_interval: Duration::from_secs(5),
+            };
+            let mut state = HealthState::default();
+            state.record(
+                probe(&f.runtime, &record.id, &config),
+                config.retries,
+                false,
+            );
+            assert_eq!(state.status, HealthStatus::Unhealthy);
+            let touch = ExecSpec {
+                args: vec!["touch".into(), "/tmp/ready".into()],
+                ..ExecSpec::default()
+            };
+            f.runtime.exec(&record.id, &touch, ExecIo::Capture).unwrap();
+            state.record(
+                probe(&f.runtime, &record.id, &config),
+                config.retries,
+                false,
+            );
+            assert_eq!(state.status, HealthStatus::Healthy);
+            assert_eq!(state.last_output(), Some("ready\n"));
+            config.argv = vec!["sleep".into(), "10".into()];
+            config.timeout = Duration::from_millis(200);
+            let started = Instant::now();
+            let result = probe(&f.runtime, &record.id, &config);
+            assert!(started.elapsed() < Duration::from_secs(3));
+            assert_eq!(result.exit_code, -1);
+            assert!(
+                result.output.contains("exceeded timeout"),
+                "{}",
+                result.output
+            );
+            f.runtime.delete(&record.id, true).unwrap();
+            assert_clean(&f);
+        },
+    );
+}
