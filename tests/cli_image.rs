@@ -345,6 +345,33 @@ fn pulls_from_a_local_registry() {
         stderr(&again)
     );
 
+    // As `docker compose pull`: the project's service images.
+    let project = tmp.path().join("project");
+    std::fs::create_dir_all(&project).unwrap();
+    std::fs::write(
+        project.join("compose.yaml"),
+        format!("services:\n  app:\n    image: {name}\n  other:\n    image: {name}\n"),
+    )
+    .unwrap();
+    let fresh = tmp.path().join("fresh-state");
+    let dir = project.to_str().unwrap();
+    assert_eq!(
+        ok(berth(
+            &fresh,
+            &["--project-directory", dir, "pull", "-q"],
+            &[]
+        )),
+        format!("{name}\n")
+    );
+    assert_eq!(
+        ok(berth(
+            &fresh,
+            &["--project-directory", dir, "pull", "-q", "app"],
+            &[]
+        )),
+        format!("{name}\n")
+    );
+
     // By digest.
     let by_digest = digests[0].as_str().unwrap().to_string();
     ok(berth(&root, &["pull", "-q", &by_digest], &[]));

@@ -195,8 +195,12 @@ pub struct InspectArgs {
 
 #[derive(Debug, Args)]
 pub struct PullArgs {
-    /// Image to pull: NAME[:TAG|@DIGEST].
-    pub name: String,
+    /// Services of the project whose images to pull (all when none), or
+    /// image references (NAME[:TAG|@DIGEST]) that are not services.
+    pub names: Vec<String>,
+    /// Pull what can be pulled and ignore images that fail.
+    #[arg(long)]
+    pub ignore_pull_failures: bool,
     /// Suppress progress output; print only the image name.
     #[arg(short, long)]
     pub quiet: bool,

@@ -239,11 +239,50 @@ fn inspect(global: &GlobalOptions, args: &InspectArgs) -> anyhow::Result<i32> {
 }
 
 /// `berth pull` / `berth image pull`.
+/// `berth pull`: with no names, every service image of the project (as
+/// `docker compose pull`); a name that is a service of the project pulls its
+/// image; any other name is an image reference (as `docker pull`).
 pub fn pull(global: &GlobalOptions, args: &PullArgs) -> anyhow::Result<i32> {
+    let project = if args.names.is_empty() {
+        Some(super::project::load_project(global, &[], true)?.project)
+    } else {
+        super::project::load_project(global, &[], true)
+            .ok()
+            .map(|l| l.project)
+    };
+    let mut references: Vec<String> = Vec::new();
+    match &project {
+        Some(project) if args.names.is_empty() => {
+            references.extend(project.services.values().filter_map(|s| s.image.clone()));
+        }
+        _ => {
+            for name in &args.names {
+                let service_image = project
+                    .as_ref()
+                    .and_then(|p| p.services.get(name))
+                    .and_then(|s| s.image.clone());
+                references.push(service_image.unwrap_or_else(|| name.clone()));
+            }
+        }
+    }
+    references.sort();
+    references.dedup();
     let store = open_store(global)?;
     let options = image::pull::PullOptions { quiet: args.quiet };
-    let pulled = image::pull::pull(&store, &args.name, &options)?;
-    println!("{}", pulled.reference);
+    let mut failed = 0;
+    for reference in &references {
+        match image::pull::pull(&store, reference, &options) {
+            Ok(pulled) => println!("{}", pulled.reference),
+            Err(err) if args.ignore_pull_failures => {
+                eprintln!("warning: pulling {reference}: {err}");
+                failed += 1;
+            }
+            Err(err) => return Err(err).with_context(|| format!("pulling {reference}")),
+        }
+    }
+    if failed > 0 {
+        eprintln!("warning: {failed} image(s) could not be pulled");
+    }
     Ok(0)
 }
 
