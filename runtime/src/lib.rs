@@ -1,11 +1,12 @@
 //! berth-runtime: the container runtime berth drives.
 //!
 //! It knows nothing about Compose. It owns the image store ([`image`]) and
-//! containers ([`container`]); networks, DNS and volumes arrive issue by
+//! containers ([`container`]) and bridge networks ([`network`]); DNS and volumes arrive issue by
 //! issue. The reconciler in the `berth` crate drives it through a narrow trait.
 
 pub mod container;
 pub mod image;
+pub mod network;
 pub mod timestamp;
 
 /// The runtime's version, reported by `berth version`.
