@@ -840,3 +840,49 @@ fn health_probes_run_inside_the_container_with_a_time_limit() {
         },
     );
 }
+
+#[test]
+fn endpoints_are_attached_before_the_program_starts() {
+    if !can_run_containers() {
+        return;
+    }
+    isolated("endpoints_are_attached_before_the_program_starts", || {
+        use berth_runtime::network::{NetworkSpec, NetworkStore};
+        let f = fixture();
+        let networks = NetworkStore::open(&f._dir.path().join("root")).unwrap();
+        let front = networks
+            .create(NetworkSpec {
+                name: "front".into(),
+                ..NetworkSpec::default()
+            })
+            .unwrap();
+        let with_endpoint = |name: &str, script: &str| {
+            let id = berth_runtime::container::new_id().unwrap();
+            let mut spec = sh(script);
+            spec.name = name.into();
+            spec.id = Some(id.clone());
+            spec.endpoints = vec![networks.allocate("front", &id, None, None).unwrap()];
+            spec
+        };
+        // The server sees eth0 with its address as soon as it starts.
+        let server = with_endpoint(
+            "server",
+            "ip -4 -o addr show eth0 | awk '{print $4}'; echo ready; nc -l -p 8080 -e echo pong",
+        );
+        let server_ip = server.endpoints[0].address;
+        let record = f.runtime.create(server, &f.image, None).unwrap();
+        f.runtime.start(&record.id).unwrap();
+        wait_for_log(&f, &record.id, "ready");
+        let subnet_prefix = front.subnet.split('/').nth(1).unwrap().to_string();
+        assert!(output(&f, &record.id).starts_with(&format!("{server_ip}/{subnet_prefix}\n")));
+        let client = with_endpoint("client", &format!("echo ping | nc -w 2 {server_ip} 8080"));
+        let (code, out) = run(&f, client);
+        assert_eq!((code, out.as_str()), (0, "pong\n"));
+        f.runtime.delete(&record.id, true).unwrap();
+        networks.remove("front", true).unwrap();
+        assert!(!std::path::Path::new("/sys/class/net")
+            .join(&front.bridge)
+            .exists());
+        assert_clean(&f);
+    });
+}

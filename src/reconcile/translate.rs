@@ -249,6 +249,8 @@ pub fn container_spec(
         annotations.insert(super::observe::CONFIG_ANNOTATION.to_string(), config);
     }
     let spec = ContainerSpec {
+        id: None,
+        endpoints: Vec::new(),
         name: container_name.to_string(),
         labels,
         annotations,

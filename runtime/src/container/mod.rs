@@ -235,7 +235,30 @@ impl Runtime {
         image: &ResolvedImage,
         image_name: Option<&str>,
     ) -> Result<ContainerRecord> {
-        let id = random_id().map_err(io_err("random container ID"))?;
+        let id = match &spec.id {
+            Some(id) if id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                if self.dir(id).path().exists() {
+                    return Err(ContainerError::Invalid {
+                        name: spec.name.clone(),
+                        message: format!("container ID {id} is already in use"),
+                    });
+                }
+                id.clone()
+            }
+            Some(id) => {
+                return Err(ContainerError::Invalid {
+                    name: spec.name.clone(),
+                    message: format!("invalid container ID {id:?} (expected 64 hex digits)"),
+                })
+            }
+            None => new_id().map_err(io_err("random container ID"))?,
+        };
+        if !spec.endpoints.is_empty() && spec.network != NetworkNamespace::New {
+            return Err(ContainerError::Invalid {
+                name: spec.name.clone(),
+                message: "network endpoints need a new network namespace".into(),
+            });
+        }
         let name = if spec.name.is_empty() {
             id[..12].to_string()
         } else {
@@ -755,8 +778,8 @@ pub fn parse_signal(text: &str) -> Result<Signal, String> {
     Signal::from_str(&name).map_err(|_| format!("invalid signal {text:?}"))
 }
 
-/// A random 64-hex-digit ID.
-fn random_id() -> io::Result<String> {
+/// A random 64-hex-digit container ID.
+pub fn new_id() -> io::Result<String> {
     let mut bytes = [0u8; 32];
     use std::io::Read;
     fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;

@@ -114,8 +114,12 @@ fn wait_for_netns(ready: OwnedFd) -> Result<(), LaunchError> {
 /// Connects the container's network namespace to its networks before the
 /// program starts.
 fn attach_networks(record: &ContainerRecord, child: Pid) -> Result<(), LaunchError> {
-    let _ = (record, child);
-    Ok(())
+    if record.spec.endpoints.is_empty() {
+        return Ok(());
+    }
+    let netns = std::path::PathBuf::from(format!("/proc/{child}/ns/net"));
+    crate::network::attach(&netns, &record.spec.endpoints)
+        .map_err(|err| (EXIT_SETUP, format!("attach networks: {err}")))
 }
 
 /// Makes the cgroups and puts the child in them, while the child builds its

@@ -12,6 +12,10 @@ use serde::{Deserialize, Serialize};
 /// Everything needed to create one container.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ContainerSpec {
+    /// The container ID to use (64 hex digits); a random one when unset.
+    /// Callers that allocate resources by container ID before `create` set it.
+    #[serde(default)]
+    pub id: Option<String>,
     /// Container name (unique in the state root); also the default hostname
     /// source when `hostname` is empty (Docker uses the short ID).
     pub name: String,
@@ -35,6 +39,10 @@ pub struct ContainerSpec {
     /// Contents of `/etc/resolv.conf`; the host's when unset.
     pub resolv_conf: Option<String>,
     pub network: NetworkNamespace,
+    /// Network endpoints (bridge veths) attached, in order, as `eth0`, `eth1`,
+    /// … to the container's new network namespace before its program starts.
+    #[serde(default)]
+    pub endpoints: Vec<crate::network::Endpoint>,
     pub security: Security,
     pub resources: Resources,
     /// Run berth's own PID 1 that reaps zombies and forwards signals.

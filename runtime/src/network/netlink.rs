@@ -63,19 +63,19 @@ impl Netlink {
     }
 
     /// A socket inside the network namespace `netns` (an nsfs file such as
-    /// `/proc/PID/ns/net`).
+    /// `/proc/PID/ns/net`). The calling thread enters the namespace only to
+    /// make the socket and then returns to its own (a socket keeps the
+    /// namespace it was made in). No extra thread: the per-container monitor
+    /// calls this after `unshare(CLONE_NEWPID)`, where threads cannot start.
     pub fn open_in(netns: &Path) -> io::Result<Netlink> {
-        let file = std::fs::File::open(netns)?;
-        std::thread::scope(|scope| {
-            scope
-                .spawn(|| {
-                    nix::sched::setns(file.as_fd(), nix::sched::CloneFlags::CLONE_NEWNET)
-                        .map_err(io::Error::from)?;
-                    Netlink::open()
-                })
-                .join()
-                .unwrap_or_else(|_| Err(io::Error::other("netns thread panicked")))
-        })
+        let target = std::fs::File::open(netns)?;
+        let own = std::fs::File::open("/proc/thread-self/ns/net")?;
+        nix::sched::setns(target.as_fd(), nix::sched::CloneFlags::CLONE_NEWNET)
+            .map_err(io::Error::from)?;
+        let socket = Netlink::open();
+        nix::sched::setns(own.as_fd(), nix::sched::CloneFlags::CLONE_NEWNET)
+            .map_err(io::Error::from)?;
+        socket
     }
 
     fn send(&mut self, message: RouteNetlinkMessage, flags: u16) -> io::Result<u32> {
