@@ -9,7 +9,7 @@ use std::path::PathBuf;
     name = "berth",
     version,
     about = "A Compose-compatible, daemonless multi-container orchestrator",
-    propagate_version = true
+    propagate_version = false
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -74,6 +74,10 @@ pub struct GlobalOptions {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Create and start the project's containers.
+    Up(UpArgs),
+    /// Run a command in a running container of a service.
+    Exec(ExecArgs),
     /// Stop and remove the project's containers.
     Down(DownArgs),
     /// List the project's containers.
@@ -383,4 +387,106 @@ pub struct DownArgs {
     /// Remove images used by services: "local" or "all".
     #[arg(long)]
     pub rmi: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Detached mode: run the containers in the background.
+    #[arg(short, long)]
+    pub detach: bool,
+    /// Wait for the services to be running (implies detached mode).
+    #[arg(long)]
+    pub wait: bool,
+    /// Maximum seconds to wait with --wait.
+    #[arg(long)]
+    pub wait_timeout: Option<u64>,
+    /// Don't start linked services.
+    #[arg(long)]
+    pub no_deps: bool,
+    /// Recreate containers even if their configuration and image haven't changed.
+    #[arg(long)]
+    pub force_recreate: bool,
+    /// If containers already exist, don't recreate them.
+    #[arg(long)]
+    pub no_recreate: bool,
+    /// Recreate dependent containers.
+    #[arg(long)]
+    pub always_recreate_deps: bool,
+    /// Recreate anonymous volumes instead of reusing them.
+    #[arg(short = 'V', long)]
+    pub renew_anon_volumes: bool,
+    /// Remove containers for services not defined in the compose file.
+    #[arg(long)]
+    pub remove_orphans: bool,
+    /// Scale SERVICE to NUM instances (SERVICE=NUM; repeatable).
+    #[arg(long)]
+    pub scale: Vec<String>,
+    /// Don't start the services after creating them.
+    #[arg(long)]
+    pub no_start: bool,
+    /// Stop all containers if any container was stopped.
+    #[arg(long)]
+    pub abort_on_container_exit: bool,
+    /// Stop all containers if any container exited with failure.
+    #[arg(long)]
+    pub abort_on_container_failure: bool,
+    /// Return the exit code of the selected service container.
+    #[arg(long)]
+    pub exit_code_from: Option<String>,
+    /// Restrict attaching to these services (repeatable).
+    #[arg(long)]
+    pub attach: Vec<String>,
+    /// Do not attach (stream logs) to these services (repeatable).
+    #[arg(long)]
+    pub no_attach: Vec<String>,
+    /// Don't prefix log lines with the container name.
+    #[arg(long)]
+    pub no_log_prefix: bool,
+    /// Produce monochrome output.
+    #[arg(long)]
+    pub no_color: bool,
+    /// Show timestamps.
+    #[arg(long)]
+    pub timestamps: bool,
+    /// Seconds to wait when stopping containers.
+    #[arg(short, long)]
+    pub timeout: Option<u64>,
+    /// Pull images before running: always, missing, never.
+    #[arg(long)]
+    pub pull: Option<String>,
+    /// Print the plan (each action and why) and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Only these services (and their dependencies).
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// Detached mode: run the command in the background.
+    #[arg(short, long)]
+    pub detach: bool,
+    /// Disable pseudo-TTY allocation (by default one is allocated when stdin is a terminal).
+    #[arg(short = 'T', long = "no-TTY")]
+    pub no_tty: bool,
+    /// Run the command as this user.
+    #[arg(short, long)]
+    pub user: Option<String>,
+    /// Working directory for the command.
+    #[arg(short, long)]
+    pub workdir: Option<String>,
+    /// Set environment variables (KEY=VALUE; repeatable).
+    #[arg(short, long = "env")]
+    pub env: Vec<String>,
+    /// Index of the container if the service has several replicas.
+    #[arg(long, default_value_t = 1)]
+    pub index: u32,
+    /// Give extended privileges to the process.
+    #[arg(long)]
+    pub privileged: bool,
+    /// The service.
+    pub service: String,
+    /// The command and its arguments.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+    pub command: Vec<String>,
 }

@@ -257,5 +257,27 @@ pub fn down(global: &GlobalOptions, args: &DownArgs) -> anyhow::Result<i32> {
         eprintln!(" Container {}  Removed", c.record.name);
         Ok(())
     })?;
+    remove_project_networks(global, &ctx.project.name)?;
     Ok(0)
+}
+
+/// Removes the networks berth made for the project (never external ones:
+/// those carry no project label).
+fn remove_project_networks(global: &GlobalOptions, project: &str) -> anyhow::Result<()> {
+    let networks =
+        berth_runtime::network::NetworkStore::open(&global.root).context("network store")?;
+    for network in networks.list()? {
+        if network
+            .labels
+            .get(crate::reconcile::labels::PROJECT)
+            .map(String::as_str)
+            == Some(project)
+        {
+            networks
+                .remove(&network.name, true)
+                .with_context(|| format!("removing network {}", network.name))?;
+            eprintln!(" Network {}  Removed", network.name);
+        }
+    }
+    Ok(())
 }

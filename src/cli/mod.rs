@@ -3,6 +3,7 @@
 
 pub mod args;
 mod config;
+mod exec;
 mod graph;
 mod image;
 mod lifecycle;
@@ -10,6 +11,7 @@ pub mod lock;
 mod logs;
 mod project;
 mod ps;
+mod up;
 mod version;
 
 use args::{Cli, Command};
@@ -21,6 +23,8 @@ pub fn run() -> anyhow::Result<i32> {
     init_tracing(cli.global.verbose);
     match &cli.command {
         Command::Ps(args) => ps::run(&cli.global, args),
+        Command::Up(args) => up::run(&cli.global, args),
+        Command::Exec(args) => exec::run(&cli.global, args),
         Command::Down(args) => lifecycle::down(&cli.global, args),
         Command::Start(args) => lifecycle::start(&cli.global, args),
         Command::Stop(args) => lifecycle::stop(&cli.global, args),

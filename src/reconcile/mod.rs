@@ -5,6 +5,7 @@
 //! and `up --dry-run` prints its plan.
 
 pub mod desired;
+pub mod engine;
 pub mod executor;
 pub mod labels;
 pub mod observe;

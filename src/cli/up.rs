@@ -1,0 +1,350 @@
+//! `berth up`: load the project, make sure its images are there, plan from
+//! what exists, execute the plan, then (in the foreground) stream the logs
+//! until the containers end or Ctrl-C stops them.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use berth_runtime::container::{Runtime, Status};
+use berth_runtime::image::{self, ImageStore, ResolvedImage};
+use berth_runtime::network::NetworkStore;
+
+use super::args::{GlobalOptions, UpArgs};
+use super::lock::{run_dir, ProjectLock};
+use super::project::load_project;
+use crate::compose::graph_input;
+use crate::compose::model::Project;
+use crate::graph::ProjectGraph;
+use crate::reconcile::engine::RuntimeEngine;
+use crate::reconcile::{
+    execute, observe, plan, Action, DesiredState, Event, ObservedState, PlanOptions,
+};
+
+/// Makes sure each selected service's image is in the store, pulling by
+/// `pull_policy` (or `--pull`), and returns it with the name it was asked by.
+fn images(
+    store: &ImageStore,
+    project: &Project,
+    services: &[String],
+    pull_flag: Option<&str>,
+) -> anyhow::Result<BTreeMap<String, (ResolvedImage, String)>> {
+    let mut found = BTreeMap::new();
+    for name in services {
+        let service = &project.services[name];
+        let Some(reference) = service.image.clone() else {
+            bail!("service {name:?} has no image: building images (build:) is not supported yet");
+        };
+        let policy = pull_flag
+            .map(str::to_string)
+            .or_else(|| service.pull_policy.clone())
+            .unwrap_or_else(|| "missing".into());
+        let local = store.resolve(&reference);
+        let must_pull = match policy.as_str() {
+            "always" => true,
+            "never" => false,
+            "missing" | "if_not_present" | "daily" | "weekly" => local.is_err(),
+            p if p.starts_with("every_") => local.is_err(),
+            "build" => {
+                bail!("service {name:?}: pull_policy build: building images is not supported yet")
+            }
+            other => bail!("service {name:?}: invalid pull_policy {other:?}"),
+        };
+        let resolved = if must_pull {
+            eprintln!(" Image {reference}  Pulling");
+            image::pull::pull(
+                store,
+                &reference,
+                &image::pull::PullOptions { quiet: false },
+            )
+            .with_context(|| format!("service {name:?}: pulling {reference}"))?;
+            eprintln!(" Image {reference}  Pulled");
+            store.resolve(&reference)?
+        } else {
+            local.with_context(|| format!("service {name:?}"))?
+        };
+        found.insert(name.clone(), (resolved, reference));
+    }
+    Ok(found)
+}
+
+fn progress_line(action: &Action, done: bool) -> String {
+    let (kind, name, verb_doing, verb_done) = match action {
+        Action::CreateNetwork { name } => ("Network", name, "Creating", "Created"),
+        Action::CreateVolume { name } => ("Volume", name, "Creating", "Created"),
+        Action::CreateContainer { name, .. } => ("Container", name, "Creating", "Created"),
+        Action::StartContainer { name } => ("Container", name, "Starting", "Started"),
+        Action::StopContainer { name } => ("Container", name, "Stopping", "Stopped"),
+        Action::RemoveContainer { name } => ("Container", name, "Removing", "Removed"),
+        Action::RenameContainer { to, .. } => ("Container", to, "Recreate", "Recreated"),
+    };
+    format!(
+        " {kind} {name}  {}",
+        if done { verb_done } else { verb_doing }
+    )
+}
+
+pub fn run(global: &GlobalOptions, args: &UpArgs) -> anyhow::Result<i32> {
+    let project = load_project(global, &args.services, true)?.project;
+    let _lock = ProjectLock::acquire(&run_dir(), &project.name)?;
+    let graph = ProjectGraph::new(&graph_input(&project.services))?;
+    let selected: Vec<String> = if args.services.is_empty() || args.no_deps {
+        if args.services.is_empty() {
+            project.services.keys().cloned().collect()
+        } else {
+            args.services.clone()
+        }
+    } else {
+        graph.subset_with_dependencies(&args.services)
+    };
+    let mut scale = BTreeMap::new();
+    for entry in &args.scale {
+        let (service, count) = entry
+            .split_once('=')
+            .with_context(|| format!("--scale {entry:?}: expected SERVICE=NUM"))?;
+        let count: u32 = count
+            .parse()
+            .with_context(|| format!("--scale {entry:?}: {count:?} is not a number"))?;
+        scale.insert(service.to_string(), count);
+    }
+    let store = ImageStore::open(&global.root).context("image store")?;
+    let scaled_to_zero = |name: &String| {
+        scale.get(name).copied().unwrap_or_else(|| {
+            let s = &project.services[name];
+            s.scale
+                .or_else(|| s.deploy.as_ref().and_then(|d| d.replicas))
+                .unwrap_or(1)
+        }) == 0
+    };
+    let needed: Vec<String> = selected
+        .iter()
+        .filter(|s| !scaled_to_zero(s))
+        .cloned()
+        .collect();
+    let images = images(&store, &project, &needed, args.pull.as_deref())?;
+    let image_ids = images
+        .iter()
+        .map(|(s, (image, _))| (s.clone(), image.id.clone()))
+        .collect();
+    let desired = DesiredState::from_project(&project, &scale, &image_ids);
+    let runtime = Runtime::new(&global.root).context("container runtime")?;
+    let networks = NetworkStore::open(&global.root).context("network store")?;
+    let observed = ObservedState {
+        containers: observe::project_containers(&runtime.list()?, &project.name),
+        networks: networks.list()?.into_iter().map(|n| n.name).collect(),
+        volumes: Default::default(),
+    };
+    let options = PlanOptions {
+        services: args.services.clone(),
+        no_deps: args.no_deps,
+        force_recreate: args.force_recreate,
+        no_recreate: args.no_recreate,
+        always_recreate_deps: args.always_recreate_deps,
+        remove_orphans: args.remove_orphans,
+        no_start: args.no_start,
+    };
+    let plan = plan(&desired, &observed, &graph, &options)?;
+    for orphan in &plan.orphans {
+        eprintln!("warning: found orphan container {orphan}; remove it with --remove-orphans");
+    }
+    if args.dry_run {
+        if plan.is_empty() {
+            println!("nothing to do: the project is up to date");
+        } else {
+            print!("{plan}");
+        }
+        return Ok(0);
+    }
+    let engine = RuntimeEngine {
+        project: &project,
+        desired: &desired,
+        runtime: runtime.clone(),
+        networks,
+        images,
+        stop_timeout: args.timeout.map(Duration::from_secs),
+    };
+    let report = |event: Event| match event {
+        Event::Started(i) => eprintln!("{}", progress_line(&plan.steps[i].action, false)),
+        Event::Done(i) => eprintln!("{}", progress_line(&plan.steps[i].action, true)),
+        Event::Failed(i, error) => eprintln!(
+            "{}  Error: {error}",
+            progress_line(&plan.steps[i].action, false)
+        ),
+    };
+    execute(&plan, &engine, 4, &report).context("up")?;
+    if args.detach || args.no_start {
+        if args.wait {
+            return wait_running(&runtime, &project.name, args.wait_timeout);
+        }
+        return Ok(0);
+    }
+    attach(&runtime, &project, &selected, args)
+}
+
+/// `--wait`: every container of the project running (health arrives with
+/// the supervisor); an exited one fails with its last log lines.
+fn wait_running(runtime: &Runtime, project: &str, timeout: Option<u64>) -> anyhow::Result<i32> {
+    let deadline = timeout.map(|t| std::time::Instant::now() + Duration::from_secs(t));
+    loop {
+        let containers = observe::project_containers(&runtime.list()?, project);
+        let mut all_up = true;
+        for container in &containers {
+            if !container.running {
+                let state = runtime.state(&container.id)?;
+                if state.status == Status::Exited {
+                    let mut tail = Vec::new();
+                    runtime.logs(&container.id, false, |r| {
+                        tail.push(r.log.trim_end().to_string());
+                        true
+                    })?;
+                    let last: Vec<String> = tail.iter().rev().take(10).rev().cloned().collect();
+                    bail!(
+                        "container {} exited with code {}{}\n{}",
+                        container.name,
+                        state.exit_code.unwrap_or(-1),
+                        state.error.map(|e| format!(" ({e})")).unwrap_or_default(),
+                        last.join("\n")
+                    );
+                }
+                all_up = false;
+            }
+        }
+        if all_up {
+            return Ok(0);
+        }
+        if deadline.is_some_and(|d| std::time::Instant::now() > d) {
+            bail!("timed out waiting for the project's containers to run");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Foreground `up`: prefixed logs of the attached services until every
+/// container ends; Ctrl-C stops them (a second Ctrl-C kills) and exits 130.
+fn attach(
+    runtime: &Runtime,
+    project: &Project,
+    selected: &[String],
+    args: &UpArgs,
+) -> anyhow::Result<i32> {
+    let interrupts = Arc::new(AtomicUsize::new(0));
+    {
+        let interrupts = interrupts.clone();
+        let _ = ctrlc::set_handler(move || {
+            interrupts.fetch_add(1, Ordering::SeqCst);
+        });
+    }
+    let attached: Vec<String> = if !args.attach.is_empty() {
+        args.attach.clone()
+    } else {
+        selected
+            .iter()
+            .filter(|s| !args.no_attach.contains(s))
+            .cloned()
+            .collect()
+    };
+    let containers: Vec<_> = observe::project_containers(&runtime.list()?, &project.name)
+        .into_iter()
+        .filter(|c| attached.contains(&c.service))
+        .collect();
+    let width = containers.iter().map(|c| c.name.len()).max().unwrap_or(0);
+    let finished = AtomicUsize::new(0);
+    let first_exit: std::sync::Mutex<Option<(String, i32)>> = std::sync::Mutex::new(None);
+    let abort = args.abort_on_container_exit
+        || args.abort_on_container_failure
+        || args.exit_code_from.is_some();
+    let stopping = AtomicUsize::new(0);
+    let mut exit_code = 0;
+    std::thread::scope(|scope| {
+        for container in &containers {
+            let finished = &finished;
+            let first_exit = &first_exit;
+            let stopping = &stopping;
+            let prefix = if args.no_log_prefix {
+                String::new()
+            } else {
+                format!("{:<width$}  | ", container.name)
+            };
+            scope.spawn(move || {
+                let _ = runtime.logs(&container.id, true, |record| {
+                    let line = record.log.strip_suffix('\n').unwrap_or(&record.log);
+                    if args.timestamps {
+                        println!("{prefix}{} {line}", record.time);
+                    } else {
+                        println!("{prefix}{line}");
+                    }
+                    true
+                });
+                let code = runtime
+                    .state(&container.id)
+                    .ok()
+                    .and_then(|s| s.exit_code)
+                    .unwrap_or(0);
+                if stopping.load(Ordering::SeqCst) == 0 {
+                    eprintln!("{} exited with code {code}", container.name);
+                }
+                let mut first = first_exit.lock().unwrap();
+                if first.is_none() && (!args.abort_on_container_failure || code != 0) {
+                    *first = Some((container.service.clone(), code));
+                }
+                finished.fetch_add(1, Ordering::SeqCst);
+            });
+        }
+        loop {
+            std::thread::sleep(Duration::from_millis(50));
+            let all_done = finished.load(Ordering::SeqCst) == containers.len();
+            let pressed = interrupts.load(Ordering::SeqCst);
+            let aborted = abort && first_exit.lock().unwrap().is_some();
+            if pressed > 0 || aborted {
+                stopping.store(1, Ordering::SeqCst);
+                if pressed > 0 {
+                    eprintln!("Gracefully stopping... (press Ctrl+C again to force)");
+                }
+                stop_all(runtime, &project.name, &interrupts, args.timeout);
+                exit_code = if pressed > 0 { 130 } else { 0 };
+                break;
+            }
+            if all_done {
+                break;
+            }
+        }
+    });
+    if let Some(service) = &args.exit_code_from {
+        let containers = observe::project_containers(&runtime.list()?, &project.name);
+        if let Some(container) = containers.iter().find(|c| &c.service == service) {
+            return Ok(runtime.state(&container.id)?.exit_code.unwrap_or(0));
+        }
+    }
+    if abort && exit_code == 0 {
+        if let Some((_, code)) = first_exit.lock().unwrap().clone() {
+            if args.abort_on_container_failure {
+                return Ok(code);
+            }
+        }
+    }
+    Ok(exit_code)
+}
+
+fn stop_all(runtime: &Runtime, project: &str, interrupts: &AtomicUsize, timeout: Option<u64>) {
+    let Ok(all) = runtime.list() else { return };
+    let running: Vec<_> = observe::project_containers(&all, project)
+        .into_iter()
+        .filter(|c| c.running)
+        .collect();
+    std::thread::scope(|scope| {
+        for container in &running {
+            scope.spawn(move || {
+                eprintln!(" Container {}  Stopping", container.name);
+                let grace = if interrupts.load(Ordering::SeqCst) > 1 {
+                    Some(Duration::ZERO)
+                } else {
+                    timeout.map(Duration::from_secs)
+                };
+                let _ = runtime.stop(&container.id, grace);
+                eprintln!(" Container {}  Stopped", container.name);
+            });
+        }
+    });
+}

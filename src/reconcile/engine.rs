@@ -1,0 +1,262 @@
+//! The [`Engine`] over berth's runtime: the executor's actions become
+//! network, container and (later) volume operations. It turns a service into
+//! a container (through [`translate`]), allocates its addresses on its
+//! networks, writes its `/etc/hosts`, and gives addresses back when a
+//! container goes.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use berth_runtime::container::etc_files::{extra_host_address, hosts_file, HostEntry};
+use berth_runtime::container::{new_id, NetworkNamespace, Runtime};
+use berth_runtime::image::ResolvedImage;
+use berth_runtime::network::{Endpoint, IpamPool, NetworkSpec, NetworkStore};
+
+use super::desired::DesiredState;
+use super::executor::Engine;
+use super::labels;
+use super::plan::Action;
+use super::translate;
+use crate::compose::model::Project;
+
+/// Everything the actions of one `up` need.
+pub struct RuntimeEngine<'a> {
+    pub project: &'a Project,
+    pub desired: &'a DesiredState,
+    pub runtime: Runtime,
+    pub networks: NetworkStore,
+    /// Per service: the image and the name it was asked for by.
+    pub images: BTreeMap<String, (ResolvedImage, String)>,
+    /// `-t/--timeout` for stops.
+    pub stop_timeout: Option<Duration>,
+}
+
+impl Engine for RuntimeEngine<'_> {
+    fn run(&self, action: &Action) -> Result<(), String> {
+        match action {
+            Action::CreateNetwork { name } => self.create_network(name),
+            Action::CreateVolume { name } => Err(format!(
+                "volume {name}: named volumes are not supported yet"
+            )),
+            Action::CreateContainer {
+                service,
+                number,
+                name,
+            } => self.create_container(service, *number, name),
+            Action::StartContainer { name } => self
+                .runtime
+                .start(name)
+                .map(drop)
+                .map_err(|e| e.to_string()),
+            Action::StopContainer { name } => self
+                .runtime
+                .stop(name, self.stop_timeout)
+                .map(drop)
+                .map_err(|e| e.to_string()),
+            Action::RemoveContainer { name } => self.remove_container(name),
+            Action::RenameContainer { from, to } => {
+                self.runtime.rename(from, to).map_err(|e| e.to_string())
+            }
+        }
+    }
+}
+
+impl RuntimeEngine<'_> {
+    fn create_network(&self, name: &str) -> Result<(), String> {
+        let network = self
+            .desired
+            .networks
+            .values()
+            .find(|n| n.name == name)
+            .and_then(|n| self.project.networks.get(&n.key))
+            .ok_or_else(|| format!("network {name} is not in the project"))?;
+        if let Some(driver) = network.driver.as_deref().filter(|d| *d != "bridge") {
+            return Err(format!(
+                "network {name}: driver {driver:?} is not supported (berth has the bridge driver)"
+            ));
+        }
+        let mut labels = network.labels.clone();
+        labels.insert(labels::PROJECT.into(), self.project.name.clone());
+        let key = self
+            .desired
+            .networks
+            .values()
+            .find(|n| n.name == name)
+            .map(|n| n.key.clone())
+            .unwrap_or_default();
+        labels.insert(labels::RESOURCE.into(), key);
+        let spec = NetworkSpec {
+            name: name.to_string(),
+            labels,
+            internal: network.internal,
+            enable_ipv6: network.enable_ipv6.unwrap_or(false),
+            mtu: None,
+            driver_opts: network.driver_opts.clone(),
+            ipam: network
+                .ipam
+                .iter()
+                .flat_map(|ipam| &ipam.config)
+                .map(|pool| IpamPool {
+                    subnet: pool.subnet.clone(),
+                    ip_range: pool.ip_range.clone(),
+                    gateway: pool.gateway.clone(),
+                })
+                .collect(),
+        };
+        self.networks
+            .create(spec)
+            .map(drop)
+            .map_err(|e| e.to_string())
+    }
+
+    fn create_container(&self, service_name: &str, number: u32, name: &str) -> Result<(), String> {
+        let service = self
+            .project
+            .services
+            .get(service_name)
+            .ok_or_else(|| format!("service {service_name} is not in the project"))?;
+        let (image, image_name) = self
+            .images
+            .get(service_name)
+            .ok_or_else(|| format!("service {service_name}: no image"))?;
+        let mut translated =
+            translate::container_spec(self.project, service_name, service, number, name)
+                .map_err(|e| e.to_string())?;
+        if !translated.volumes.is_empty() {
+            return Err(format!(
+                "service {service_name}: volumes (named or anonymous) are not supported yet"
+            ));
+        }
+        for dir in &translated.host_dirs {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("service {service_name}: creating {}: {e}", dir.display()))?;
+        }
+        let id = new_id().map_err(|e| e.to_string())?;
+        let spec = &mut translated.spec;
+        spec.id = Some(id.clone());
+        let mut endpoints: Vec<Endpoint> = Vec::new();
+        match service.network_mode.as_deref() {
+            Some("host") => spec.network = NetworkNamespace::Host,
+            Some("none") => spec.network = NetworkNamespace::None,
+            Some(mode) if mode.starts_with("service:") || mode.starts_with("container:") => {
+                let target = mode.split_once(':').map(|(_, t)| t).unwrap_or_default();
+                let container = if mode.starts_with("service:") {
+                    self.desired
+                        .services
+                        .get(target)
+                        .map(|s| self.desired.container_name(s, 1))
+                        .unwrap_or_default()
+                } else {
+                    target.to_string()
+                };
+                let state = self
+                    .runtime
+                    .state(&container)
+                    .map_err(|e| format!("network_mode {mode}: {e}"))?;
+                let pid = state.pid.ok_or_else(|| {
+                    format!("network_mode {mode}: container {container} is not running")
+                })?;
+                spec.network = NetworkNamespace::Join(PathBuf::from(format!("/proc/{pid}/ns/net")));
+            }
+            Some(other) if other != "bridge" && other != "default" => {
+                return Err(format!(
+                    "service {service_name}: network_mode {other:?} is not supported"
+                ))
+            }
+            _ => {
+                let mut attached: Vec<(
+                    i64,
+                    &String,
+                    Option<&crate::compose::model::networking::ServiceNetwork>,
+                )> = service
+                    .networks
+                    .iter()
+                    .map(|(key, options)| {
+                        (
+                            options.as_ref().and_then(|o| o.priority).unwrap_or(0),
+                            key,
+                            options.as_ref(),
+                        )
+                    })
+                    .collect();
+                attached.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+                for (_, key, options) in attached {
+                    let network_name = self
+                        .desired
+                        .networks
+                        .get(key)
+                        .map(|n| n.name.clone())
+                        .ok_or_else(|| {
+                            format!("service {service_name}: network {key} is not in the project")
+                        })?;
+                    let requested = options
+                        .and_then(|o| o.ipv4_address.as_deref())
+                        .map(|ip| {
+                            ip.parse().map_err(|_| {
+                                format!("service {service_name}: invalid ipv4_address {ip:?}")
+                            })
+                        })
+                        .transpose()?;
+                    let mac = options
+                        .and_then(|o| o.mac_address.clone())
+                        .or_else(|| service.mac_address.clone());
+                    match self.networks.allocate(&network_name, &id, requested, mac) {
+                        Ok(endpoint) => endpoints.push(endpoint),
+                        Err(err) => {
+                            self.release(&endpoints, &id);
+                            return Err(err.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        let hostname = service
+            .hostname
+            .clone()
+            .unwrap_or_else(|| id[..12].to_string());
+        let gateway = endpoints.first().map(|e| IpAddr::V4(e.gateway));
+        let mut extra = Vec::new();
+        for entry in &service.extra_hosts {
+            let (host, address) = entry.split_once('=').ok_or_else(|| {
+                format!("service {service_name}: invalid extra_hosts entry {entry:?}")
+            })?;
+            let address = extra_host_address(address, gateway)
+                .map_err(|e| format!("service {service_name}: {e}"))?;
+            extra.push(HostEntry {
+                address,
+                names: vec![host.to_string()],
+            });
+        }
+        let own: Vec<HostEntry> = endpoints
+            .iter()
+            .map(|e| HostEntry {
+                address: IpAddr::V4(e.address),
+                names: vec![hostname.clone()],
+            })
+            .collect();
+        spec.etc_hosts = Some(hosts_file(&extra, &own));
+        spec.hostname = Some(hostname);
+        spec.endpoints = endpoints.clone();
+        let spec = translated.spec;
+        if let Err(err) = self.runtime.create(spec, image, Some(image_name)) {
+            self.release(&endpoints, &id);
+            return Err(err.to_string());
+        }
+        Ok(())
+    }
+
+    fn release(&self, endpoints: &[Endpoint], id: &str) {
+        for endpoint in endpoints {
+            let _ = self.networks.release(&endpoint.network, id);
+        }
+    }
+
+    fn remove_container(&self, name: &str) -> Result<(), String> {
+        let record = self.runtime.lookup(name).map_err(|e| e.to_string())?;
+        self.runtime.delete(name, true).map_err(|e| e.to_string())?;
+        self.release(&record.spec.endpoints, &record.id);
+        Ok(())
+    }
+}

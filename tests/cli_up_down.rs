@@ -1,0 +1,217 @@
+//! `berth up` / `berth down` end to end with busybox services: the plan,
+//! detached and foreground runs, recreation on change, networks, and a
+//! teardown that leaves nothing behind.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use support::containers::{can_run_containers, isolated};
+
+struct Project {
+    _tmp: tempfile::TempDir,
+    root: PathBuf,
+    dir: PathBuf,
+}
+
+impl Project {
+    fn new(compose: &str) -> Project {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("root");
+        let images = tmp.path().join("images");
+        let status = std::process::Command::new("python3")
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/fixtures/images/build.py"
+            ))
+            .arg(&images)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        support::ok(support::berth(
+            &root,
+            &[
+                "image",
+                "load",
+                "-i",
+                images.join("busybox-oci.tar").to_str().unwrap(),
+            ],
+            &[],
+        ));
+        let dir = tmp.path().join("demo");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("compose.yaml"), compose).unwrap();
+        Project {
+            _tmp: tmp,
+            root,
+            dir,
+        }
+    }
+
+    fn write(&self, compose: &str) {
+        std::fs::write(self.dir.join("compose.yaml"), compose).unwrap();
+    }
+
+    fn berth(&self, args: &[&str]) -> Output {
+        let mut all = vec!["--project-directory", self.dir.to_str().unwrap()];
+        all.extend_from_slice(args);
+        support::berth(&self.root, &all, &[])
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        support::ok(self.berth(args))
+    }
+}
+
+/// Bridges and veths in this (the test's own) network namespace, read over
+/// netlink (`/sys/class/net` shows the namespace sysfs was mounted in).
+fn bridges() -> Vec<String> {
+    let mut netlink = berth_runtime::network::netlink::Netlink::open().unwrap();
+    netlink
+        .links()
+        .unwrap()
+        .into_iter()
+        .map(|(_, name)| name)
+        .filter(|n| n.starts_with("br-") || n.starts_with("veth"))
+        .collect()
+}
+
+const COMPOSE: &str = "name: demo
+services:
+  server:
+    image: berth.test/busybox:latest
+    command: [sh, -c, 'echo server up; nc -ll -p 8080 -e echo pong']
+  client:
+    image: berth.test/busybox:latest
+    depends_on: [server]
+    environment: {MODE: one}
+    stop_signal: SIGKILL
+    command: [sh, -c, 'echo client $$MODE; sleep 60']
+";
+
+#[test]
+fn up_plans_runs_recreates_and_down_removes_everything() {
+    if !can_run_containers() {
+        return;
+    }
+    isolated(
+        "up_plans_runs_recreates_and_down_removes_everything",
+        || {
+            let p = Project::new(COMPOSE);
+            let plan = p.ok(&["up", "--dry-run"]);
+            assert_eq!(
+                plan,
+                "1. create network demo_default: missing\n\
+             2. create container demo-server-1: missing (after 1)\n\
+             3. start container demo-server-1: created (after 2)\n\
+             4. create container demo-client-1: missing (after 1, 3)\n\
+             5. start container demo-client-1: created (after 4)\n"
+            );
+            assert_eq!(p.ok(&["ps", "-a", "-q"]), "", "dry run changes nothing");
+            let out = p.berth(&["up", "-d"]);
+            let progress = support::stderr(&out);
+            assert!(out.status.success(), "{progress}");
+            assert!(
+                progress.contains(" Network demo_default  Created"),
+                "{progress}"
+            );
+            assert!(
+                progress.contains(" Container demo-client-1  Started"),
+                "{progress}"
+            );
+            let ps = p.ok(&["ps", "--services"]);
+            assert_eq!(ps, "client\nserver\n");
+            assert_eq!(bridges().iter().filter(|b| b.starts_with("br-")).count(), 1);
+
+            // The client reaches the server over the project network (by address
+            // for now) and exec returns the command's exit code.
+            let server_ip = p.ok(&[
+                "exec",
+                "-T",
+                "server",
+                "sh",
+                "-c",
+                "ip -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1",
+            ]);
+            let reply = p.ok(&[
+                "exec",
+                "-T",
+                "client",
+                "sh",
+                "-c",
+                &format!("echo ping | nc -w 2 {} 8080", server_ip.trim()),
+            ]);
+            assert_eq!(reply, "pong\n");
+            assert_eq!(
+                p.berth(&["exec", "-T", "client", "sh", "-c", "exit 7"])
+                    .status
+                    .code(),
+                Some(7)
+            );
+
+            // Converged: nothing to do.
+            assert_eq!(
+                p.ok(&["up", "--dry-run"]),
+                "nothing to do: the project is up to date\n"
+            );
+
+            // A changed environment recreates the client only.
+            p.write(&COMPOSE.replace("MODE: one", "MODE: two"));
+            let plan = p.ok(&["up", "--dry-run"]);
+            assert!(
+                plan.contains("recreate demo-client-1: environment changed"),
+                "{plan}"
+            );
+            assert!(!plan.contains("demo-server-1"), "{plan}");
+            p.ok(&["up", "-d"]);
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while !p.ok(&["logs", "client"]).contains("client two") {
+                assert!(std::time::Instant::now() < deadline, "{}", p.ok(&["logs"]));
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            assert_eq!(p.ok(&["ps", "-q"]).lines().count(), 2);
+
+            // Scale up, then down removes everything including the network.
+            p.ok(&["up", "-d", "--scale", "client=2"]);
+            assert!(p.ok(&["ps"]).contains("demo-client-2"));
+            p.ok(&["down", "-t", "1"]);
+            assert_eq!(p.ok(&["ps", "-a", "-q"]), "");
+            assert_eq!(bridges(), Vec::<String>::new());
+        },
+    );
+}
+
+#[test]
+fn foreground_up_streams_logs_and_returns_exit_codes() {
+    if !can_run_containers() {
+        return;
+    }
+    isolated("foreground_up_streams_logs_and_returns_exit_codes", || {
+        let compose = "name: fg
+services:
+  job:
+    image: berth.test/busybox:latest
+    command: [sh, -c, 'echo working; exit 4']
+  other:
+    image: berth.test/busybox:latest
+    command: [sh, -c, 'echo other; sleep 30']
+";
+        let p = Project::new(compose);
+        let out = p.berth(&["up", "--exit-code-from", "job", "-t", "1"]);
+        let stdout = support::stdout(&out);
+        assert_eq!(
+            out.status.code(),
+            Some(4),
+            "{stdout}{}",
+            support::stderr(&out)
+        );
+        assert!(stdout.contains("fg-job-1    | working"), "{stdout}");
+        assert!(stdout.contains("fg-other-1  | other"), "{stdout}");
+        // --abort-on-container-exit stopped the other service.
+        assert_eq!(p.ok(&["ps", "-q"]), "");
+        p.ok(&["down"]);
+        assert_eq!(bridges(), Vec::<String>::new());
+        let _ = Path::new("");
+    });
+}
