@@ -66,6 +66,21 @@ impl Project {
 
 /// Bridges and veths in this (the test's own) network namespace, read over
 /// netlink (`/sys/class/net` shows the namespace sysfs was mounted in).
+impl Drop for Project {
+    /// A failing test still leaves no container, process or network behind.
+    fn drop(&mut self) {
+        let runtime = berth_runtime::container::Runtime::with_helper(&self.root, support::containers::berth_bin());
+        for info in runtime.list().unwrap_or_default() {
+            let _ = runtime.delete(&info.record.id, true);
+        }
+        if let Ok(networks) = berth_runtime::network::NetworkStore::open(&self.root) {
+            for network in networks.list().unwrap_or_default() {
+                let _ = networks.remove(&network.name, true);
+            }
+        }
+    }
+}
+
 fn bridges() -> Vec<String> {
     let mut netlink = berth_runtime::network::netlink::Netlink::open().unwrap();
     netlink
