@@ -5,6 +5,7 @@ pub mod args;
 mod config;
 mod graph;
 mod image;
+mod network;
 mod project;
 mod version;
 
@@ -24,11 +25,12 @@ pub fn run() -> anyhow::Result<i32> {
         Command::Pull(args) => image::pull(&cli.global, args),
         Command::Rmi(args) => image::remove(&cli.global, args),
         Command::Tag(args) => image::tag(&cli.global, args),
+        Command::Network(args) => network::run(&cli.global, &args.command),
     }
 }
 
-/// `-f` is the global `--file` (as in `docker compose`), but after `rmi` or
-/// `image rm`/`image remove` Docker users mean `--force`: clap cannot let a
+/// `-f` is the global `--file` (as in `docker compose`), but after `rmi`,
+/// `image rm`/`image remove` or `network rm`/`network prune` Docker users mean `--force`: clap cannot let a
 /// subcommand shadow a global short flag, so the argument list is rewritten.
 fn shadow_force_flag(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
     let is = |i: usize, words: &[&str]| {
@@ -40,6 +42,8 @@ fn shadow_force_flag(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsStrin
         if is(i, &["rmi"]) {
             Some(i + 1)
         } else if is(i, &["image"]) && is(i + 1, &["rm", "remove"]) {
+            Some(i + 2)
+        } else if is(i, &["network"]) && is(i + 1, &["rm", "remove", "prune"]) {
             Some(i + 2)
         } else {
             None
