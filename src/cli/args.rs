@@ -110,6 +110,8 @@ pub enum Command {
     Rmi(RmiArgs),
     /// Give an image another name.
     Tag(TagArgs),
+    /// Manage networks.
+    Network(NetworkArgs),
 }
 
 #[derive(Debug, Args)]
@@ -489,4 +491,85 @@ pub struct ExecArgs {
     /// The command and its arguments.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
     pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct NetworkArgs {
+    #[command(subcommand)]
+    pub command: NetworkCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NetworkCommand {
+    /// Create a bridge network.
+    Create(NetworkCreateArgs),
+    /// List networks.
+    #[command(visible_alias = "list")]
+    Ls(NetworkLsArgs),
+    /// Show details of one or more networks as a JSON array.
+    Inspect(NetworkInspectArgs),
+    /// Remove one or more networks.
+    #[command(visible_alias = "remove")]
+    Rm(NetworkRmArgs),
+    /// Remove all networks no container uses.
+    Prune(NetworkPruneArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct NetworkCreateArgs {
+    /// Network name.
+    pub name: String,
+    /// Subnet in CIDR form (automatic when unset).
+    #[arg(long, value_name = "CIDR")]
+    pub subnet: Option<String>,
+    /// Allocate container addresses from this sub-range.
+    #[arg(long, value_name = "CIDR")]
+    pub ip_range: Option<String>,
+    /// Gateway address (the subnet's first address when unset).
+    #[arg(long, value_name = "IP")]
+    pub gateway: Option<String>,
+    /// No route out of the network.
+    #[arg(long)]
+    pub internal: bool,
+    /// Labels (KEY=VALUE, repeatable).
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
+    /// Driver options (KEY=VALUE, repeatable).
+    #[arg(short = 'o', long = "opt", value_name = "KEY=VALUE")]
+    pub options: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct NetworkLsArgs {
+    /// Output format: a table, or one JSON object per line.
+    #[arg(long, value_enum, default_value_t = ImagesFormat::Table)]
+    pub format: ImagesFormat,
+    /// Only show network IDs.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct NetworkInspectArgs {
+    /// Networks to inspect (names or IDs).
+    #[arg(required = true, value_name = "NETWORK")]
+    pub networks: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct NetworkRmArgs {
+    /// Networks to remove (names or IDs).
+    #[arg(required = true, value_name = "NETWORK")]
+    pub networks: Vec<String>,
+    /// Remove even when containers still hold addresses (`-f` after the command).
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `-f` after `network prune` means `--force` (see `cli::shadow_force_flag`).
+#[derive(Debug, Args)]
+pub struct NetworkPruneArgs {
+    /// Do not prompt for confirmation (berth never prompts; accepted for Docker compatibility).
+    #[arg(long)]
+    pub force: bool,
 }

@@ -153,8 +153,11 @@ fn json_row(row: &ImageSummary, now: i64) -> serde_json::Value {
 }
 
 /// Columns padded like Docker's tabwriter (3 spaces, at least 10 wide).
-fn write_table(out: &mut impl Write, rows: &[[String; 5]]) -> std::io::Result<()> {
-    let mut widths = [0usize; 5];
+pub(super) fn write_table<const N: usize>(
+    out: &mut impl Write,
+    rows: &[[String; N]],
+) -> std::io::Result<()> {
+    let mut widths = [0usize; N];
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count() + 3).max(10);

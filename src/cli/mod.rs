@@ -9,6 +9,7 @@ mod image;
 mod lifecycle;
 pub mod lock;
 mod logs;
+mod network;
 mod project;
 mod ps;
 mod up;
@@ -40,6 +41,7 @@ pub fn run() -> anyhow::Result<i32> {
         Command::Pull(args) => image::pull(&cli.global, args),
         Command::Rmi(args) => image::remove(&cli.global, args),
         Command::Tag(args) => image::tag(&cli.global, args),
+        Command::Network(args) => network::run(&cli.global, &args.command),
     }
 }
 
@@ -59,6 +61,7 @@ const SHADOWED: &[(&[&str], &str, &str)] = &[
     (&["volume", "rm"], "-f", "--force"),
     (&["volume", "prune"], "-f", "--force"),
     (&["network", "prune"], "-f", "--force"),
+    (&["network", "rm"], "-f", "--force"),
 ];
 
 fn shadow_force_flag(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {

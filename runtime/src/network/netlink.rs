@@ -25,7 +25,7 @@ use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
 
 /// The protocol number berth's policy rules carry, so it only ever removes its own.
-pub const RULE_PROTOCOL: u8 = 189;
+pub const RULE_PROTOCOL: u8 = 201;
 
 /// A connected rtnetlink socket.
 pub struct Netlink {
