@@ -69,7 +69,10 @@ impl Project {
 impl Drop for Project {
     /// A failing test still leaves no container, process or network behind.
     fn drop(&mut self) {
-        let runtime = berth_runtime::container::Runtime::with_helper(&self.root, support::containers::berth_bin());
+        let runtime = berth_runtime::container::Runtime::with_helper(
+            &self.root,
+            support::containers::berth_bin(),
+        );
         for info in runtime.list().unwrap_or_default() {
             let _ = runtime.delete(&info.record.id, true);
         }

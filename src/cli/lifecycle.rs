@@ -162,7 +162,7 @@ pub fn kill(global: &GlobalOptions, args: &KillArgs) -> anyhow::Result<i32> {
     {
         if args.services.is_empty() || args.services.iter().any(|s| s == service_of(c)) {
             ctx.runtime
-                .kill(&c.record.id, &args.signal)
+                .kill_on_purpose(&c.record.id, &args.signal)
                 .with_context(|| format!("killing {}", c.record.name))?;
             eprintln!(" Container {}  Killed", c.record.name);
         }

@@ -493,6 +493,25 @@ impl Runtime {
         }
     }
 
+    /// Records that the container is being stopped on purpose.
+    fn mark_stop_requested(&self, id: &str) {
+        let dir = self.dir(id);
+        if let Ok(mut current) = dir.read_state() {
+            if current.status == Status::Running && !current.stop_requested {
+                current.stop_requested = true;
+                let _ = dir.write_state(&current);
+            }
+        }
+    }
+
+    /// Like [`Runtime::kill`], and restart policies leave the container alone
+    /// afterwards (what `docker kill` and `docker compose kill` do).
+    pub fn kill_on_purpose(&self, name_or_id: &str, signal: &str) -> Result<()> {
+        let record = self.lookup(name_or_id)?;
+        self.mark_stop_requested(&record.id);
+        self.kill(&record.id, signal)
+    }
+
     /// Sends a signal (`SIGHUP`, `HUP`, `1`) to the container's first process.
     pub fn kill(&self, name_or_id: &str, signal: &str) -> Result<()> {
         let record = self.lookup(name_or_id)?;
@@ -516,6 +535,7 @@ impl Runtime {
     /// `stop_timeout`, else `timeout`, else 10 s). Returns the final state.
     pub fn stop(&self, name_or_id: &str, timeout: Option<Duration>) -> Result<ContainerState> {
         let record = self.lookup(name_or_id)?;
+        self.mark_stop_requested(&record.id);
         let grace = timeout
             .or(record.spec.stop_timeout)
             .unwrap_or(DEFAULT_STOP_TIMEOUT);

@@ -240,6 +240,7 @@ fn spawn(
     state.error = None;
     state.cgroup = Some(cgroup.clone());
     state.start_count += 1;
+    state.stop_requested = false;
     dir.write_state(state).map_err(setup_err("write state"))?;
     Ok(Running {
         child,
@@ -335,6 +336,10 @@ fn supervise(
         Some(WaitStatus::Signaled(_, sig, _)) => (128 + sig as i32, Some(sig as i32)),
         _ => (EXIT_SETUP, None),
     };
+    // A stop asked for meanwhile is recorded in the file, not in our copy.
+    if let Ok(on_disk) = dir.read_state() {
+        state.stop_requested |= on_disk.stop_requested;
+    }
     state.status = Status::Exited;
     state.exit_code = Some(exit_code);
     state.signal = signal;

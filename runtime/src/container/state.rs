@@ -62,6 +62,10 @@ pub struct ContainerState {
     pub cgroup: Option<ContainerCgroup>,
     /// How many times the container was started.
     pub start_count: u32,
+    /// The container was stopped on purpose (`stop`, `kill`): restart
+    /// policies leave it alone until it is started again.
+    #[serde(default)]
+    pub stop_requested: bool,
 }
 
 impl ContainerState {
@@ -80,6 +84,7 @@ impl ContainerState {
             error: None,
             cgroup: None,
             start_count: 0,
+            stop_requested: false,
         }
     }
 }
