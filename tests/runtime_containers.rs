@@ -323,6 +323,7 @@ fn stop_grace_period_kill_and_signals() {
         assert_eq!(state.status, Status::Exited);
         assert_eq!(state.exit_code, Some(137));
         assert_eq!(state.signal, Some(9));
+        assert!(state.stop_requested, "a stop is recorded as on purpose");
         assert!(took >= Duration::from_millis(450), "{took:?}");
         assert!(took < Duration::from_secs(5), "{took:?}");
         f.runtime.delete(&record.id, false).unwrap();
@@ -355,6 +356,10 @@ fn stop_grace_period_kill_and_signals() {
             .wait(&record.id, Some(Duration::from_secs(10)))
             .unwrap();
         assert_eq!(state.exit_code, Some(137));
+        assert!(
+            !state.stop_requested,
+            "a plain kill (an OOM, a crash) is not on purpose"
+        );
         f.runtime.delete(&record.id, false).unwrap();
         assert_clean(&f);
     });
