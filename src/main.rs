@@ -1,12 +1,16 @@
 //! The `berth` binary: everything lives in the library; errors print with their chain.
 //!
-//! Hidden helper modes (the container monitor, exec) are chosen here first,
-//! before any thread or async runtime exists, because they fork.
+//! Hidden helper modes (the container monitor, exec, the project supervisor)
+//! are chosen here first, before any thread or async runtime exists: the
+//! first two fork.
 
 fn main() {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if let Some(code) = berth_runtime::container::hidden_main(&args) {
         std::process::exit(code);
+    }
+    if args.get(1).and_then(|a| a.to_str()) == Some(berth::supervisor::process::SUPERVISOR_ARG) {
+        std::process::exit(berth::supervisor::process::main(&args));
     }
     berth_runtime::container::default_sigpipe();
     match berth::cli::run() {

@@ -233,3 +233,65 @@ services:
         let _ = Path::new("");
     });
 }
+
+#[test]
+fn wait_health_checks_and_restart_policies() {
+    if !can_run_containers() {
+        return;
+    }
+    isolated("wait_health_checks_and_restart_policies", || {
+        let compose = "name: hc
+services:
+  db:
+    image: berth.test/busybox:latest
+    command: [sh, -c, 'sleep 1; touch /tmp/ready; sleep 60']
+    stop_signal: SIGKILL
+    healthcheck:
+      test: [CMD-SHELL, 'test -f /tmp/ready && echo ok']
+      interval: 30s
+      start_interval: 200ms
+      start_period: 20s
+  flaky:
+    image: berth.test/busybox:latest
+    command: [sh, -c, 'echo attempt; exit 1']
+    restart: on-failure:2
+";
+        let p = Project::new(compose);
+        let started = std::time::Instant::now();
+        let out = p.berth(&["up", "-d", "--wait", "db"]);
+        assert!(out.status.success(), "{}", support::stderr(&out));
+        let took = started.elapsed();
+        // The first probe runs at once, then every start_interval: healthy
+        // soon after the file appears, not after a 30 s interval.
+        assert!(took < std::time::Duration::from_secs(8), "{took:?}");
+        let ps = p.ok(&["ps"]);
+        assert!(ps.contains("(healthy)"), "{ps}");
+
+        // on-failure:2 restarts twice, then leaves it exited.
+        p.ok(&["up", "-d", "flaky"]);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            let logs = p.ok(&["logs", "flaky"]);
+            if logs.matches("attempt").count() == 3 {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "{logs}");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        assert_eq!(p.ok(&["logs", "flaky"]).matches("attempt").count(), 3);
+
+        // An unhealthy service fails --wait with its probe output.
+        let failing = compose
+            .replace("test -f /tmp/ready && echo ok", "echo not ready; exit 1")
+            .replace("start_period: 20s", "start_period: 0s")
+            .replace("interval: 30s", "interval: 200ms");
+        p.write(&failing);
+        let out = p.berth(&["up", "-d", "--wait", "--wait-timeout", "20", "db"]);
+        let err = support::stderr(&out);
+        assert!(!out.status.success());
+        assert!(err.contains("hc-db-1 is unhealthy: not ready"), "{err}");
+        p.ok(&["down", "-t", "0"]);
+        assert_eq!(p.ok(&["ps", "-a", "-q"]), "");
+    });
+}

@@ -258,6 +258,7 @@ pub fn down(global: &GlobalOptions, args: &DownArgs) -> anyhow::Result<i32> {
         Ok(())
     })?;
     remove_project_networks(global, &ctx.project.name)?;
+    crate::supervisor::process::stop(&super::lock::run_dir(), &ctx.project.name);
     Ok(0)
 }
 

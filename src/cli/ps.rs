@@ -7,6 +7,7 @@ use berth_runtime::timestamp;
 use super::args::{GlobalOptions, PsArgs, PsFormat};
 use super::project::load_project;
 use crate::reconcile::labels;
+use crate::supervisor::health::HealthStatus;
 
 /// The project's containers (by label), sorted by service then number.
 pub fn project_containers(
@@ -62,10 +63,25 @@ pub fn status_text(info: &ContainerInfo) -> String {
     };
     match info.state.status {
         Status::Created => "Created".into(),
-        Status::Running => format!(
-            "Up {}",
-            since(&info.state.started_at).trim_end_matches(" ago")
-        ),
+        Status::Running => {
+            let labels = &info.record.spec.labels;
+            let project = labels.get(labels::PROJECT).cloned().unwrap_or_default();
+            let health = crate::supervisor::process::read_health(
+                &super::lock::run_dir(),
+                &project,
+                &info.record.id,
+            )
+            .map(|h| match h.status {
+                HealthStatus::Starting => " (health: starting)",
+                HealthStatus::Healthy => " (healthy)",
+                HealthStatus::Unhealthy => " (unhealthy)",
+            })
+            .unwrap_or_default();
+            format!(
+                "Up {}{health}",
+                since(&info.state.started_at).trim_end_matches(" ago")
+            )
+        }
         Status::Exited => format!(
             "Exited ({}) {}",
             info.state.exit_code.unwrap_or(-1),
@@ -135,7 +151,9 @@ pub fn run(global: &GlobalOptions, args: &PsArgs) -> anyhow::Result<i32> {
                     "State": state,
                     "Status": status_text(c),
                     "ExitCode": c.state.exit_code.unwrap_or(0),
-                    "Health": "",
+                    "Health": crate::supervisor::process::read_health(&super::lock::run_dir(), &project.name, &c.record.id)
+                        .map(|h| serde_json::to_value(h.status).unwrap_or_default())
+                        .unwrap_or_else(|| serde_json::json!("")),
                     "Publishers": [],
                     "Labels": c.record.spec.labels,
                 });

@@ -22,6 +22,7 @@ use crate::reconcile::engine::RuntimeEngine;
 use crate::reconcile::{
     execute, observe, plan, Action, DesiredState, Event, ObservedState, PlanOptions,
 };
+use crate::supervisor::health::HealthStatus;
 
 /// Makes sure each selected service's image is in the store, pulling by
 /// `pull_policy` (or `--pull`), and returns it with the name it was asked by.
@@ -173,49 +174,86 @@ pub fn run(global: &GlobalOptions, args: &UpArgs) -> anyhow::Result<i32> {
             progress_line(&plan.steps[i].action, false)
         ),
     };
+    crate::supervisor::process::ensure_running(&global.root, &run_dir(), &project.name)
+        .context("starting the project's supervisor")?;
     execute(&plan, &engine, 4, &report).context("up")?;
     if args.detach || args.no_start {
         if args.wait {
-            return wait_running(&runtime, &project.name, args.wait_timeout);
+            return wait_running(&runtime, &project.name, &selected, args.wait_timeout);
         }
         return Ok(0);
     }
     attach(&runtime, &project, &selected, args)
 }
 
-/// `--wait`: every container of the project running (health arrives with
-/// the supervisor); an exited one fails with its last log lines.
-fn wait_running(runtime: &Runtime, project: &str, timeout: Option<u64>) -> anyhow::Result<i32> {
+/// `--wait`: every container of the project running, and healthy when it
+/// has a health check; an exited or unhealthy one fails the command with
+/// its exit code or probe output and its last log lines.
+fn wait_running(
+    runtime: &Runtime,
+    project: &str,
+    services: &[String],
+    timeout: Option<u64>,
+) -> anyhow::Result<i32> {
     let deadline = timeout.map(|t| std::time::Instant::now() + Duration::from_secs(t));
+    let last_lines = |id: &str| -> String {
+        let mut tail = Vec::new();
+        let _ = runtime.logs(id, false, |r| {
+            tail.push(r.log.trim_end().to_string());
+            true
+        });
+        let skip = tail.len().saturating_sub(10);
+        tail[skip..].join("\n")
+    };
     loop {
-        let containers = observe::project_containers(&runtime.list()?, project);
+        let all = runtime.list()?;
+        let containers: Vec<_> = observe::project_containers(&all, project)
+            .into_iter()
+            .filter(|c| services.contains(&c.service))
+            .collect();
         let mut all_up = true;
         for container in &containers {
-            if !container.running {
-                let state = runtime.state(&container.id)?;
-                if state.status == Status::Exited {
-                    let mut tail = Vec::new();
-                    runtime.logs(&container.id, false, |r| {
-                        tail.push(r.log.trim_end().to_string());
-                        true
-                    })?;
-                    let last: Vec<String> = tail.iter().rev().take(10).rev().cloned().collect();
-                    bail!(
-                        "container {} exited with code {}{}\n{}",
-                        container.name,
-                        state.exit_code.unwrap_or(-1),
-                        state.error.map(|e| format!(" ({e})")).unwrap_or_default(),
-                        last.join("\n")
-                    );
-                }
+            let state = runtime.state(&container.id)?;
+            // A one-shot service that finished successfully is fine.
+            if state.status == Status::Exited && state.exit_code == Some(0) {
+                continue;
+            }
+            if state.status == Status::Exited {
+                bail!(
+                    "container {} exited with code {}{}\n{}",
+                    container.name,
+                    state.exit_code.unwrap_or(-1),
+                    state.error.map(|e| format!(" ({e})")).unwrap_or_default(),
+                    last_lines(&container.id)
+                );
+            }
+            if state.status != Status::Running {
                 all_up = false;
+                continue;
+            }
+            let has_check = container
+                .config
+                .as_ref()
+                .and_then(|c| c.get("healthcheck"))
+                .is_some_and(|h| h.get("disable") != Some(&serde_json::Value::Bool(true)));
+            if has_check {
+                match crate::supervisor::process::read_health(&run_dir(), project, &container.id) {
+                    Some(h) if h.status == HealthStatus::Healthy => {}
+                    Some(h) if h.status == HealthStatus::Unhealthy => bail!(
+                        "container {} is unhealthy: {}\n{}",
+                        container.name,
+                        h.last_output().unwrap_or_default().trim_end(),
+                        last_lines(&container.id)
+                    ),
+                    _ => all_up = false,
+                }
             }
         }
         if all_up {
             return Ok(0);
         }
         if deadline.is_some_and(|d| std::time::Instant::now() > d) {
-            bail!("timed out waiting for the project's containers to run");
+            bail!("timed out waiting for the project's containers to be running and healthy");
         }
         std::thread::sleep(Duration::from_millis(50));
     }

@@ -1,7 +1,8 @@
-//! The per-project supervisor's pieces: health checks and restart policies
-//! (the rules, and probes run inside containers); the long-running process
-//! that applies them, serves the embedded DNS and the port proxies joins as
-//! the networking pieces land.
+//! The per-project supervisor: health checks and restart policies (the
+//! rules, and probes run inside containers) and the long-running process
+//! that applies them ([`process`]). The embedded DNS and the port proxies
+//! join it as the networking pieces land.
 
 pub mod health;
+pub mod process;
 pub mod restart;

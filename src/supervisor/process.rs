@@ -1,0 +1,305 @@
+//! The long-running per-project supervisor: `berth __berth-supervisor
+//! PROJECT ROOT RUN_DIR`, started by `up`, detached. It watches the project's
+//! containers (re-read from the runtime every tick: nothing is cached as
+//! truth), runs their health checks and applies their restart policies, and
+//! exits once the project has no containers left. Its state is in files under
+//! `RUN_DIR/PROJECT/` (health results, a pid file), so every command works
+//! whether it runs or not, and a new one takes over from a crashed one.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use berth_runtime::container::{ContainerInfo, Runtime, Status};
+
+use super::health::{self, HealthConfig, HealthState};
+use super::restart::{self, RestartPolicy};
+use crate::compose::model::Service;
+use crate::reconcile::labels;
+use crate::reconcile::observe::CONFIG_ANNOTATION;
+
+/// The hidden argument that runs the supervisor.
+pub const SUPERVISOR_ARG: &str = "__berth-supervisor";
+const TICK: Duration = Duration::from_millis(50);
+/// How long the supervisor stays with no container before it exits.
+const IDLE_EXIT: Duration = Duration::from_secs(10);
+
+fn project_dir(run_dir: &Path, project: &str) -> PathBuf {
+    run_dir.join(project)
+}
+
+fn pid_file(run_dir: &Path, project: &str) -> PathBuf {
+    project_dir(run_dir, project).join("supervisor.pid")
+}
+
+/// Where a container's health results are kept.
+pub fn health_file(run_dir: &Path, project: &str, container_id: &str) -> PathBuf {
+    project_dir(run_dir, project)
+        .join("health")
+        .join(format!("{container_id}.json"))
+}
+
+/// The container's health, when it has a health check and was probed.
+pub fn read_health(run_dir: &Path, project: &str, container_id: &str) -> Option<HealthState> {
+    let text = fs::read(health_file(run_dir, project, container_id)).ok()?;
+    serde_json::from_slice(&text).ok()
+}
+
+/// Whether a supervisor for `project` runs now.
+pub fn is_running(run_dir: &Path, project: &str) -> bool {
+    let Ok(text) = fs::read_to_string(pid_file(run_dir, project)) else {
+        return false;
+    };
+    let Ok(pid) = text.trim().parse::<i32>() else {
+        return false;
+    };
+    fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|cmdline| {
+            let cmdline = String::from_utf8_lossy(&cmdline);
+            cmdline.contains(SUPERVISOR_ARG) && cmdline.split('\0').any(|a| a == project)
+        })
+        .unwrap_or(false)
+}
+
+/// Stops the project's supervisor (after `down`), waiting for it briefly.
+pub fn stop(run_dir: &Path, project: &str) {
+    if !is_running(run_dir, project) {
+        return;
+    }
+    let Ok(text) = fs::read_to_string(pid_file(run_dir, project)) else {
+        return;
+    };
+    let Ok(pid) = text.trim().parse::<i32>() else {
+        return;
+    };
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGTERM,
+    );
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while is_running(run_dir, project) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let _ = fs::remove_file(pid_file(run_dir, project));
+    let _ = fs::remove_dir_all(project_dir(run_dir, project).join("health"));
+    let _ = fs::remove_file(project_dir(run_dir, project).join("supervisor.log"));
+}
+
+/// Starts the project's supervisor unless one runs.
+pub fn ensure_running(root: &Path, run_dir: &Path, project: &str) -> std::io::Result<()> {
+    if is_running(run_dir, project) {
+        return Ok(());
+    }
+    let dir = project_dir(run_dir, project);
+    fs::create_dir_all(&dir)?;
+    let log = fs::File::create(dir.join("supervisor.log"))?;
+    Command::new(std::env::current_exe()?)
+        .arg(SUPERVISOR_ARG)
+        .arg(project)
+        .arg(root)
+        .arg(run_dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()?;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !is_running(run_dir, project) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    Ok(())
+}
+
+/// What the supervisor tracks per container.
+#[derive(Default)]
+struct Watch {
+    health: Option<HealthConfig>,
+    state: HealthState,
+    probes: usize,
+    next_probe: Option<Instant>,
+    probing: bool,
+    restarts: u32,
+    restart_delay: Option<Duration>,
+    restart_at: Option<Instant>,
+}
+
+fn service_of(info: &ContainerInfo) -> Option<Service> {
+    let text = info.record.spec.annotations.get(CONFIG_ANNOTATION)?;
+    serde_json::from_str(text).ok()
+}
+
+/// Entry point of the hidden mode; returns the exit code.
+pub fn main(args: &[std::ffi::OsString]) -> i32 {
+    let [project, root, run_dir] = [2, 3, 4].map(|i| {
+        args.get(i)
+            .map(|a| a.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    });
+    let _ = nix::unistd::setsid();
+    let run_dir = PathBuf::from(run_dir);
+    let _ = fs::create_dir_all(project_dir(&run_dir, &project).join("health"));
+    if fs::write(pid_file(&run_dir, &project), std::process::id().to_string()).is_err() {
+        return 1;
+    }
+    let runtime = match Runtime::new(&root) {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("supervisor: {err}");
+            return 1;
+        }
+    };
+    let watches: Arc<Mutex<BTreeMap<String, Watch>>> = Arc::default();
+    let mut empty_since: Option<Instant> = None;
+    loop {
+        let containers: Vec<ContainerInfo> = runtime
+            .list()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|c| c.record.spec.labels.get(labels::PROJECT) == Some(&project))
+            .filter(|c| {
+                !c.record
+                    .spec
+                    .labels
+                    .get(labels::ONEOFF)
+                    .is_some_and(|v| v == "True")
+            })
+            .collect();
+        if containers.is_empty() {
+            // `up` starts the supervisor before it makes the containers.
+            let since = *empty_since.get_or_insert_with(Instant::now);
+            if since.elapsed() > IDLE_EXIT {
+                let _ = fs::remove_file(pid_file(&run_dir, &project));
+                let _ = fs::remove_dir_all(project_dir(&run_dir, &project).join("health"));
+                return 0;
+            }
+            std::thread::sleep(TICK);
+            continue;
+        }
+        empty_since = None;
+        let now = Instant::now();
+        let mut table = watches.lock().unwrap();
+        table.retain(|id, _| containers.iter().any(|c| &c.record.id == id));
+        for info in &containers {
+            let service = service_of(info);
+            let watch = table
+                .entry(info.record.id.clone())
+                .or_insert_with(|| Watch {
+                    health: service
+                        .as_ref()
+                        .and_then(|s| s.healthcheck.as_ref())
+                        .and_then(|h| HealthConfig::from_compose(h, None)),
+                    ..Watch::default()
+                });
+            match info.state.status {
+                Status::Running => {
+                    watch.restart_at = None;
+                    schedule_probe(&runtime, &run_dir, &project, info, watch, &watches, now);
+                }
+                Status::Exited => {
+                    watch.next_probe = None;
+                    watch.probes = 0;
+                    let policy = service
+                        .as_ref()
+                        .and_then(|s| s.restart.as_deref())
+                        .and_then(|r| RestartPolicy::parse(r).ok())
+                        .unwrap_or(RestartPolicy::No);
+                    let exit_code = info.state.exit_code.unwrap_or(0);
+                    if !policy.should_restart(exit_code, watch.restarts, info.state.stop_requested)
+                    {
+                        continue;
+                    }
+                    let ran_for = run_duration(info);
+                    let at = *watch.restart_at.get_or_insert_with(|| {
+                        let delay = restart::next_delay(watch.restart_delay, ran_for);
+                        watch.restart_delay = Some(delay);
+                        now + delay
+                    });
+                    if now >= at {
+                        watch.restart_at = None;
+                        watch.restarts += 1;
+                        watch.state = HealthState::default();
+                        let _ = fs::remove_file(health_file(&run_dir, &project, &info.record.id));
+                        if let Err(err) = runtime.start(&info.record.id) {
+                            eprintln!("supervisor: restarting {}: {err}", info.record.name);
+                        }
+                    }
+                }
+                Status::Created => {}
+            }
+        }
+        drop(table);
+        std::thread::sleep(TICK);
+    }
+}
+
+fn run_duration(info: &ContainerInfo) -> Duration {
+    let parse = |t: &Option<String>| {
+        t.as_deref()
+            .and_then(berth_runtime::timestamp::parse_rfc3339)
+    };
+    match (
+        parse(&info.state.started_at),
+        parse(&info.state.finished_at),
+    ) {
+        (Some(start), Some(end)) if end >= start => Duration::from_secs((end - start) as u64),
+        _ => Duration::ZERO,
+    }
+}
+
+/// Starts a probe in the background when one is due.
+fn schedule_probe(
+    runtime: &Runtime,
+    run_dir: &Path,
+    project: &str,
+    info: &ContainerInfo,
+    watch: &mut Watch,
+    watches: &Arc<Mutex<BTreeMap<String, Watch>>>,
+    now: Instant,
+) {
+    let Some(config) = watch.health.clone() else {
+        return;
+    };
+    if watch.probing {
+        return;
+    }
+    let running_for = Duration::from_secs(
+        info.state
+            .started_at
+            .as_deref()
+            .and_then(berth_runtime::timestamp::parse_rfc3339)
+            .map(|t| (berth_runtime::timestamp::now_unix() - t).max(0) as u64)
+            .unwrap_or(0),
+    );
+    let due = *watch
+        .next_probe
+        .get_or_insert_with(|| now + health::next_delay(&config, running_for, watch.probes));
+    if now < due {
+        return;
+    }
+    watch.probing = true;
+    let runtime = runtime.clone();
+    let id = info.record.id.clone();
+    let path = health_file(run_dir, project, &id);
+    let watches = watches.clone();
+    std::thread::spawn(move || {
+        let result = health::probe(&runtime, &id, &config);
+        let mut table = watches.lock().unwrap();
+        let Some(watch) = table.get_mut(&id) else {
+            return;
+        };
+        let in_start_period = running_for < config.start_period;
+        watch.state.record(result, config.retries, in_start_period);
+        watch.probes += 1;
+        watch.probing = false;
+        watch.next_probe =
+            Some(Instant::now() + health::next_delay(&config, running_for, watch.probes));
+        if let Ok(json) = serde_json::to_vec(&watch.state) {
+            let tmp = path.with_extension("tmp");
+            if fs::write(&tmp, json).is_ok() {
+                let _ = fs::rename(&tmp, &path);
+            }
+        }
+    });
+}
