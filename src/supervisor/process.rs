@@ -159,11 +159,11 @@ pub fn main(args: &[std::ffi::OsString]) -> i32 {
             .into_iter()
             .filter(|c| c.record.spec.labels.get(labels::PROJECT) == Some(&project))
             .filter(|c| {
-                !c.record
+                c.record
                     .spec
                     .labels
                     .get(labels::ONEOFF)
-                    .is_some_and(|v| v == "True")
+                    .is_none_or(|v| v != "True")
             })
             .collect();
         if containers.is_empty() {
