@@ -295,3 +295,66 @@ services:
         assert_eq!(p.ok(&["ps", "-a", "-q"]), "");
     });
 }
+
+#[test]
+fn depends_on_conditions_hold_dependents_back() {
+    if !can_run_containers() {
+        return;
+    }
+    isolated("depends_on_conditions_hold_dependents_back", || {
+        let compose = "name: dep
+services:
+  db:
+    image: berth.test/busybox:latest
+    command: [sh, -c, 'sleep 1; touch /tmp/ready; exec sleep 60']
+    stop_signal: SIGKILL
+    healthcheck:
+      test: [CMD, test, -f, /tmp/ready]
+      start_interval: 100ms
+      start_period: 30s
+  migrate:
+    image: berth.test/busybox:latest
+    depends_on: {db: {condition: service_healthy}}
+    command: [sh, -c, 'sleep 1; echo migrated']
+  web:
+    image: berth.test/busybox:latest
+    depends_on: {migrate: {condition: service_completed_successfully}}
+    stop_signal: SIGKILL
+    command: [sh, -c, 'echo web started; sleep 60']
+";
+        let p = Project::new(compose);
+        let out = p.berth(&["up", "-d"]);
+        let progress = support::stderr(&out);
+        assert!(out.status.success(), "{progress}");
+        let position = |needle: &str| {
+            progress
+                .find(needle)
+                .unwrap_or_else(|| panic!("{needle:?} in {progress}"))
+        };
+        assert!(
+            position(" Container dep-db-1  Healthy")
+                < position(" Container dep-migrate-1  Started")
+        );
+        assert!(
+            position(" Container dep-migrate-1  Exited")
+                < position(" Container dep-web-1  Started")
+        );
+        assert!(p.ok(&["logs", "migrate"]).contains("migrated"));
+
+        // A failing one-shot dependency stops the dependents from starting.
+        p.ok(&["down", "-t", "0"]);
+        p.write(&compose.replace("echo migrated", "echo failed; exit 2"));
+        let out = p.berth(&["up", "-d"]);
+        let err = support::stderr(&out);
+        assert!(!out.status.success());
+        assert!(
+            err.contains("dep-migrate-1 didn't complete successfully: exit 2"),
+            "{err}"
+        );
+        assert!(
+            !p.ok(&["ps", "-a"]).contains("dep-web-1"),
+            "web was never created"
+        );
+        p.ok(&["down", "-t", "0"]);
+    });
+}

@@ -80,6 +80,8 @@ fn progress_line(action: &Action, done: bool) -> String {
         Action::StopContainer { name } => ("Container", name, "Stopping", "Stopped"),
         Action::RemoveContainer { name } => ("Container", name, "Removing", "Removed"),
         Action::RenameContainer { to, .. } => ("Container", to, "Recreate", "Recreated"),
+        Action::WaitHealthy { name, .. } => ("Container", name, "Waiting", "Healthy"),
+        Action::WaitCompleted { name, .. } => ("Container", name, "Waiting", "Exited"),
     };
     format!(
         " {kind} {name}  {}",
@@ -165,6 +167,7 @@ pub fn run(global: &GlobalOptions, args: &UpArgs) -> anyhow::Result<i32> {
         networks,
         images,
         stop_timeout: args.timeout.map(Duration::from_secs),
+        run_dir: run_dir(),
     };
     let report = |event: Event| match event {
         Event::Started(i) => eprintln!("{}", progress_line(&plan.steps[i].action, false)),

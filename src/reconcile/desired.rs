@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::compose::hash::service_config_hash;
+use crate::compose::model::service::DependencyCondition;
 use crate::compose::model::{Project, Service};
 
 /// One service as the planner sees it.
@@ -28,6 +29,16 @@ pub struct DesiredService {
     pub shares_with: Vec<String>,
     /// `depends_on` entries with `restart: true`.
     pub restart_with: Vec<String>,
+    /// `depends_on` entries whose condition must be waited for:
+    /// (service, condition, required).
+    pub waits_for: Vec<(String, WaitCondition, bool)>,
+}
+
+/// A `depends_on` condition that needs waiting for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitCondition {
+    Healthy,
+    CompletedSuccessfully,
 }
 
 /// A network or volume the project uses.
@@ -120,6 +131,20 @@ impl DesiredState {
                         .iter()
                         .filter(|(_, dep)| dep.restart)
                         .map(|(name, _)| name.clone())
+                        .collect(),
+                    waits_for: service
+                        .depends_on
+                        .iter()
+                        .filter_map(|(name, dep)| {
+                            let condition = match dep.condition {
+                                DependencyCondition::ServiceHealthy => WaitCondition::Healthy,
+                                DependencyCondition::ServiceCompletedSuccessfully => {
+                                    WaitCondition::CompletedSuccessfully
+                                }
+                                DependencyCondition::ServiceStarted => return None,
+                            };
+                            Some((name.clone(), condition, dep.required))
+                        })
                         .collect(),
                 };
                 (name.clone(), desired)

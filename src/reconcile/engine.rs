@@ -31,6 +31,8 @@ pub struct RuntimeEngine<'a> {
     pub images: BTreeMap<String, (ResolvedImage, String)>,
     /// `-t/--timeout` for stops.
     pub stop_timeout: Option<Duration>,
+    /// Where the supervisor keeps health results.
+    pub run_dir: PathBuf,
 }
 
 impl Engine for RuntimeEngine<'_> {
@@ -59,11 +61,79 @@ impl Engine for RuntimeEngine<'_> {
             Action::RenameContainer { from, to } => {
                 self.runtime.rename(from, to).map_err(|e| e.to_string())
             }
+            Action::WaitHealthy { name, required } => {
+                optional(*required, name, self.wait_healthy(name))
+            }
+            Action::WaitCompleted { name, required } => {
+                optional(*required, name, self.wait_completed(name))
+            }
         }
     }
 }
 
+/// `required: false` turns a failed dependency into a warning.
+fn optional(required: bool, name: &str, result: Result<(), String>) -> Result<(), String> {
+    match result {
+        Err(err) if !required => {
+            eprintln!("warning: optional dependency {name}: {err}");
+            Ok(())
+        }
+        other => other,
+    }
+}
+
 impl RuntimeEngine<'_> {
+    fn wait_healthy(&self, name: &str) -> Result<(), String> {
+        use crate::supervisor::health::HealthStatus;
+        let record = self.runtime.lookup(name).map_err(|e| e.to_string())?;
+        loop {
+            let state = self.runtime.state(&record.id).map_err(|e| e.to_string())?;
+            if state.status != berth_runtime::container::Status::Running {
+                return Err(format!(
+                    "dependency {name} is not running (exit code {})",
+                    state.exit_code.unwrap_or(-1)
+                ));
+            }
+            let health = crate::supervisor::process::read_health(
+                &self.run_dir,
+                &self.project.name,
+                &record.id,
+            );
+            match health {
+                Some(h) if h.status == HealthStatus::Healthy => return Ok(()),
+                Some(h) if h.status == HealthStatus::Unhealthy => {
+                    return Err(format!(
+                        "dependency {name} is unhealthy: {}",
+                        h.last_output().unwrap_or_default().trim_end()
+                    ))
+                }
+                _ => {}
+            }
+            let has_check = record
+                .spec
+                .annotations
+                .get(super::observe::CONFIG_ANNOTATION)
+                .is_some_and(|c| c.contains("\"healthcheck\""));
+            if !has_check {
+                return Err(format!(
+                    "dependency {name} has no health check (depends_on condition service_healthy)"
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn wait_completed(&self, name: &str) -> Result<(), String> {
+        let state = self.runtime.wait(name, None).map_err(|e| e.to_string())?;
+        match state.exit_code {
+            Some(0) => Ok(()),
+            code => Err(format!(
+                "service container {name} didn't complete successfully: exit {}",
+                code.unwrap_or(-1)
+            )),
+        }
+    }
+
     fn create_network(&self, name: &str) -> Result<(), String> {
         let network = self
             .desired

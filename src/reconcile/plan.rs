@@ -32,6 +32,17 @@ pub enum Action {
         from: String,
         to: String,
     },
+    /// Wait until a container is healthy (`depends_on: service_healthy`).
+    WaitHealthy {
+        name: String,
+        required: bool,
+    },
+    /// Wait until a container has exited with 0
+    /// (`depends_on: service_completed_successfully`).
+    WaitCompleted {
+        name: String,
+        required: bool,
+    },
 }
 
 impl fmt::Display for Action {
@@ -44,6 +55,12 @@ impl fmt::Display for Action {
             Action::StopContainer { name } => write!(f, "stop container {name}"),
             Action::RemoveContainer { name } => write!(f, "remove container {name}"),
             Action::RenameContainer { from, to } => write!(f, "rename container {from} to {to}"),
+            Action::WaitHealthy { name, .. } => {
+                write!(f, "wait for container {name} to be healthy")
+            }
+            Action::WaitCompleted { name, .. } => {
+                write!(f, "wait for container {name} to complete successfully")
+            }
         }
     }
 }

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::graph::ProjectGraph;
 
-use super::desired::{DesiredService, DesiredState};
+use super::desired::{DesiredService, DesiredState, WaitCondition};
 use super::observed::{ObservedContainer, ObservedState};
 use super::plan::{Action, Plan};
 
@@ -97,6 +97,43 @@ pub fn plan(
                 recreated: &recreated,
                 options,
             };
+            // Waits for dependencies' conditions only when this service has
+            // something to do.
+            let mut scratch = plan.clone();
+            let steps_before = scratch.steps.len();
+            plan_service(&context, observed, after.clone(), &mut scratch);
+            if scratch.steps.len() > steps_before {
+                for (dependency, condition, required) in &service.waits_for {
+                    let Some(dep) = desired.services.get(dependency) else {
+                        continue;
+                    };
+                    if !selected.contains(dependency) || dep.replicas == 0 {
+                        continue;
+                    }
+                    let dep_ready = ready.get(dependency).cloned().unwrap_or_default();
+                    for number in 1..=dep.replicas {
+                        let name = desired.container_name(dep, number);
+                        let (action, why) = match condition {
+                            WaitCondition::Healthy => (
+                                Action::WaitHealthy {
+                                    name,
+                                    required: *required,
+                                },
+                                "service_healthy",
+                            ),
+                            WaitCondition::CompletedSuccessfully => (
+                                Action::WaitCompleted {
+                                    name,
+                                    required: *required,
+                                },
+                                "service_completed_successfully",
+                            ),
+                        };
+                        let reason = format!("{} depends on {dependency} ({why})", service.name);
+                        after.push(plan.push(action, reason, dep_ready.clone()));
+                    }
+                }
+            }
             let (steps, was_recreated) = plan_service(&context, observed, after, &mut plan);
             if was_recreated {
                 recreated.insert(name.clone());

@@ -274,3 +274,56 @@ fn missing_external_resources_and_unknown_services_are_errors() {
         PlanError::UnknownService("nope".into())
     );
 }
+
+#[test]
+fn conditions_become_wait_steps_only_when_the_dependent_has_work() {
+    let yaml = r#"
+services:
+  db:
+    image: postgres
+    healthcheck: {test: [CMD, "true"]}
+  migrate:
+    image: busybox
+    depends_on: {db: {condition: service_healthy}}
+  web:
+    image: nginx
+    depends_on:
+      migrate: {condition: service_completed_successfully}
+      db: {condition: service_healthy, required: false}
+"#;
+    let (desired, graph) = desired(yaml, &[]);
+    let plan = plan_text(
+        &desired,
+        &ObservedState::default(),
+        &graph,
+        &PlanOptions::default(),
+    );
+    assert_eq!(
+        plan,
+        "1. create network fuzz_default: missing\n\
+         2. create container fuzz-db-1: missing (after 1)\n\
+         3. start container fuzz-db-1: created (after 2)\n\
+         4. wait for container fuzz-db-1 to be healthy: migrate depends on db (service_healthy) (after 3)\n\
+         5. create container fuzz-migrate-1: missing (after 1, 3, 4)\n\
+         6. start container fuzz-migrate-1: created (after 5)\n\
+         7. wait for container fuzz-db-1 to be healthy: web depends on db (service_healthy) (after 3)\n\
+         8. wait for container fuzz-migrate-1 to complete successfully: web depends on migrate (service_completed_successfully) (after 6)\n\
+         9. create container fuzz-web-1: missing (after 1, 3, 6, 7, 8)\n\
+         10. start container fuzz-web-1: created (after 9)\n"
+    );
+    let converged = ObservedState {
+        containers: desired
+            .services
+            .keys()
+            .map(|s| up_to_date(&desired, s, 1))
+            .collect(),
+        networks: ["fuzz_default".to_string()].into(),
+        volumes: Default::default(),
+    };
+    assert!(plan_is_empty(
+        &desired,
+        &converged,
+        &graph,
+        &PlanOptions::default()
+    ));
+}
