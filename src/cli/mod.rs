@@ -41,9 +41,9 @@ fn shadow_force_flag(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsStrin
     let start = (1..args.len()).find_map(|i| {
         if is(i, &["rmi"]) {
             Some(i + 1)
-        } else if is(i, &["image"]) && is(i + 1, &["rm", "remove"]) {
-            Some(i + 2)
-        } else if is(i, &["network"]) && is(i + 1, &["rm", "remove", "prune"]) {
+        } else if (is(i, &["image"]) && is(i + 1, &["rm", "remove"]))
+            || (is(i, &["network"]) && is(i + 1, &["rm", "remove", "prune"]))
+        {
             Some(i + 2)
         } else {
             None
