@@ -891,3 +891,147 @@ fn endpoints_are_attached_before_the_program_starts() {
         assert_clean(&f);
     });
 }
+
+/// A fake upstream DNS server on 127.0.0.1 (in the test's own namespace):
+/// `example.test` is 192.0.2.7, everything else NXDOMAIN.
+fn fake_upstream() -> std::net::SocketAddr {
+    use hickory_proto::op::{Message, MessageType, ResponseCode};
+    use hickory_proto::rr::{rdata::A, RData, Record};
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let address = socket.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let mut buffer = [0u8; 2048];
+        while let Ok((n, from)) = socket.recv_from(&mut buffer) {
+            let Ok(request) = Message::from_vec(&buffer[..n]) else {
+                continue;
+            };
+            let mut response = Message::new();
+            response
+                .set_id(request.id())
+                .set_message_type(MessageType::Response)
+                .set_recursion_available(true);
+            for q in request.queries() {
+                response.add_query(q.clone());
+                if q.name().to_ascii().trim_end_matches('.') == "example.test"
+                    && q.query_type() == hickory_proto::rr::RecordType::A
+                {
+                    response.add_answer(Record::from_rdata(
+                        q.name().clone(),
+                        60,
+                        RData::A(A::new(192, 0, 2, 7)),
+                    ));
+                } else {
+                    response.set_response_code(ResponseCode::NXDomain);
+                }
+            }
+            let _ = socket.send_to(&response.to_vec().unwrap(), from);
+        }
+    });
+    address
+}
+
+#[test]
+fn embedded_dns_answers_by_network_forwards_and_follows_changes() {
+    if !can_run_containers() {
+        return;
+    }
+    isolated(
+        "embedded_dns_answers_by_network_forwards_and_follows_changes",
+        || {
+            use berth_runtime::dns::{
+                resolv::resolv_conf, DnsRecord, DnsServer, DnsTable, Querier,
+            };
+            use std::net::Ipv4Addr;
+            let f = fixture();
+            let record = |network: &str, names: &[&str], ip: [u8; 4]| DnsRecord {
+                network: network.into(),
+                names: names.iter().map(|n| n.to_string()).collect(),
+                address: Ipv4Addr::from(ip),
+                container_id: names[0].to_string(),
+            };
+            let mut records = vec![
+                record("front", &["web", "demo-web-1"], [10, 0, 0, 2]),
+                record("front", &["web", "demo-web-2"], [10, 0, 0, 3]),
+                record("back", &["db", "demo-db-1"], [10, 1, 0, 2]),
+            ];
+            let server = DnsServer::new(DnsTable::new(&records));
+            let upstream = fake_upstream();
+            // Container A asks; container B runs its own DNS server on port 53.
+            let mut a = sh("sleep 100");
+            a.resolv_conf = Some(resolv_conf("", &[], &[]));
+            let a = f.runtime.create(a, &f.image, None).unwrap();
+            let a_state = f.runtime.start(&a.id).unwrap();
+            let querier = Querier {
+                container_id: a.id.clone(),
+                networks: vec!["front".into()],
+                upstreams: vec![upstream],
+                internal: false,
+            };
+            let serving = server
+                .serve_container(
+                    &std::path::PathBuf::from(format!("/proc/{}/ns/net", a_state.pid.unwrap())),
+                    querier.clone(),
+                )
+                .unwrap();
+            let ask = |name: &str| -> String {
+                let spec = ExecSpec {
+                    args: vec!["nslookup".into(), name.into()],
+                    ..ExecSpec::default()
+                };
+                let out = f.runtime.exec(&a.id, &spec, ExecIo::Capture).unwrap();
+                format!(
+                    "{}{}",
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                )
+            };
+            let web = ask("web");
+            assert!(
+                web.contains("10.0.0.2") && web.contains("10.0.0.3"),
+                "{web}"
+            );
+            assert!(!ask("db").contains("10.1.0.2"), "db is on another network");
+            let forwarded = ask("example.test");
+            assert!(forwarded.contains("192.0.2.7"), "{forwarded}");
+            // A third replica appears: answered at once.
+            records.push(record("front", &["web", "demo-web-3"], [10, 0, 0, 4]));
+            server.update(DnsTable::new(&records));
+            assert!(ask("web").contains("10.0.0.4"));
+
+            // B binds 0.0.0.0:53 itself and still starts; 127.0.0.11 still answers it.
+            let mut b = sh("sleep 100");
+            b.resolv_conf = Some(resolv_conf("", &[], &[]));
+            let b = f.runtime.create(b, &f.image, None).unwrap();
+            let b_state = f.runtime.start(&b.id).unwrap();
+            let serving_b = server
+                .serve_container(
+                    &std::path::PathBuf::from(format!("/proc/{}/ns/net", b_state.pid.unwrap())),
+                    querier,
+                )
+                .unwrap();
+            std::thread::sleep(Duration::from_millis(200));
+            let check = ExecSpec {
+                args: vec![
+                    "sh".into(),
+                    "-c".into(),
+                    "timeout 1 nc -l -p 53 </dev/null 2>/dev/null; echo rc=$?; nslookup web".into(),
+                ],
+                ..ExecSpec::default()
+            };
+            let out = f.runtime.exec(&b.id, &check, ExecIo::Capture).unwrap();
+            let text = String::from_utf8_lossy(&out.stdout);
+            // busybox has no UDP server to try; TCP on 0.0.0.0:53 binds (nothing of
+            // berth's holds port 53: the redirect sends 127.0.0.11:53 elsewhere).
+            assert!(
+                text.starts_with("rc=143\n"),
+                "B can bind port 53 itself: {text}"
+            );
+            assert!(text.contains("10.0.0.2"), "{text}");
+            drop(serving);
+            drop(serving_b);
+            f.runtime.delete(&a.id, true).unwrap();
+            f.runtime.delete(&b.id, true).unwrap();
+            assert_clean(&f);
+        },
+    );
+}

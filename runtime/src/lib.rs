@@ -5,6 +5,7 @@
 //! issue. The reconciler in the `berth` crate drives it through a narrow trait.
 
 pub mod container;
+pub mod dns;
 pub mod image;
 pub mod network;
 pub mod timestamp;

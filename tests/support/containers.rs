@@ -39,6 +39,8 @@ const ISOLATED_ENV: &str = "BERTH_TEST_ISOLATED";
 /// leaks dies with the namespaces.
 pub fn isolated(test_name: &str, body: impl FnOnce()) {
     if std::env::var_os(ISOLATED_ENV).is_some() {
+        // `unshare --net` leaves loopback down.
+        berth_runtime::container::bring_loopback_up().expect("loopback up");
         body();
         return;
     }

@@ -70,6 +70,12 @@ pub fn hidden_main(args: &[std::ffi::OsString]) -> Option<i32> {
     }
 }
 
+/// Brings `lo` up in the calling thread's network namespace (fresh
+/// namespaces start with it down).
+pub fn bring_loopback_up() -> io::Result<()> {
+    loopback::bring_up()
+}
+
 /// For the CLI: die quietly on a closed output pipe, as Unix tools do.
 pub fn default_sigpipe() {
     sys::default_sigpipe();
