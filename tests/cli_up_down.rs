@@ -142,25 +142,15 @@ fn up_plans_runs_recreates_and_down_removes_everything() {
             assert_eq!(ps, "client\nserver\n");
             assert_eq!(bridges().iter().filter(|b| b.starts_with("br-")).count(), 1);
 
-            // The client reaches the server over the project network (by address
-            // for now) and exec returns the command's exit code.
-            let server_ip = p.ok(&[
-                "exec",
-                "-T",
-                "server",
-                "sh",
-                "-c",
-                "ip -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1",
-            ]);
-            let reply = p.ok(&[
-                "exec",
-                "-T",
-                "client",
-                "sh",
-                "-c",
-                &format!("echo ping | nc -w 2 {} 8080", server_ip.trim()),
-            ]);
-            assert_eq!(reply, "pong\n");
+            // The client reaches the server by its service name and its
+            // container name through the embedded DNS.
+            for name in ["server", "demo-server-1"] {
+                let script = format!("echo ping | nc -w 2 {name} 8080");
+                let reply = p.ok(&["exec", "-T", "client", "sh", "-c", &script]);
+                assert_eq!(reply, "pong\n", "via {name}");
+            }
+            let resolv = p.ok(&["exec", "-T", "client", "cat", "/etc/resolv.conf"]);
+            assert!(resolv.starts_with("nameserver 127.0.0.11\n"), "{resolv}");
             assert_eq!(
                 p.berth(&["exec", "-T", "client", "sh", "-c", "exit 7"])
                     .status

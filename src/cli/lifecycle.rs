@@ -36,6 +36,17 @@ fn context(global: &GlobalOptions) -> anyhow::Result<ProjectState> {
     })
 }
 
+/// The supervisor serves DNS (and opens start gates), runs health checks
+/// and restart policies: containers are only started with it running.
+fn ensure_supervisor(global: &GlobalOptions, ctx: &ProjectState) -> anyhow::Result<()> {
+    crate::supervisor::process::ensure_running(
+        &global.root,
+        &super::lock::run_dir(),
+        &ctx.project.name,
+    )
+    .context("starting the project's supervisor")
+}
+
 fn lock(ctx: &ProjectState) -> anyhow::Result<super::lock::ProjectLock> {
     super::lock::ProjectLock::acquire(&super::lock::run_dir(), &ctx.project.name)
 }
@@ -124,6 +135,7 @@ pub fn stop(global: &GlobalOptions, args: &StopArgs) -> anyhow::Result<i32> {
 pub fn start(global: &GlobalOptions, args: &ServicesArgs) -> anyhow::Result<i32> {
     let ctx = context(global)?;
     let _lock = lock(&ctx)?;
+    ensure_supervisor(global, &ctx)?;
     each_level(&levels(&ctx, &args.services, false), &|c| {
         if c.state.status != Status::Running {
             eprintln!(" Container {}  Starting", c.record.name);
@@ -140,6 +152,7 @@ pub fn start(global: &GlobalOptions, args: &ServicesArgs) -> anyhow::Result<i32>
 pub fn restart(global: &GlobalOptions, args: &StopArgs) -> anyhow::Result<i32> {
     let ctx = context(global)?;
     let _lock = lock(&ctx)?;
+    ensure_supervisor(global, &ctx)?;
     stop_all(&ctx, &args.services, args.timeout)?;
     each_level(&levels(&ctx, &args.services, false), &|c| {
         eprintln!(" Container {}  Starting", c.record.name);

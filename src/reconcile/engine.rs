@@ -21,6 +21,18 @@ use super::plan::Action;
 use super::translate;
 use crate::compose::model::Project;
 
+/// Annotation with what the embedded DNS needs about a container.
+pub const DNS_ANNOTATION: &str = "berth.dns";
+
+/// Aliases per network (final names), upstream servers, and whether every
+/// network is internal.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct DnsAnnotation {
+    pub aliases: BTreeMap<String, Vec<String>>,
+    pub upstreams: Vec<String>,
+    pub internal: bool,
+}
+
 /// Everything the actions of one `up` need.
 pub struct RuntimeEngine<'a> {
     pub project: &'a Project,
@@ -307,6 +319,44 @@ impl RuntimeEngine<'_> {
             })
             .collect();
         spec.etc_hosts = Some(hosts_file(&extra, &own));
+        if !endpoints.is_empty() {
+            // Names resolve through the supervisor's embedded DNS, which is
+            // serving the container before its program starts.
+            let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+            spec.resolv_conf = Some(berth_runtime::dns::resolv::resolv_conf(
+                &host_resolv,
+                &service.dns_search,
+                &service.dns_opt,
+            ));
+            spec.start_gate = true;
+            let aliases: BTreeMap<String, Vec<String>> = service
+                .networks
+                .iter()
+                .filter_map(|(key, options)| {
+                    let name = self.desired.networks.get(key)?.name.clone();
+                    let names = options
+                        .as_ref()
+                        .map(|o| o.aliases.clone())
+                        .unwrap_or_default();
+                    Some((name, names))
+                })
+                .collect();
+            let dns = DnsAnnotation {
+                aliases,
+                upstreams: if service.dns.is_empty() {
+                    berth_runtime::dns::resolv::upstreams(&host_resolv)
+                        .iter()
+                        .map(|s| s.to_string())
+                        .collect()
+                } else {
+                    service.dns.iter().map(|d| format!("{d}:53")).collect()
+                },
+                internal: endpoints.iter().all(|e| e.internal),
+            };
+            if let Ok(text) = serde_json::to_string(&dns) {
+                spec.annotations.insert(DNS_ANNOTATION.to_string(), text);
+            }
+        }
         spec.hostname = Some(hostname);
         spec.endpoints = endpoints.clone();
         let spec = translated.spec;

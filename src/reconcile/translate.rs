@@ -251,6 +251,7 @@ pub fn container_spec(
     let spec = ContainerSpec {
         id: None,
         endpoints: Vec::new(),
+        start_gate: false,
         name: container_name.to_string(),
         labels,
         annotations,

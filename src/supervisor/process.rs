@@ -15,15 +15,18 @@ use std::time::{Duration, Instant};
 
 use berth_runtime::container::{ContainerInfo, Runtime, Status};
 
+use berth_runtime::dns::{DnsRecord, DnsServer, DnsTable, Querier, ServingHandle};
+
 use super::health::{self, HealthConfig, HealthState};
 use super::restart::{self, RestartPolicy};
 use crate::compose::model::Service;
+use crate::reconcile::engine::{DnsAnnotation, DNS_ANNOTATION};
 use crate::reconcile::labels;
 use crate::reconcile::observe::CONFIG_ANNOTATION;
 
 /// The hidden argument that runs the supervisor.
 pub const SUPERVISOR_ARG: &str = "__berth-supervisor";
-const TICK: Duration = Duration::from_millis(50);
+const TICK: Duration = Duration::from_millis(10);
 /// How long the supervisor stays with no container before it exits.
 const IDLE_EXIT: Duration = Duration::from_secs(10);
 
@@ -152,6 +155,7 @@ pub fn main(args: &[std::ffi::OsString]) -> i32 {
     };
     let watches: Arc<Mutex<BTreeMap<String, Watch>>> = Arc::default();
     let mut empty_since: Option<Instant> = None;
+    let mut dns = DnsState::default();
     loop {
         let containers: Vec<ContainerInfo> = runtime
             .list()
@@ -178,6 +182,7 @@ pub fn main(args: &[std::ffi::OsString]) -> i32 {
             continue;
         }
         empty_since = None;
+        dns.converge(&runtime, &containers);
         let now = Instant::now();
         let mut table = watches.lock().unwrap();
         table.retain(|id, _| containers.iter().any(|c| &c.record.id == id));
@@ -231,6 +236,110 @@ pub fn main(args: &[std::ffi::OsString]) -> i32 {
         }
         drop(table);
         std::thread::sleep(TICK);
+    }
+}
+
+/// The embedded DNS for the project: one table, one serving handle per
+/// container namespace.
+#[derive(Default)]
+struct DnsState {
+    server: DnsServer,
+    records: Vec<DnsRecord>,
+    /// container ID -> (namespace PID, handle)
+    serving: BTreeMap<String, (i32, ServingHandle)>,
+}
+
+impl DnsState {
+    fn converge(&mut self, runtime: &Runtime, containers: &[ContainerInfo]) {
+        let pending: BTreeMap<String, i32> = runtime
+            .pending_gates()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(record, pid)| (record.id, pid))
+            .collect();
+        // Containers that run (or are about to) and have endpoints.
+        let live: Vec<(&ContainerInfo, i32)> = containers
+            .iter()
+            .filter(|c| !c.record.spec.endpoints.is_empty())
+            .filter_map(|c| match (c.state.status, c.state.pid) {
+                (Status::Running, Some(pid)) => Some((c, pid)),
+                _ => pending.get(&c.record.id).map(|pid| (c, *pid)),
+            })
+            .collect();
+        let mut records = Vec::new();
+        for (info, _) in &live {
+            let annotation: DnsAnnotation = info
+                .record
+                .spec
+                .annotations
+                .get(DNS_ANNOTATION)
+                .and_then(|t| serde_json::from_str(t).ok())
+                .unwrap_or_default();
+            for endpoint in &info.record.spec.endpoints {
+                let mut names = Vec::new();
+                if let Some(service) = info.record.spec.labels.get(labels::SERVICE) {
+                    names.push(service.clone());
+                }
+                names.push(info.record.name.clone());
+                names.push(info.record.hostname.clone());
+                names.extend(
+                    annotation
+                        .aliases
+                        .get(&endpoint.network)
+                        .cloned()
+                        .unwrap_or_default(),
+                );
+                records.push(DnsRecord {
+                    network: endpoint.network.clone(),
+                    names,
+                    address: endpoint.address,
+                    container_id: info.record.id.clone(),
+                });
+            }
+        }
+        if records != self.records {
+            self.server.update(DnsTable::new(&records));
+            self.records = records;
+        }
+        self.serving
+            .retain(|id, (pid, _)| live.iter().any(|(c, p)| &c.record.id == id && p == pid));
+        for (info, pid) in &live {
+            if !self.serving.contains_key(&info.record.id) {
+                let annotation: DnsAnnotation = info
+                    .record
+                    .spec
+                    .annotations
+                    .get(DNS_ANNOTATION)
+                    .and_then(|t| serde_json::from_str(t).ok())
+                    .unwrap_or_default();
+                let querier = Querier {
+                    container_id: info.record.id.clone(),
+                    networks: info
+                        .record
+                        .spec
+                        .endpoints
+                        .iter()
+                        .map(|e| e.network.clone())
+                        .collect(),
+                    upstreams: annotation
+                        .upstreams
+                        .iter()
+                        .filter_map(|u| u.parse().ok())
+                        .collect(),
+                    internal: annotation.internal,
+                };
+                let netns = PathBuf::from(format!("/proc/{pid}/ns/net"));
+                match self.server.serve_container(&netns, querier) {
+                    Ok(handle) => {
+                        self.serving.insert(info.record.id.clone(), (*pid, handle));
+                    }
+                    Err(err) => eprintln!("supervisor: DNS for {}: {err}", info.record.name),
+                }
+            }
+            if pending.contains_key(&info.record.id) {
+                let _ = runtime.open_gate(&info.record.id);
+            }
+        }
     }
 }
 

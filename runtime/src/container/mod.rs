@@ -403,6 +403,31 @@ impl Runtime {
             .map_err(io_err(format!("rename {name_or_id}")))
     }
 
+    /// Containers waiting at their start gate, with the PID whose
+    /// namespaces they have (`/proc/PID/ns/net` is ready to be served).
+    pub fn pending_gates(&self) -> Result<Vec<(ContainerRecord, i32)>> {
+        let mut pending = Vec::new();
+        for info in self.list()? {
+            let dir = self.dir(&info.record.id);
+            if dir.gate_open().exists() {
+                continue;
+            }
+            let pid = fs::read_to_string(dir.gate_pid())
+                .ok()
+                .and_then(|text| text.trim().parse().ok());
+            if let Some(pid) = pid {
+                pending.push((info.record, pid));
+            }
+        }
+        Ok(pending)
+    }
+
+    /// Lets a container waiting at its start gate run its program.
+    pub fn open_gate(&self, id: &str) -> Result<()> {
+        let path = self.dir(id).gate_open();
+        fs::write(&path, b"").map_err(io_err(format!("open the start gate of {id}")))
+    }
+
     /// The container's current state, checked against `/proc`.
     pub fn state(&self, name_or_id: &str) -> Result<ContainerState> {
         let record = self.lookup(name_or_id)?;

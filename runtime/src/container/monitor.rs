@@ -122,6 +122,28 @@ fn attach_networks(record: &ContainerRecord, child: Pid) -> Result<(), LaunchErr
         .map_err(|err| (EXIT_SETUP, format!("attach networks: {err}")))
 }
 
+/// Announces the child's PID (its namespaces exist now) and waits until the
+/// gate is opened, or the timeout passes (the program then starts anyway).
+fn wait_at_gate(dir: &ContainerDir, child: Pid) {
+    let _ = std::fs::remove_file(dir.gate_open());
+    if std::fs::write(dir.gate_pid(), child.to_string()).is_err() {
+        return;
+    }
+    let deadline = std::time::Instant::now() + super::spec::START_GATE_TIMEOUT;
+    while !dir.gate_open().exists() {
+        if std::time::Instant::now() > deadline {
+            eprintln!(
+                "start gate not opened within {:?}; starting anyway",
+                super::spec::START_GATE_TIMEOUT
+            );
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let _ = std::fs::remove_file(dir.gate_pid());
+    let _ = std::fs::remove_file(dir.gate_open());
+}
+
 /// Makes the cgroups and puts the child in them, while the child builds its
 /// root filesystem (it waits for the go byte only right before exec).
 fn place_in_cgroups(
@@ -217,6 +239,9 @@ fn spawn(
             return Err(err);
         }
     };
+    if record.spec.start_gate {
+        wait_at_gate(dir, child);
+    }
     let _ = nix::unistd::write(&go_w, b"g");
     drop(go_w);
     let mut failure = String::new();

@@ -9,6 +9,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+/// Longest a start gate holds a program back.
+pub const START_GATE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Everything needed to create one container.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ContainerSpec {
@@ -43,6 +46,11 @@ pub struct ContainerSpec {
     /// … to the container's new network namespace before its program starts.
     #[serde(default)]
     pub endpoints: Vec<crate::network::Endpoint>,
+    /// Hold the program until whoever serves the container (the supervisor:
+    /// its embedded DNS) opens the gate, at most [`START_GATE_TIMEOUT`]; see
+    /// `Runtime::pending_gates`.
+    #[serde(default)]
+    pub start_gate: bool,
     pub security: Security,
     pub resources: Resources,
     /// Run berth's own PID 1 that reaps zombies and forwards signals.

@@ -118,6 +118,14 @@ impl ContainerDir {
     pub fn work(&self) -> PathBuf {
         self.0.join("work")
     }
+    /// Written by the monitor (the namespace's PID) while a start gate waits.
+    pub fn gate_pid(&self) -> PathBuf {
+        self.0.join("gate.pid")
+    }
+    /// Created by whoever opens the start gate.
+    pub fn gate_open(&self) -> PathBuf {
+        self.0.join("gate.open")
+    }
     pub fn empty_lower(&self) -> PathBuf {
         self.0.join("empty")
     }
