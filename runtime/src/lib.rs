@@ -8,6 +8,7 @@ pub mod container;
 pub mod dns;
 pub mod image;
 pub mod network;
+pub mod ports;
 pub mod timestamp;
 
 /// The runtime's version, reported by `berth version`.
