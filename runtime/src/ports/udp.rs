@@ -28,6 +28,7 @@ pub fn serve(socket: UdpSocket, target: SocketAddr, stop: &AtomicBool) {
             continue;
         };
         let mut table = flows.lock().unwrap();
+        #[allow(clippy::map_entry)] // the new flow's reader thread needs the table unlocked
         if !table.contains_key(&client) {
             let bind: SocketAddr = if target.is_ipv4() {
                 "0.0.0.0:0"
