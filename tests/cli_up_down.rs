@@ -348,3 +348,123 @@ services:
         p.ok(&["down", "-t", "0"]);
     });
 }
+
+/// A static UDP echo server for the busybox image (busybox has none),
+/// built with the host's gcc into `dir`.
+fn udp_echo_binary(dir: &Path) -> Option<PathBuf> {
+    let source = dir.join("udpecho.c");
+    std::fs::write(
+        &source,
+        r#"#include <netinet/in.h>
+#include <sys/socket.h>
+int main(void) {
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in a = {0}; a.sin_family = AF_INET; a.sin_port = htons(9999);
+    if (bind(s, (struct sockaddr *)&a, sizeof a)) return 1;
+    char b[2048];
+    for (;;) {
+        struct sockaddr_in from; socklen_t l = sizeof from;
+        long n = recvfrom(s, b, sizeof b, 0, (struct sockaddr *)&from, &l);
+        if (n > 0) sendto(s, b, n, 0, (struct sockaddr *)&from, l);
+    }
+}
+"#,
+    )
+    .unwrap();
+    let binary = dir.join("udpecho");
+    let built = std::process::Command::new("gcc")
+        .args(["-static", "-O2", "-o"])
+        .arg(&binary)
+        .arg(&source)
+        .status()
+        .is_ok_and(|s| s.success());
+    built.then_some(binary)
+}
+
+#[test]
+fn published_tcp_and_udp_ports_answer_on_loopback() {
+    if !can_run_containers() {
+        return;
+    }
+    isolated("published_tcp_and_udp_ports_answer_on_loopback", || {
+        let tools = tempfile::tempdir().unwrap();
+        let Some(udpecho) = udp_echo_binary(tools.path()) else {
+            eprintln!("skipping: gcc -static is not available");
+            return;
+        };
+        let compose = format!(
+            "name: pub
+services:
+  web:
+    image: berth.test/busybox:latest
+    command: [sh, -c, 'nc -ll -p 8080 -e echo hello-from-web']
+    stop_signal: SIGKILL
+    ports: ['127.0.0.1:18080:8080', '8081']
+  echo:
+    image: berth.test/busybox:latest
+    command: [/udpecho]
+    stop_signal: SIGKILL
+    volumes: ['{}:/udpecho:ro']
+    ports: ['127.0.0.1:19999:9999/udp']
+",
+            udpecho.display()
+        );
+        let p = Project::new(&compose);
+        p.ok(&["up", "-d", "--wait"]);
+        // TCP on the fixed port.
+        let mut reply = String::new();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while !reply.contains("hello-from-web") {
+            assert!(std::time::Instant::now() < deadline, "no TCP answer");
+            if let Ok(mut stream) = std::net::TcpStream::connect("127.0.0.1:18080") {
+                use std::io::Read;
+                let _ = stream.read_to_string(&mut reply);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        // UDP on the fixed port.
+        let client = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        client
+            .set_read_timeout(Some(std::time::Duration::from_millis(500)))
+            .unwrap();
+        let mut got = Vec::new();
+        for _ in 0..10 {
+            client.send_to(b"ping-udp", "127.0.0.1:19999").unwrap();
+            let mut buffer = [0u8; 64];
+            if let Ok(n) = client.recv(&mut buffer) {
+                got = buffer[..n].to_vec();
+                break;
+            }
+        }
+        assert_eq!(got, b"ping-udp");
+        // `port` prints the mappings, including the random one.
+        assert_eq!(p.ok(&["port", "web", "8080"]), "127.0.0.1:18080\n");
+        let random = p.ok(&["port", "web", "8081"]);
+        assert!(
+            random.starts_with("0.0.0.0:") && random.trim() != "0.0.0.0:0",
+            "{random}"
+        );
+        assert_eq!(
+            p.ok(&["port", "--protocol", "udp", "echo", "9999"]),
+            "127.0.0.1:19999\n"
+        );
+        assert!(p.ok(&["ps"]).contains("127.0.0.1:18080->8080/tcp"));
+
+        // Another project asking for the same port fails clearly, leaving nothing.
+        let other = Project::new(&compose.replace("name: pub", "name: clash"));
+        let out = other.berth(&["up", "-d", "web"]);
+        let err = support::stderr(&out);
+        assert!(!out.status.success());
+        assert!(
+            err.contains("service web: port 18080/tcp is already in use by process"),
+            "{err}"
+        );
+        assert_eq!(other.ok(&["ps", "-a", "-q"]), "");
+        other.ok(&["down"]);
+        p.ok(&["down", "-t", "0"]);
+        assert!(
+            std::net::TcpListener::bind("127.0.0.1:18080").is_ok(),
+            "port released"
+        );
+    });
+}

@@ -78,6 +78,8 @@ pub enum Command {
     Up(UpArgs),
     /// Run a command in a running container of a service.
     Exec(ExecArgs),
+    /// Print the public port for a port binding.
+    Port(PortArgs),
     /// Stop and remove the project's containers.
     Down(DownArgs),
     /// List the project's containers.
@@ -572,4 +574,18 @@ pub struct NetworkPruneArgs {
     /// Do not prompt for confirmation (berth never prompts; accepted for Docker compatibility).
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PortArgs {
+    /// tcp or udp.
+    #[arg(long, default_value = "tcp")]
+    pub protocol: String,
+    /// Index of the container if the service has several replicas.
+    #[arg(long, default_value_t = 1)]
+    pub index: u32,
+    /// The service.
+    pub service: String,
+    /// The container port.
+    pub private_port: u16,
 }

@@ -10,6 +10,7 @@ mod lifecycle;
 pub mod lock;
 mod logs;
 mod network;
+mod port;
 mod project;
 mod ps;
 mod up;
@@ -26,6 +27,7 @@ pub fn run() -> anyhow::Result<i32> {
         Command::Ps(args) => ps::run(&cli.global, args),
         Command::Up(args) => up::run(&cli.global, args),
         Command::Exec(args) => exec::run(&cli.global, args),
+        Command::Port(args) => port::run(&cli.global, args),
         Command::Down(args) => lifecycle::down(&cli.global, args),
         Command::Start(args) => lifecycle::start(&cli.global, args),
         Command::Stop(args) => lifecycle::stop(&cli.global, args),

@@ -90,6 +90,30 @@ pub fn status_text(info: &ContainerInfo) -> String {
     }
 }
 
+/// `127.0.0.1:8080->80/tcp, 0.0.0.0:5353->53/udp`
+fn ports_text(info: &ContainerInfo) -> String {
+    let project = info
+        .record
+        .spec
+        .labels
+        .get(labels::PROJECT)
+        .cloned()
+        .unwrap_or_default();
+    crate::supervisor::process::read_ports(&super::lock::run_dir(), &project, &info.record.id)
+        .iter()
+        .map(|p| {
+            format!(
+                "{}:{}->{}/{}",
+                p.host_ip,
+                p.host_port,
+                p.target.port(),
+                p.protocol
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn command_text(info: &ContainerInfo) -> String {
     let command = info.record.process.args.join(" ");
     let short: String = if command.chars().count() > 20 {
@@ -178,7 +202,7 @@ pub fn run(global: &GlobalOptions, args: &PsArgs) -> anyhow::Result<i32> {
                         service_of(c).to_string(),
                         created,
                         status_text(c),
-                        String::new(),
+                        ports_text(c),
                     ]
                 })
                 .collect();

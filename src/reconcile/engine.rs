@@ -33,6 +33,105 @@ pub struct DnsAnnotation {
     pub internal: bool,
 }
 
+/// Annotation with the ports to publish for a container.
+pub const PORTS_ANNOTATION: &str = "berth.ports";
+
+/// One `ports:` entry as the supervisor publishes it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PortRequest {
+    pub host_ip: Option<std::net::IpAddr>,
+    /// Host ports to try in order (empty: any free port).
+    pub host_ports: Vec<u16>,
+    pub target: u16,
+    pub protocol: berth_runtime::ports::Protocol,
+}
+
+/// `ports:` entries of a service as requests; errors name the entry.
+pub fn port_requests(
+    service_name: &str,
+    service: &crate::compose::model::Service,
+) -> Result<Vec<PortRequest>, String> {
+    use berth_runtime::ports::Protocol;
+    let mut requests = Vec::new();
+    for (index, port) in service.ports.iter().enumerate() {
+        let field = format!("service {service_name}: ports[{index}]");
+        let protocol = match port.protocol.as_str() {
+            "" | "tcp" => Protocol::Tcp,
+            "udp" => Protocol::Udp,
+            other => {
+                return Err(format!(
+                    "{field}: protocol {other:?} is not supported (tcp or udp)"
+                ))
+            }
+        };
+        let host_ip = match port.host_ip.as_deref().filter(|ip| !ip.is_empty()) {
+            Some(ip) => Some(
+                ip.trim_matches(['[', ']'])
+                    .parse()
+                    .map_err(|_| format!("{field}: invalid host_ip {ip:?}"))?,
+            ),
+            None => None,
+        };
+        let host_ports = match port.published.as_deref().filter(|p| !p.is_empty()) {
+            None => Vec::new(),
+            Some(text) => {
+                let (start, end) = text.split_once('-').unwrap_or((text, text));
+                let parse = |p: &str| {
+                    p.parse::<u16>()
+                        .map_err(|_| format!("{field}: invalid published port {text:?}"))
+                };
+                let (start, end) = (parse(start)?, parse(end)?);
+                if start > end {
+                    return Err(format!("{field}: invalid published range {text:?}"));
+                }
+                (start..=end).collect()
+            }
+        };
+        requests.push(PortRequest {
+            host_ip,
+            host_ports,
+            target: port.target,
+            protocol,
+        });
+    }
+    Ok(requests)
+}
+
+/// Fails when a fixed host port is taken by something other than this
+/// project's supervisor (which holds the ports of containers being replaced).
+fn check_ports_free(
+    service_name: &str,
+    requests: &[PortRequest],
+    supervisor_pid: Option<u32>,
+) -> Result<(), String> {
+    use berth_runtime::ports::{port_holder, Protocol};
+    for request in requests.iter().filter(|r| r.host_ports.len() == 1) {
+        let port = request.host_ports[0];
+        let ip = request
+            .host_ip
+            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+        let free = match request.protocol {
+            Protocol::Tcp => std::net::TcpListener::bind((ip, port)).is_ok(),
+            Protocol::Udp => std::net::UdpSocket::bind((ip, port)).is_ok(),
+        };
+        if free {
+            continue;
+        }
+        let holder = port_holder(port, request.protocol);
+        if let (Some(pid), Some(holder)) = (supervisor_pid, &holder) {
+            if holder.starts_with(&format!("process {pid} ")) {
+                continue;
+            }
+        }
+        return Err(format!(
+            "service {service_name}: port {port}/{} is already in use{}",
+            request.protocol,
+            holder.map(|h| format!(" by {h}")).unwrap_or_default()
+        ));
+    }
+    Ok(())
+}
+
 /// Everything the actions of one `up` need.
 pub struct RuntimeEngine<'a> {
     pub project: &'a Project,
@@ -211,12 +310,29 @@ impl RuntimeEngine<'_> {
                 "service {service_name}: volumes (named or anonymous) are not supported yet"
             ));
         }
-        for dir in &translated.host_dirs {
+        // A missing bind source becomes a directory (as Docker does); an
+        // existing file or directory is used as it is.
+        for dir in translated
+            .host_dirs
+            .iter()
+            .filter(|d| std::fs::symlink_metadata(d).is_err())
+        {
             std::fs::create_dir_all(dir)
                 .map_err(|e| format!("service {service_name}: creating {}: {e}", dir.display()))?;
         }
+        let ports = port_requests(service_name, service)?;
+        if !ports.is_empty() {
+            let supervisor =
+                crate::supervisor::process::supervisor_pid(&self.run_dir, &self.project.name);
+            check_ports_free(service_name, &ports, supervisor)?;
+        }
         let id = new_id().map_err(|e| e.to_string())?;
         let spec = &mut translated.spec;
+        if !ports.is_empty() {
+            if let Ok(text) = serde_json::to_string(&ports) {
+                spec.annotations.insert(PORTS_ANNOTATION.to_string(), text);
+            }
+        }
         spec.id = Some(id.clone());
         let mut endpoints: Vec<Endpoint> = Vec::new();
         match service.network_mode.as_deref() {

@@ -16,11 +16,12 @@ use std::time::{Duration, Instant};
 use berth_runtime::container::{ContainerInfo, Runtime, Status};
 
 use berth_runtime::dns::{DnsRecord, DnsServer, DnsTable, Querier, ServingHandle};
+use berth_runtime::ports::{publish_all, PortError, PortMapping, Publication, PublishedPort};
 
 use super::health::{self, HealthConfig, HealthState};
 use super::restart::{self, RestartPolicy};
 use crate::compose::model::Service;
-use crate::reconcile::engine::{DnsAnnotation, DNS_ANNOTATION};
+use crate::reconcile::engine::{DnsAnnotation, PortRequest, DNS_ANNOTATION, PORTS_ANNOTATION};
 use crate::reconcile::labels;
 use crate::reconcile::observe::CONFIG_ANNOTATION;
 
@@ -49,6 +50,33 @@ pub fn health_file(run_dir: &Path, project: &str, container_id: &str) -> PathBuf
 pub fn read_health(run_dir: &Path, project: &str, container_id: &str) -> Option<HealthState> {
     let text = fs::read(health_file(run_dir, project, container_id)).ok()?;
     serde_json::from_slice(&text).ok()
+}
+
+/// The supervisor's PID when one runs.
+pub fn supervisor_pid(run_dir: &Path, project: &str) -> Option<u32> {
+    if !is_running(run_dir, project) {
+        return None;
+    }
+    fs::read_to_string(pid_file(run_dir, project))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Where a container's published ports are listed.
+pub fn ports_file(run_dir: &Path, project: &str, container_id: &str) -> PathBuf {
+    project_dir(run_dir, project)
+        .join("ports")
+        .join(format!("{container_id}.json"))
+}
+
+/// The ports published for a container now.
+pub fn read_ports(run_dir: &Path, project: &str, container_id: &str) -> Vec<PublishedPort> {
+    fs::read(ports_file(run_dir, project, container_id))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default()
 }
 
 /// Whether a supervisor for `project` runs now.
@@ -156,6 +184,8 @@ pub fn main(args: &[std::ffi::OsString]) -> i32 {
     let watches: Arc<Mutex<BTreeMap<String, Watch>>> = Arc::default();
     let mut empty_since: Option<Instant> = None;
     let mut dns = DnsState::default();
+    let mut ports = PortsState::default();
+    let _ = fs::create_dir_all(project_dir(&run_dir, &project).join("ports"));
     loop {
         let containers: Vec<ContainerInfo> = runtime
             .list()
@@ -182,6 +212,7 @@ pub fn main(args: &[std::ffi::OsString]) -> i32 {
             continue;
         }
         empty_since = None;
+        ports.converge(&runtime, &run_dir, &project, &containers);
         dns.converge(&runtime, &containers);
         let now = Instant::now();
         let mut table = watches.lock().unwrap();
@@ -237,6 +268,105 @@ pub fn main(args: &[std::ffi::OsString]) -> i32 {
         drop(table);
         std::thread::sleep(TICK);
     }
+}
+
+/// Published ports, per container, while it runs (or is about to).
+#[derive(Default)]
+struct PortsState {
+    /// container ID -> (namespace PID, publication)
+    published: BTreeMap<String, (i32, Publication)>,
+}
+
+impl PortsState {
+    fn converge(
+        &mut self,
+        runtime: &Runtime,
+        run_dir: &Path,
+        project: &str,
+        containers: &[ContainerInfo],
+    ) {
+        let pending: BTreeMap<String, i32> = runtime
+            .pending_gates()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(record, pid)| (record.id, pid))
+            .collect();
+        let live: Vec<(&ContainerInfo, i32, Vec<PortRequest>)> = containers
+            .iter()
+            .filter_map(|c| {
+                let requests: Vec<PortRequest> =
+                    serde_json::from_str(c.record.spec.annotations.get(PORTS_ANNOTATION)?).ok()?;
+                let pid = match (c.state.status, c.state.pid) {
+                    (Status::Running, Some(pid)) => pid,
+                    _ => *pending.get(&c.record.id)?,
+                };
+                Some((c, pid, requests))
+            })
+            .collect();
+        let before: Vec<String> = self.published.keys().cloned().collect();
+        self.published
+            .retain(|id, (pid, _)| live.iter().any(|(c, p, _)| &c.record.id == id && p == pid));
+        for gone in before.iter().filter(|id| !self.published.contains_key(*id)) {
+            let _ = fs::remove_file(ports_file(run_dir, project, gone));
+        }
+        for (info, pid, requests) in live {
+            if self.published.contains_key(&info.record.id) {
+                continue;
+            }
+            let Some(address) = info.record.spec.endpoints.first().map(|e| e.address) else {
+                continue;
+            };
+            match publish(&requests, address) {
+                Ok(publication) => {
+                    if let Ok(json) = serde_json::to_vec(&publication.ports) {
+                        let _ = fs::write(ports_file(run_dir, project, &info.record.id), json);
+                    }
+                    self.published
+                        .insert(info.record.id.clone(), (pid, publication));
+                }
+                Err(err) => eprintln!(
+                    "supervisor: publishing ports of {}: {err}",
+                    info.record.name
+                ),
+            }
+        }
+    }
+}
+
+/// Publishes the requests towards `address`; a range takes its first free port.
+fn publish(
+    requests: &[PortRequest],
+    address: std::net::Ipv4Addr,
+) -> Result<Publication, PortError> {
+    let mut mappings = Vec::new();
+    for request in requests {
+        let target = std::net::SocketAddr::new(std::net::IpAddr::V4(address), request.target);
+        let candidates: Vec<Option<u16>> = if request.host_ports.is_empty() {
+            vec![None]
+        } else {
+            request.host_ports.iter().map(|p| Some(*p)).collect()
+        };
+        let mut chosen = None;
+        for candidate in &candidates {
+            let mapping = PortMapping {
+                host_ip: request.host_ip,
+                host_port: *candidate,
+                protocol: request.protocol,
+                target,
+            };
+            if candidates.len() == 1 || publish_all(std::slice::from_ref(&mapping)).is_ok() {
+                chosen = Some(mapping);
+                break;
+            }
+        }
+        mappings.push(chosen.unwrap_or(PortMapping {
+            host_ip: request.host_ip,
+            host_port: candidates[0],
+            protocol: request.protocol,
+            target,
+        }));
+    }
+    publish_all(&mappings)
 }
 
 /// The embedded DNS for the project: one table, one serving handle per
