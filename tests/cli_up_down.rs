@@ -468,3 +468,88 @@ services:
         );
     });
 }
+
+#[test]
+fn named_volumes_copy_up_survive_and_down_v_removes_them() {
+    if !can_run_containers() {
+        return;
+    }
+    isolated(
+        "named_volumes_copy_up_survive_and_down_v_removes_them",
+        || {
+            let compose = "name: vol
+services:
+  app:
+    image: berth.test/busybox:latest
+    stop_signal: SIGKILL
+    command: [sh, -c, 'ls /etc/data; cat /etc/data/note 2>/dev/null; echo kept > /etc/data/note; sleep 60']
+    volumes:
+      - data:/etc/data
+      - ./host:/host
+      - type: tmpfs
+        target: /scratch
+  nocopy:
+    image: berth.test/busybox:latest
+    stop_signal: SIGKILL
+    command: [sh, -c, 'ls -A /srv | wc -l; sleep 60']
+    volumes:
+      - type: volume
+        source: empty
+        target: /srv
+        volume: {nocopy: true}
+volumes:
+  data: {}
+  empty: {}
+";
+            let p = Project::new(compose);
+            // /etc/data does not exist in the image: use /etc instead for copy-up.
+            let compose = compose
+                .replace("data:/etc/data", "data:/etc")
+                .replace("/etc/data", "/etc");
+            p.write(&compose);
+            p.ok(&["up", "-d"]);
+            let wait_logs = |service: &str, needle: &str| {
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+                loop {
+                    let logs = p.ok(&["logs", "--no-log-prefix", service]);
+                    if logs.contains(needle) {
+                        return logs;
+                    }
+                    assert!(std::time::Instant::now() < deadline, "{logs}");
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+            };
+            // Copy-up: the image's /etc (passwd, group…) is in the new volume.
+            let first = wait_logs("app", "passwd");
+            assert!(first.contains("group"), "{first}");
+            // nocopy leaves the volume empty.
+            assert_eq!(wait_logs("nocopy", "0"), "0\n");
+            assert!(
+                p.dir.join("host").is_dir(),
+                "a missing bind source is created"
+            );
+            let volumes = p.ok(&["volume", "ls", "-q"]);
+            assert!(
+                volumes.contains("vol_data") && volumes.contains("vol_empty"),
+                "{volumes}"
+            );
+            // In use: refused.
+            let out = p.berth(&["volume", "rm", "vol_data"]);
+            assert!(!out.status.success());
+            assert!(
+                support::stderr(&out).contains("is in use by container vol-app-1"),
+                "{}",
+                support::stderr(&out)
+            );
+            // The file written survives down (without -v) and is seen by the next container.
+            p.ok(&["down", "-t", "0"]);
+            assert!(p.ok(&["volume", "ls", "-q"]).contains("vol_data"));
+            p.ok(&["up", "-d", "app"]);
+            let second = wait_logs("app", "kept");
+            assert!(second.contains("passwd"), "{second}");
+            // down -v removes the project's volumes.
+            p.ok(&["down", "-t", "0", "-v"]);
+            assert_eq!(p.ok(&["volume", "ls", "-q"]), "");
+        },
+    );
+}

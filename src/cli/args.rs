@@ -80,6 +80,8 @@ pub enum Command {
     Exec(ExecArgs),
     /// Print the public port for a port binding.
     Port(PortArgs),
+    /// Manage volumes.
+    Volume(VolumeArgs),
     /// Stop and remove the project's containers.
     Down(DownArgs),
     /// List the project's containers.
@@ -588,4 +590,82 @@ pub struct PortArgs {
     pub service: String,
     /// The container port.
     pub private_port: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct VolumeArgs {
+    #[command(subcommand)]
+    pub command: VolumeCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VolumeCommand {
+    /// List volumes.
+    #[command(visible_alias = "list")]
+    Ls(VolumeLsArgs),
+    /// Show details of volumes as a JSON array.
+    Inspect(VolumeNamesArgs),
+    /// Create a volume.
+    Create(VolumeCreateArgs),
+    /// Remove volumes (never one in use).
+    #[command(visible_alias = "remove")]
+    Rm(VolumeRmArgs),
+    /// Remove unused anonymous volumes (all unused ones with --all).
+    Prune(VolumePruneArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VolumeLsArgs {
+    /// Only display names.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// table or json.
+    #[arg(long, default_value = "table")]
+    pub format: String,
+    /// Filter: label=KEY[=VALUE], name=TEXT (repeatable).
+    #[arg(long)]
+    pub filter: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct VolumeNamesArgs {
+    #[arg(required = true, value_name = "VOLUME")]
+    pub volumes: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct VolumeCreateArgs {
+    /// Volume name.
+    pub name: String,
+    /// Volume driver (only local).
+    #[arg(short, long)]
+    pub driver: Option<String>,
+    /// Labels (KEY=VALUE, repeatable).
+    #[arg(long = "label")]
+    pub labels: Vec<String>,
+    /// Driver options (KEY=VALUE, repeatable).
+    #[arg(short = 'o', long = "opt")]
+    pub options: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct VolumeRmArgs {
+    #[arg(required = true, value_name = "VOLUME")]
+    pub volumes: Vec<String>,
+    /// Accepted for Docker compatibility (`-f` after the command).
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VolumePruneArgs {
+    /// Remove all unused volumes, not only anonymous ones.
+    #[arg(short, long)]
+    pub all: bool,
+    /// Do not prompt (`-f` after the command).
+    #[arg(long)]
+    pub force: bool,
+    /// Filter: label=KEY[=VALUE] (repeatable).
+    #[arg(long)]
+    pub filter: Vec<String>,
 }

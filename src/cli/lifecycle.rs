@@ -192,9 +192,6 @@ fn confirm(question: &str) -> bool {
 }
 
 pub fn rm(global: &GlobalOptions, args: &RmArgs) -> anyhow::Result<i32> {
-    if args.volumes {
-        eprintln!("warning: rm --volumes: berth has no anonymous volumes yet; nothing to remove");
-    }
     let ctx = context(global)?;
     let _lock = lock(&ctx)?;
     if args.stop {
@@ -220,11 +217,26 @@ pub fn rm(global: &GlobalOptions, args: &RmArgs) -> anyhow::Result<i32> {
     {
         return Ok(0);
     }
+    let volumes = berth_runtime::volume::VolumeStore::open(&global.root).context("volume store")?;
     for c in removable {
         ctx.runtime
             .delete(&c.record.id, false)
             .with_context(|| format!("removing {}", c.record.name))?;
         eprintln!(" Container {}  Removed", c.record.name);
+        if args.volumes {
+            let anonymous: std::collections::BTreeMap<String, String> = c
+                .record
+                .spec
+                .annotations
+                .get(crate::reconcile::engine::ANONYMOUS_ANNOTATION)
+                .and_then(|t| serde_json::from_str(t).ok())
+                .unwrap_or_default();
+            for name in anonymous.values() {
+                volumes
+                    .remove(&global.root, name)
+                    .with_context(|| format!("removing volume {name}"))?;
+            }
+        }
     }
     Ok(0)
 }
@@ -254,9 +266,6 @@ pub fn down(global: &GlobalOptions, args: &DownArgs) -> anyhow::Result<i32> {
             level.retain(|c| known.contains(&service_of(c).to_string()));
         }
     }
-    if args.volumes {
-        eprintln!("warning: down --volumes: berth has no volumes yet; nothing to remove");
-    }
     each_level(&leveled, &|c| {
         if c.state.status == Status::Running {
             eprintln!(" Container {}  Stopping", c.record.name);
@@ -271,8 +280,26 @@ pub fn down(global: &GlobalOptions, args: &DownArgs) -> anyhow::Result<i32> {
         Ok(())
     })?;
     remove_project_networks(global, &ctx.project.name)?;
+    if args.volumes {
+        remove_project_volumes(global, &ctx)?;
+    }
     crate::supervisor::process::stop(&super::lock::run_dir(), &ctx.project.name);
     Ok(0)
+}
+
+/// `down -v`: the project's named volumes (never external ones: they have
+/// no project label) and its anonymous volumes.
+fn remove_project_volumes(global: &GlobalOptions, ctx: &ProjectState) -> anyhow::Result<()> {
+    let volumes = berth_runtime::volume::VolumeStore::open(&global.root).context("volume store")?;
+    for volume in volumes.list()? {
+        if volume.labels.get(crate::reconcile::labels::PROJECT) == Some(&ctx.project.name) {
+            volumes
+                .remove(&global.root, &volume.name)
+                .with_context(|| format!("removing volume {}", volume.name))?;
+            eprintln!(" Volume {}  Removed", volume.name);
+        }
+    }
+    Ok(())
 }
 
 /// Removes the networks berth made for the project (never external ones:

@@ -15,6 +15,7 @@ mod project;
 mod ps;
 mod up;
 mod version;
+mod volume;
 
 use args::{Cli, Command};
 use clap::Parser;
@@ -28,6 +29,7 @@ pub fn run() -> anyhow::Result<i32> {
         Command::Up(args) => up::run(&cli.global, args),
         Command::Exec(args) => exec::run(&cli.global, args),
         Command::Port(args) => port::run(&cli.global, args),
+        Command::Volume(args) => volume::run(&cli.global, &args.command),
         Command::Down(args) => lifecycle::down(&cli.global, args),
         Command::Start(args) => lifecycle::start(&cli.global, args),
         Command::Stop(args) => lifecycle::stop(&cli.global, args),

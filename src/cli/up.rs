@@ -11,6 +11,7 @@ use anyhow::{bail, Context};
 use berth_runtime::container::{Runtime, Status};
 use berth_runtime::image::{self, ImageStore, ResolvedImage};
 use berth_runtime::network::NetworkStore;
+use berth_runtime::volume::VolumeStore;
 
 use super::args::{GlobalOptions, UpArgs};
 use super::lock::{run_dir, ProjectLock};
@@ -137,7 +138,12 @@ pub fn run(global: &GlobalOptions, args: &UpArgs) -> anyhow::Result<i32> {
     let observed = ObservedState {
         containers: observe::project_containers(&runtime.list()?, &project.name),
         networks: networks.list()?.into_iter().map(|n| n.name).collect(),
-        volumes: Default::default(),
+        volumes: VolumeStore::open(&global.root)
+            .context("volume store")?
+            .list()?
+            .into_iter()
+            .map(|v| v.name)
+            .collect(),
     };
     let options = PlanOptions {
         services: args.services.clone(),
@@ -168,6 +174,9 @@ pub fn run(global: &GlobalOptions, args: &UpArgs) -> anyhow::Result<i32> {
         images,
         stop_timeout: args.timeout.map(Duration::from_secs),
         run_dir: run_dir(),
+        volumes: VolumeStore::open(&global.root).context("volume store")?,
+        root: global.root.clone(),
+        renew_anon_volumes: args.renew_anon_volumes,
     };
     let report = |event: Event| match event {
         Event::Started(i) => eprintln!("{}", progress_line(&plan.steps[i].action, false)),

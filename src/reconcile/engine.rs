@@ -13,6 +13,7 @@ use berth_runtime::container::etc_files::{extra_host_address, hosts_file, HostEn
 use berth_runtime::container::{new_id, NetworkNamespace, Runtime};
 use berth_runtime::image::ResolvedImage;
 use berth_runtime::network::{Endpoint, IpamPool, NetworkSpec, NetworkStore};
+use berth_runtime::volume::VolumeStore;
 
 use super::desired::DesiredState;
 use super::executor::Engine;
@@ -144,15 +145,21 @@ pub struct RuntimeEngine<'a> {
     pub stop_timeout: Option<Duration>,
     /// Where the supervisor keeps health results.
     pub run_dir: PathBuf,
+    pub volumes: VolumeStore,
+    /// The state root (to find which containers use a volume).
+    pub root: PathBuf,
+    /// `-V`: new anonymous volumes instead of the previous container's.
+    pub renew_anon_volumes: bool,
 }
+
+/// Annotation mapping mount targets to the anonymous volumes a container uses.
+pub const ANONYMOUS_ANNOTATION: &str = "berth.anonymous-volumes";
 
 impl Engine for RuntimeEngine<'_> {
     fn run(&self, action: &Action) -> Result<(), String> {
         match action {
             Action::CreateNetwork { name } => self.create_network(name),
-            Action::CreateVolume { name } => Err(format!(
-                "volume {name}: named volumes are not supported yet"
-            )),
+            Action::CreateVolume { name } => self.create_volume(name),
             Action::CreateContainer {
                 service,
                 number,
@@ -305,11 +312,7 @@ impl RuntimeEngine<'_> {
         let mut translated =
             translate::container_spec(self.project, service_name, service, number, name)
                 .map_err(|e| e.to_string())?;
-        if !translated.volumes.is_empty() {
-            return Err(format!(
-                "service {service_name}: volumes (named or anonymous) are not supported yet"
-            ));
-        }
+        let anonymous = self.mount_volumes(service_name, name, image, &mut translated)?;
         // A missing bind source becomes a directory (as Docker does); an
         // existing file or directory is used as it is.
         for dir in translated
@@ -328,6 +331,12 @@ impl RuntimeEngine<'_> {
         }
         let id = new_id().map_err(|e| e.to_string())?;
         let spec = &mut translated.spec;
+        if !anonymous.is_empty() {
+            if let Ok(text) = serde_json::to_string(&anonymous) {
+                spec.annotations
+                    .insert(ANONYMOUS_ANNOTATION.to_string(), text);
+            }
+        }
         if !ports.is_empty() {
             if let Ok(text) = serde_json::to_string(&ports) {
                 spec.annotations.insert(PORTS_ANNOTATION.to_string(), text);
@@ -481,6 +490,137 @@ impl RuntimeEngine<'_> {
             return Err(err.to_string());
         }
         Ok(())
+    }
+
+    fn create_volume(&self, name: &str) -> Result<(), String> {
+        let resource = self
+            .desired
+            .volumes
+            .values()
+            .find(|v| v.name == name)
+            .ok_or_else(|| format!("volume {name} is not in the project"))?;
+        let volume = self
+            .project
+            .volumes
+            .get(&resource.key)
+            .ok_or_else(|| format!("volume {name} is not in the project"))?;
+        if let Some(driver) = volume.driver.as_deref().filter(|d| *d != "local") {
+            return Err(format!(
+                "volume {name}: driver {driver:?} is not supported (berth has the local driver)"
+            ));
+        }
+        let mut labels = volume.labels.clone();
+        labels.insert(labels::PROJECT.into(), self.project.name.clone());
+        labels.insert(labels::RESOURCE.into(), resource.key.clone());
+        self.volumes
+            .create(name, labels, volume.driver_opts.clone())
+            .map(drop)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Turns the service's volume uses (and the image's `VOLUME`s) into
+    /// mounts, filling empty volumes from the image; returns the anonymous
+    /// volumes by mount target.
+    fn mount_volumes(
+        &self,
+        service_name: &str,
+        container_name: &str,
+        image: &ResolvedImage,
+        translated: &mut translate::Translated,
+    ) -> Result<BTreeMap<String, String>, String> {
+        let mut uses = translated.volumes.clone();
+        let taken: Vec<String> = uses
+            .iter()
+            .map(|u| u.target.clone())
+            .chain(
+                translated
+                    .spec
+                    .mounts
+                    .iter()
+                    .map(|m| m.target().to_string()),
+            )
+            .collect();
+        let image_volumes = image
+            .config
+            .config()
+            .as_ref()
+            .and_then(|c| c.volumes().clone())
+            .unwrap_or_default();
+        for path in image_volumes {
+            if !taken.contains(&path) {
+                uses.push(translate::VolumeUse {
+                    name: None,
+                    target: path,
+                    read_only: false,
+                    nocopy: false,
+                });
+            }
+        }
+        // Anonymous volumes of the container being replaced are reused.
+        let previous: BTreeMap<String, String> = if self.renew_anon_volumes {
+            BTreeMap::new()
+        } else {
+            self.runtime
+                .lookup(container_name)
+                .ok()
+                .and_then(|r| r.spec.annotations.get(ANONYMOUS_ANNOTATION).cloned())
+                .and_then(|t| serde_json::from_str(&t).ok())
+                .unwrap_or_default()
+        };
+        let mut anonymous = BTreeMap::new();
+        for volume_use in uses {
+            let name = match &volume_use.name {
+                Some(name) => name.clone(),
+                None => match previous
+                    .get(&volume_use.target)
+                    .filter(|n| self.volumes.get(n).is_ok())
+                {
+                    Some(name) => name.clone(),
+                    None => {
+                        let mut labels = BTreeMap::new();
+                        labels.insert(labels::PROJECT.to_string(), self.project.name.clone());
+                        labels.insert(labels::SERVICE.to_string(), service_name.to_string());
+                        self.volumes
+                            .create_anonymous(labels)
+                            .map_err(|e| e.to_string())?
+                            .name
+                    }
+                },
+            };
+            if volume_use.name.is_none() {
+                anonymous.insert(volume_use.target.clone(), name.clone());
+            }
+            let record = self.volumes.get(&name).map_err(|e| e.to_string())?;
+            let empty = std::fs::read_dir(&record.mountpoint)
+                .map(|mut d| d.next().is_none())
+                .unwrap_or(false);
+            if !volume_use.nocopy
+                && !record.initialized
+                && empty
+                && !record.options.contains_key("type")
+            {
+                berth_runtime::volume::copyup::copy_up(
+                    &image.layers,
+                    &volume_use.target,
+                    &record.mountpoint,
+                )
+                .map_err(|e| {
+                    format!(
+                        "volume {name}: filling it from the image at {}: {e}",
+                        volume_use.target
+                    )
+                })?;
+            }
+            if !record.initialized {
+                let _ = self.volumes.mark_initialized(&name);
+            }
+            let mount = self
+                .volumes
+                .mount_for(&name, &volume_use.target, volume_use.read_only)
+                .map_err(|e| e.to_string())?;
+            translated.spec.mounts.push(mount);
+        }
+        Ok(anonymous)
     }
 
     fn release(&self, endpoints: &[Endpoint], id: &str) {

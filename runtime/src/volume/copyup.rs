@@ -18,13 +18,21 @@ fn is_whiteout(meta: &fs::Metadata) -> bool {
 }
 
 fn is_opaque(dir: &Path) -> bool {
-    xattr::get(dir, "trusted.overlay.opaque").ok().flatten().as_deref() == Some(b"y")
+    xattr::get(dir, "trusted.overlay.opaque")
+        .ok()
+        .flatten()
+        .as_deref()
+        == Some(b"y")
 }
 
 /// Copies what the image (layers bottom first, as `ResolvedImage.layers`)
 /// has at `container_path` into the empty directory `dest`. Returns whether
 /// anything was there to copy.
-pub fn copy_up(layers_bottom_first: &[PathBuf], container_path: &str, dest: &Path) -> io::Result<bool> {
+pub fn copy_up(
+    layers_bottom_first: &[PathBuf],
+    container_path: &str,
+    dest: &Path,
+) -> io::Result<bool> {
     let relative: PathBuf = Path::new(container_path)
         .components()
         .filter_map(|c| match c {
@@ -125,7 +133,13 @@ fn copy_merged(sources: &[PathBuf], dest: &Path) -> io::Result<()> {
             fs::set_permissions(&target, fs::Permissions::from_mode(meta.mode() & 0o7777))?;
         }
         let time = TimeSpec::new(meta.mtime(), meta.mtime_nsec());
-        let _ = utimensat(nix::fcntl::AT_FDCWD, &target, &time, &time, UtimensatFlags::NoFollowSymlink);
+        let _ = utimensat(
+            nix::fcntl::AT_FDCWD,
+            &target,
+            &time,
+            &time,
+            UtimensatFlags::NoFollowSymlink,
+        );
     }
     Ok(())
 }
@@ -148,25 +162,45 @@ mod tests {
         fs::write(lower.join("data/gone.txt"), "gone").unwrap();
         fs::write(lower.join("data/sub/old.txt"), "old").unwrap();
         lchown(lower.join("data/keep.txt"), Some(1000), Some(1000)).unwrap();
-        fs::set_permissions(lower.join("data/keep.txt"), fs::Permissions::from_mode(0o640)).unwrap();
+        fs::set_permissions(
+            lower.join("data/keep.txt"),
+            fs::Permissions::from_mode(0o640),
+        )
+        .unwrap();
         fs::create_dir_all(upper.join("data/sub")).unwrap();
         xattr::set(upper.join("data/sub"), "trusted.overlay.opaque", b"y").unwrap();
         fs::write(upper.join("data/sub/new.txt"), "new").unwrap();
-        mknod(&upper.join("data/gone.txt"), SFlag::S_IFCHR, Mode::empty(), makedev(0, 0)).unwrap();
+        mknod(
+            &upper.join("data/gone.txt"),
+            SFlag::S_IFCHR,
+            Mode::empty(),
+            makedev(0, 0),
+        )
+        .unwrap();
         symlink("keep.txt", upper.join("data/link")).unwrap();
         let dest = dir.path().join("volume");
         fs::create_dir(&dest).unwrap();
         assert!(copy_up(&[lower.clone(), upper.clone()], "/data", &dest).unwrap());
         let names = |p: &Path| {
-            let mut n: Vec<String> = fs::read_dir(p).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+            let mut n: Vec<String> = fs::read_dir(p)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
             n.sort();
             n
         };
         assert_eq!(names(&dest), ["keep.txt", "link", "sub"]);
-        assert_eq!(names(&dest.join("sub")), ["new.txt"], "opaque directory hides the lower one");
+        assert_eq!(
+            names(&dest.join("sub")),
+            ["new.txt"],
+            "opaque directory hides the lower one"
+        );
         let keep = fs::metadata(dest.join("keep.txt")).unwrap();
         assert_eq!((keep.uid(), keep.mode() & 0o777), (1000, 0o640));
-        assert_eq!(fs::read_link(dest.join("link")).unwrap(), Path::new("keep.txt"));
+        assert_eq!(
+            fs::read_link(dest.join("link")).unwrap(),
+            Path::new("keep.txt")
+        );
         assert!(!copy_up(&[lower, upper], "/nothing/here", &dest).unwrap());
     }
 }

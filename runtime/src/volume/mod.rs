@@ -91,7 +91,8 @@ impl VolumeStore {
     fn write(&self, record: &VolumeRecord) -> Result<()> {
         let path = self.record_path(&record.name);
         let tmp = path.with_extension("tmp");
-        let bytes = serde_json::to_vec_pretty(record).map_err(|e| Self::io(&record.name, "encode")(io::Error::other(e)))?;
+        let bytes = serde_json::to_vec_pretty(record)
+            .map_err(|e| Self::io(&record.name, "encode")(io::Error::other(e)))?;
         fs::write(&tmp, bytes).map_err(Self::io(&record.name, "write its record"))?;
         fs::rename(&tmp, &path).map_err(Self::io(&record.name, "write its record"))
     }
@@ -156,13 +157,18 @@ impl VolumeStore {
     }
 
     pub fn get(&self, name: &str) -> Result<VolumeRecord> {
-        let bytes = fs::read(self.record_path(name)).map_err(|_| VolumeError::NotFound(name.into()))?;
-        serde_json::from_slice(&bytes).map_err(|e| Self::io(name, "read its record")(io::Error::other(e)))
+        let bytes =
+            fs::read(self.record_path(name)).map_err(|_| VolumeError::NotFound(name.into()))?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| Self::io(name, "read its record")(io::Error::other(e)))
     }
 
     pub fn list(&self) -> Result<Vec<VolumeRecord>> {
         let mut found = Vec::new();
-        for entry in fs::read_dir(&self.dir).map_err(Self::io("", "list volumes"))?.flatten() {
+        for entry in fs::read_dir(&self.dir)
+            .map_err(Self::io("", "list volumes"))?
+            .flatten()
+        {
             if let Ok(record) = self.get(&entry.file_name().to_string_lossy()) {
                 found.push(record);
             }
@@ -178,7 +184,12 @@ impl VolumeStore {
         if options.get("type").map(String::as_str) == Some("tmpfs") {
             let mut size = None;
             let mut mode = None;
-            for option in options.get("o").map(String::as_str).unwrap_or("").split(',') {
+            for option in options
+                .get("o")
+                .map(String::as_str)
+                .unwrap_or("")
+                .split(',')
+            {
                 if let Some(value) = option.strip_prefix("size=") {
                     size = crate::volume::parse_size(value);
                 } else if let Some(value) = option.strip_prefix("mode=") {
@@ -193,7 +204,9 @@ impl VolumeStore {
             });
         }
         let source = match options.get("device") {
-            Some(device) if options.get("type").map(String::as_str) == Some("none") => PathBuf::from(device),
+            Some(device) if options.get("type").map(String::as_str) == Some("none") => {
+                PathBuf::from(device)
+            }
             _ => record.mountpoint.clone(),
         };
         Ok(Mount::Bind {
@@ -223,11 +236,20 @@ impl VolumeStore {
         };
         let mut users = Vec::new();
         for entry in entries.flatten() {
-            let Ok(record) = crate::container::state::ContainerDir(entry.path()).read_record() else {
+            let Ok(record) = crate::container::state::ContainerDir(entry.path()).read_record()
+            else {
                 continue;
             };
-            let uses = record.spec.mounts.iter().any(|m| matches!(m, Mount::Bind { source, .. } if source == &data))
-                || record.spec.annotations.values().any(|v| v.contains(&format!("\"{name}\"")));
+            let uses = record
+                .spec
+                .mounts
+                .iter()
+                .any(|m| matches!(m, Mount::Bind { source, .. } if source == &data))
+                || record
+                    .spec
+                    .annotations
+                    .values()
+                    .any(|v| v.contains(&format!("\"{name}\"")));
             if uses {
                 users.push(record.name);
             }
@@ -252,7 +274,9 @@ impl VolumeStore {
 /// `10m`, `1g`, `64k`, `100` (binary units).
 pub fn parse_size(text: &str) -> Option<u64> {
     let text = text.trim().to_ascii_lowercase();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
     let number: u64 = number.parse().ok()?;
     let factor = match unit.trim_end_matches('b') {
@@ -273,18 +297,40 @@ mod tests {
     fn create_get_options_and_remove() {
         let dir = tempfile::tempdir().unwrap();
         let store = VolumeStore::open(dir.path()).unwrap();
-        let (record, created) = store.create("data", BTreeMap::new(), BTreeMap::new()).unwrap();
+        let (record, created) = store
+            .create("data", BTreeMap::new(), BTreeMap::new())
+            .unwrap();
         assert!(created && record.mountpoint.ends_with("volumes/data/_data"));
-        assert!(!store.create("data", BTreeMap::new(), BTreeMap::new()).unwrap().1);
-        assert!(store.create("-bad", BTreeMap::new(), BTreeMap::new()).is_err());
-        let tmpfs: BTreeMap<String, String> = [("type".into(), "tmpfs".into()), ("o".into(), "size=1m,mode=0700".into())].into();
+        assert!(
+            !store
+                .create("data", BTreeMap::new(), BTreeMap::new())
+                .unwrap()
+                .1
+        );
+        assert!(store
+            .create("-bad", BTreeMap::new(), BTreeMap::new())
+            .is_err());
+        let tmpfs: BTreeMap<String, String> = [
+            ("type".into(), "tmpfs".into()),
+            ("o".into(), "size=1m,mode=0700".into()),
+        ]
+        .into();
         store.create("scratch", BTreeMap::new(), tmpfs).unwrap();
         assert_eq!(
             store.mount_for("scratch", "/s", false).unwrap(),
-            Mount::Tmpfs { target: "/s".into(), size: Some(1 << 20), mode: Some(0o700), read_only: false }
+            Mount::Tmpfs {
+                target: "/s".into(),
+                size: Some(1 << 20),
+                mode: Some(0o700),
+                read_only: false
+            }
         );
         let nfs: BTreeMap<String, String> = [("type".into(), "nfs".into())].into();
-        assert!(store.create("remote", BTreeMap::new(), nfs).unwrap_err().to_string().contains("not supported yet"));
+        assert!(store
+            .create("remote", BTreeMap::new(), nfs)
+            .unwrap_err()
+            .to_string()
+            .contains("not supported yet"));
         assert_eq!(store.list().unwrap().len(), 2);
         store.remove(dir.path(), "data").unwrap();
         assert!(matches!(store.get("data"), Err(VolumeError::NotFound(_))));
