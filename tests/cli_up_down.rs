@@ -497,6 +497,11 @@ services:
         source: empty
         target: /srv
         volume: {nocopy: true}
+  reader:
+    image: berth.test/busybox:latest
+    stop_signal: SIGKILL
+    volumes_from: ['app:ro']
+    command: [sh, -c, 'cat /etc/data/note; touch /etc/data/x 2>/dev/null || echo read-only; sleep 60']
 volumes:
   data: {}
   empty: {}
@@ -547,6 +552,9 @@ volumes:
             p.ok(&["up", "-d", "app"]);
             let second = wait_logs("app", "kept");
             assert!(second.contains("passwd"), "{second}");
+            // volumes_from shares app's volume, read-only here.
+            p.ok(&["up", "-d", "reader"]);
+            assert_eq!(wait_logs("reader", "read-only"), "kept\nread-only\n");
             // down -v removes the project's volumes.
             p.ok(&["down", "-t", "0", "-v"]);
             assert_eq!(p.ok(&["volume", "ls", "-q"]), "");

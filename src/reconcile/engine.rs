@@ -313,6 +313,7 @@ impl RuntimeEngine<'_> {
             translate::container_spec(self.project, service_name, service, number, name)
                 .map_err(|e| e.to_string())?;
         let anonymous = self.mount_volumes(service_name, name, image, &mut translated)?;
+        self.mount_volumes_from(service_name, service, &mut translated)?;
         // A missing bind source becomes a directory (as Docker does); an
         // existing file or directory is used as it is.
         for dir in translated
@@ -621,6 +622,73 @@ impl RuntimeEngine<'_> {
             translated.spec.mounts.push(mount);
         }
         Ok(anonymous)
+    }
+
+    /// `volumes_from: [service:NAME[:ro|rw], container:NAME[:ro|rw]]`: the
+    /// other container's mounts, read-only when asked.
+    fn mount_volumes_from(
+        &self,
+        service_name: &str,
+        service: &crate::compose::model::Service,
+        translated: &mut translate::Translated,
+    ) -> Result<(), String> {
+        for entry in &service.volumes_from {
+            let (kind, rest) = match entry.split_once(':') {
+                Some(("container", rest)) => ("container", rest),
+                Some(("service", rest)) => ("service", rest),
+                _ => ("service", entry.as_str()),
+            };
+            let (source, mode) = match rest.rsplit_once(':') {
+                Some((source, mode @ ("ro" | "rw"))) => (source, mode),
+                _ => (rest, "rw"),
+            };
+            let container = if kind == "service" {
+                self.desired
+                    .services
+                    .get(source)
+                    .map(|s| self.desired.container_name(s, 1))
+                    .ok_or_else(|| {
+                        format!(
+                            "service {service_name}: volumes_from {entry:?}: no service {source}"
+                        )
+                    })?
+            } else {
+                source.to_string()
+            };
+            let record = self
+                .runtime
+                .lookup(&container)
+                .map_err(|e| format!("service {service_name}: volumes_from {entry:?}: {e}"))?;
+            for mount in record.spec.mounts {
+                let taken = translated
+                    .spec
+                    .mounts
+                    .iter()
+                    .any(|m| m.target() == mount.target());
+                if taken {
+                    continue;
+                }
+                let mount = match mount {
+                    berth_runtime::container::Mount::Bind {
+                        source,
+                        target,
+                        read_only,
+                        propagation,
+                        recursive,
+                    } => berth_runtime::container::Mount::Bind {
+                        source,
+                        target,
+                        read_only: read_only || mode == "ro",
+                        propagation,
+                        recursive,
+                    },
+                    // A tmpfs belongs to its container; nothing to share.
+                    berth_runtime::container::Mount::Tmpfs { .. } => continue,
+                };
+                translated.spec.mounts.push(mount);
+            }
+        }
+        Ok(())
     }
 
     fn release(&self, endpoints: &[Endpoint], id: &str) {
