@@ -22,26 +22,7 @@ fn ps_and_logs_show_the_projects_containers() {
     isolated("ps_and_logs_show_the_projects_containers", || {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path().join("root");
-        let images = tmp.path().join("images");
-        let status = std::process::Command::new("python3")
-            .arg(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/fixtures/images/build.py"
-            ))
-            .arg(&images)
-            .status()
-            .unwrap();
-        assert!(status.success());
-        support::ok(support::berth(
-            &root,
-            &[
-                "image",
-                "load",
-                "-i",
-                images.join("busybox-oci.tar").to_str().unwrap(),
-            ],
-            &[],
-        ));
+        support::load_fixture_images(&root, &tmp.path().join("images"));
         let project_dir = tmp.path().join("demo");
         std::fs::create_dir_all(&project_dir).unwrap();
         std::fs::write(project_dir.join("compose.yaml"), PROJECT).unwrap();

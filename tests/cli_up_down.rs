@@ -19,26 +19,7 @@ impl Project {
     fn new(compose: &str) -> Project {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path().join("root");
-        let images = tmp.path().join("images");
-        let status = std::process::Command::new("python3")
-            .arg(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/fixtures/images/build.py"
-            ))
-            .arg(&images)
-            .status()
-            .unwrap();
-        assert!(status.success());
-        support::ok(support::berth(
-            &root,
-            &[
-                "image",
-                "load",
-                "-i",
-                images.join("busybox-oci.tar").to_str().unwrap(),
-            ],
-            &[],
-        ));
+        support::load_fixture_images(&root, &tmp.path().join("images"));
         let dir = tmp.path().join("demo");
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("compose.yaml"), compose).unwrap();

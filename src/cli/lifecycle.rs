@@ -136,8 +136,15 @@ pub fn start(global: &GlobalOptions, args: &ServicesArgs) -> anyhow::Result<i32>
     let ctx = context(global)?;
     let _lock = lock(&ctx)?;
     ensure_supervisor(global, &ctx)?;
-    each_level(&levels(&ctx, &args.services, false), &|c| {
-        if c.state.status != Status::Running {
+    start_all(&ctx, &args.services, true)?;
+    Ok(0)
+}
+
+/// Starts the services' containers in dependency order (`only_stopped`:
+/// leave the ones recorded as running alone).
+fn start_all(ctx: &ProjectState, services: &[String], only_stopped: bool) -> anyhow::Result<()> {
+    each_level(&levels(ctx, services, false), &|c| {
+        if !only_stopped || c.state.status != Status::Running {
             eprintln!(" Container {}  Starting", c.record.name);
             ctx.runtime
                 .start(&c.record.id)
@@ -145,8 +152,7 @@ pub fn start(global: &GlobalOptions, args: &ServicesArgs) -> anyhow::Result<i32>
             eprintln!(" Container {}  Started", c.record.name);
         }
         Ok(())
-    })?;
-    Ok(0)
+    })
 }
 
 pub fn restart(global: &GlobalOptions, args: &StopArgs) -> anyhow::Result<i32> {
@@ -154,14 +160,7 @@ pub fn restart(global: &GlobalOptions, args: &StopArgs) -> anyhow::Result<i32> {
     let _lock = lock(&ctx)?;
     ensure_supervisor(global, &ctx)?;
     stop_all(&ctx, &args.services, args.timeout)?;
-    each_level(&levels(&ctx, &args.services, false), &|c| {
-        eprintln!(" Container {}  Starting", c.record.name);
-        ctx.runtime
-            .start(&c.record.id)
-            .with_context(|| format!("starting {}", c.record.name))?;
-        eprintln!(" Container {}  Started", c.record.name);
-        Ok(())
-    })?;
+    start_all(&ctx, &args.services, false)?;
     Ok(0)
 }
 

@@ -68,38 +68,27 @@ impl DesiredState {
         scale: &BTreeMap<String, u32>,
         image_ids: &BTreeMap<String, String>,
     ) -> DesiredState {
-        let networks = project
+        let resource = |key: &String, name: &Option<String>, external: bool| {
+            let name = name
+                .clone()
+                .unwrap_or_else(|| format!("{}_{key}", project.name));
+            let resource = DesiredResource {
+                key: key.clone(),
+                name,
+                external,
+            };
+            (key.clone(), resource)
+        };
+        let networks: BTreeMap<String, DesiredResource> = project
             .networks
             .iter()
-            .map(|(key, network)| {
-                let name = network
-                    .name
-                    .clone()
-                    .unwrap_or_else(|| format!("{}_{key}", project.name));
-                let resource = DesiredResource {
-                    key: key.clone(),
-                    name,
-                    external: network.external,
-                };
-                (key.clone(), resource)
-            })
-            .collect::<BTreeMap<_, _>>();
-        let volumes = project
+            .map(|(key, n)| resource(key, &n.name, n.external))
+            .collect();
+        let volumes: BTreeMap<String, DesiredResource> = project
             .volumes
             .iter()
-            .map(|(key, volume)| {
-                let name = volume
-                    .name
-                    .clone()
-                    .unwrap_or_else(|| format!("{}_{key}", project.name));
-                let resource = DesiredResource {
-                    key: key.clone(),
-                    name,
-                    external: volume.external,
-                };
-                (key.clone(), resource)
-            })
-            .collect::<BTreeMap<_, _>>();
+            .map(|(key, v)| resource(key, &v.name, v.external))
+            .collect();
         let services = project
             .services
             .iter()

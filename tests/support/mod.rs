@@ -215,3 +215,27 @@ pub fn base64(bytes: &[u8]) -> String {
     }
     out
 }
+
+/// Builds the busybox test images (`fixtures/images/build.py`) into `images`
+/// and loads them into the state root `root` with `berth image load`.
+pub fn load_fixture_images(root: &Path, images: &Path) {
+    let status = Command::new("python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/images/build.py"
+        ))
+        .arg(images)
+        .status()
+        .expect("run fixtures/images/build.py");
+    assert!(status.success());
+    ok(berth(
+        root,
+        &[
+            "image",
+            "load",
+            "-i",
+            images.join("busybox-oci.tar").to_str().unwrap(),
+        ],
+        &[],
+    ));
+}
