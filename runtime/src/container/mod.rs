@@ -855,31 +855,32 @@ mod tests {
 
     #[test]
     fn create_lookup_rename_delete_without_running() {
+        // Names without hex digits: a lookup also matches ID prefixes.
         let dir = tempfile::tempdir().unwrap();
         let runtime = Runtime::with_helper(dir.path(), "/nonexistent");
         let named = |name: &str| ContainerSpec {
             name: name.into(),
             ..ContainerSpec::default()
         };
-        let a = runtime.create(named("a"), &image(), None).unwrap();
-        runtime.create(named("b"), &image(), None).unwrap();
+        let a = runtime.create(named("one"), &image(), None).unwrap();
+        runtime.create(named("two"), &image(), None).unwrap();
         assert!(matches!(
-            runtime.create(named("a"), &image(), None),
+            runtime.create(named("one"), &image(), None),
             Err(ContainerError::NameInUse { .. })
         ));
         assert!(matches!(
-            runtime.rename("a", "b"),
+            runtime.rename("one", "two"),
             Err(ContainerError::NameInUse { .. })
         ));
-        runtime.rename("a", "c").unwrap();
-        assert_eq!(runtime.lookup("c").unwrap().id, a.id);
-        assert_eq!(runtime.lookup(&a.id[..8]).unwrap().name, "c");
+        runtime.rename("one", "three").unwrap();
+        assert_eq!(runtime.lookup("three").unwrap().id, a.id);
+        assert_eq!(runtime.lookup(&a.id[..8]).unwrap().name, "three");
         assert!(matches!(
-            runtime.lookup("a"),
+            runtime.lookup("one"),
             Err(ContainerError::NotFound(_))
         ));
-        assert_eq!(runtime.state("c").unwrap().status, Status::Created);
-        runtime.delete("c", false).unwrap();
+        assert_eq!(runtime.state("three").unwrap().status, Status::Created);
+        runtime.delete("three", false).unwrap();
         assert_eq!(runtime.list().unwrap().len(), 1);
     }
 
