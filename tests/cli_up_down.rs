@@ -522,10 +522,11 @@ volumes:
             // In use: refused.
             let out = p.berth(&["volume", "rm", "vol_data"]);
             assert!(!out.status.success());
+            let err = support::stderr(&out);
             assert!(
-                support::stderr(&out).contains("is in use by container vol-app-1"),
-                "{}",
-                support::stderr(&out)
+                err.contains("volume \"vol_data\" is in use by container")
+                    && err.contains("vol-app-1"),
+                "{err}"
             );
             // The file written survives down (without -v) and is seen by the next container.
             p.ok(&["down", "-t", "0"]);
