@@ -5,76 +5,9 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
 use support::containers::{can_run_containers, isolated};
-
-struct Project {
-    _tmp: tempfile::TempDir,
-    root: PathBuf,
-    dir: PathBuf,
-}
-
-impl Project {
-    fn new(compose: &str) -> Project {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path().join("root");
-        support::load_fixture_images(&root, &tmp.path().join("images"));
-        let dir = tmp.path().join("demo");
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("compose.yaml"), compose).unwrap();
-        Project {
-            _tmp: tmp,
-            root,
-            dir,
-        }
-    }
-
-    fn write(&self, compose: &str) {
-        std::fs::write(self.dir.join("compose.yaml"), compose).unwrap();
-    }
-
-    fn berth(&self, args: &[&str]) -> Output {
-        let mut all = vec!["--project-directory", self.dir.to_str().unwrap()];
-        all.extend_from_slice(args);
-        support::berth(&self.root, &all, &[])
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        support::ok(self.berth(args))
-    }
-}
-
-/// Bridges and veths in this (the test's own) network namespace, read over
-/// netlink (`/sys/class/net` shows the namespace sysfs was mounted in).
-impl Drop for Project {
-    /// A failing test still leaves no container, process or network behind.
-    fn drop(&mut self) {
-        let runtime = berth_runtime::container::Runtime::with_helper(
-            &self.root,
-            support::containers::berth_bin(),
-        );
-        for info in runtime.list().unwrap_or_default() {
-            let _ = runtime.delete(&info.record.id, true);
-        }
-        if let Ok(networks) = berth_runtime::network::NetworkStore::open(&self.root) {
-            for network in networks.list().unwrap_or_default() {
-                let _ = networks.remove(&network.name, true);
-            }
-        }
-    }
-}
-
-fn bridges() -> Vec<String> {
-    let mut netlink = berth_runtime::network::netlink::Netlink::open().unwrap();
-    netlink
-        .links()
-        .unwrap()
-        .into_iter()
-        .map(|(_, name)| name)
-        .filter(|n| n.starts_with("br-") || n.starts_with("veth"))
-        .collect()
-}
+use support::project::{bridges, Project};
 
 const COMPOSE: &str = "name: demo
 services:

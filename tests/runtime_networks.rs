@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use berth_runtime::container::{ContainerSpec, ExecIo, ExecSpec, ProcessSpec, Runtime};
 use berth_runtime::image::ResolvedImage;
+use berth_runtime::network::nat;
 use berth_runtime::network::netlink::Netlink;
 use berth_runtime::network::{
     attach, detach, Endpoint, IpamPool, NetworkError, NetworkSpec, NetworkStore,
@@ -223,19 +224,28 @@ fn same_network_talks_other_networks_do_not() {
         // Another network: nothing.
         unreachable(&f, &c3, c1.endpoints[0].address);
         unreachable(&f, &c1, c3.endpoints[0].address);
-        // It is berth's rules that stop it: without them the host routes
-        // between the bridges (forwarding is on for both).
+        // It is berth's routing rules that stop it: without them the
+        // packets are routed (forwarding is on for both) but dropped by the
+        // forward filter; without both, the host routes between bridges.
         let mut nl = Netlink::open().unwrap();
         let rules = nl.berth_rules().unwrap();
         assert_eq!(rules.len(), 2, "{rules:?}");
         for rule in &rules {
             nl.delete_rule(rule).unwrap();
         }
+        unreachable(&f, &c3, c1.endpoints[0].address);
+        let records = [f.store.get(&a).unwrap(), f.store.get(&b).unwrap()];
+        for record in &records {
+            nat::remove(&record.bridge).unwrap();
+        }
         assert_eq!(talk(&f, &c3, c1.endpoints[0].address).unwrap(), "pong-c1");
         for rule in &rules {
             nl.add_rule(rule).unwrap();
         }
         unreachable(&f, &c3, c1.endpoints[0].address);
+        for record in &records {
+            nat::install(&record.bridge, &record.subnet().unwrap()).unwrap();
+        }
         // On both: reaches both, eth0 on the first network, eth1 on the second.
         assert_eq!(talk(&f, &both, c1.endpoints[0].address).unwrap(), "pong-c1");
         assert_eq!(talk(&f, &both, c3.endpoints[0].address).unwrap(), "pong-c3");

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod containers;
+pub mod project;
 pub mod registry;
 
 use sha2::{Digest, Sha256};

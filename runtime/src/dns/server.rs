@@ -206,7 +206,9 @@ fn serve_tcp_connection(mut stream: TcpStream, table: &DnsTable, querier: &Queri
 }
 
 /// Asks each upstream in turn (UDP, from the host's namespace); SERVFAIL
-/// when none answers in time.
+/// when none answers in time. The socket is connected, so an upstream
+/// that refuses (ICMP port unreachable) is skipped at once rather than
+/// after the timeout.
 fn forward(query: &[u8], upstreams: &[SocketAddr]) -> Vec<u8> {
     for upstream in upstreams {
         let bind: SocketAddr = if upstream.is_ipv4() {
@@ -218,12 +220,13 @@ fn forward(query: &[u8], upstreams: &[SocketAddr]) -> Vec<u8> {
             continue;
         };
         let _ = socket.set_read_timeout(Some(FORWARD_TIMEOUT));
-        if socket.send_to(query, upstream).is_err() {
+        if socket.connect(upstream).is_err() || socket.send(query).is_err() {
             continue;
         }
         let mut buffer = vec![0u8; 4096];
-        if let Ok((length, from)) = socket.recv_from(&mut buffer) {
-            if from == *upstream {
+        while let Ok(length) = socket.recv(&mut buffer) {
+            // A reply to this query (same ID), not a stray datagram.
+            if length >= 2 && query.len() >= 2 && buffer[..2] == query[..2] {
                 buffer.truncate(length);
                 return buffer;
             }

@@ -11,10 +11,8 @@
 //! only rules carrying both are ever removed.
 //!
 //! Forwarding is enabled per bridge (`net.ipv4.conf.<bridge>.forwarding`)
-//! for non-internal networks; the host's global setting and any other
-//! interface are left alone. Masquerade (outbound NAT) is **not** done:
-//! the only pure-Rust nftables crate (rustables) needs libclang at build
-//! time; outbound access needs the host to route or NAT the subnet.
+//! for non-internal networks; outbound NAT and the global forwarding switch
+//! are in [`super::nat`].
 
 use std::io;
 

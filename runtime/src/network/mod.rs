@@ -11,6 +11,7 @@
 pub mod attach;
 pub mod ipam;
 pub mod isolation;
+pub mod nat;
 pub mod netlink;
 pub mod store;
 

@@ -11,6 +11,7 @@ use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
 use super::ipam::{self, Subnet, Taken};
+use super::nat;
 use super::netlink::Netlink;
 use super::{
     io_err, isolation, netlink_err, Allocation, Endpoint, NetworkError, NetworkRecord, NetworkSpec,
@@ -360,7 +361,17 @@ impl NetworkStore {
             let other_subnets: Vec<Subnet> =
                 others.iter().filter_map(|o| o.subnet().ok()).collect();
             isolation::apply(nl, &subnet, record.internal, &other_subnets)
-                .map_err(netlink_err(name, "add isolation rules"))
+                .map_err(netlink_err(name, "add isolation rules"))?;
+            if !record.internal {
+                if nat::enable_forwarding()
+                    .map_err(io_err(format!("network {name:?}: enable IPv4 forwarding")))?
+                {
+                    tracing::info!("enabled net.ipv4.ip_forward for network {name}");
+                }
+                nat::install(&record.bridge, &subnet)
+                    .map_err(|e| invalid(name, format!("outbound NAT: {e}")))?;
+            }
+            Ok(())
         })();
         if result.is_err() {
             let _ = self.teardown(nl, record);
@@ -383,6 +394,7 @@ impl NetworkStore {
         if let Ok(subnet) = record.subnet() {
             isolation::remove(nl, &subnet).map_err(netlink_err(name, "remove isolation rules"))?;
         }
+        nat::remove(&record.bridge).map_err(|e| invalid(name, format!("outbound NAT: {e}")))?;
         Ok(())
     }
 

@@ -1,0 +1,81 @@
+//! A compose project in a temporary directory with its own state root, the
+//! way the end-to-end tests drive `berth` as a user would; dropping it
+//! removes whatever a failed test left (containers, networks).
+
+use std::path::PathBuf;
+use std::process::Output;
+
+pub struct Project {
+    _tmp: tempfile::TempDir,
+    pub root: PathBuf,
+    pub dir: PathBuf,
+}
+
+impl Project {
+    pub fn new(compose: &str) -> Project {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("root");
+        super::load_fixture_images(&root, &tmp.path().join("images"));
+        let dir = tmp.path().join("demo");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("compose.yaml"), compose).unwrap();
+        Project {
+            _tmp: tmp,
+            root,
+            dir,
+        }
+    }
+
+    pub fn write(&self, compose: &str) {
+        std::fs::write(self.dir.join("compose.yaml"), compose).unwrap();
+    }
+
+    pub fn berth(&self, args: &[&str]) -> Output {
+        let mut all = vec!["--project-directory", self.dir.to_str().unwrap()];
+        all.extend_from_slice(args);
+        super::berth(&self.root, &all, &[])
+    }
+
+    pub fn ok(&self, args: &[&str]) -> String {
+        super::ok(self.berth(args))
+    }
+}
+
+impl Drop for Project {
+    /// A failing test still leaves no container, process or network behind.
+    fn drop(&mut self) {
+        let runtime = berth_runtime::container::Runtime::with_helper(
+            &self.root,
+            super::containers::berth_bin(),
+        );
+        for info in runtime.list().unwrap_or_default() {
+            let _ = runtime.delete(&info.record.id, true);
+        }
+        if let Ok(networks) = berth_runtime::network::NetworkStore::open(&self.root) {
+            for network in networks.list().unwrap_or_default() {
+                let _ = networks.remove(&network.name, true);
+            }
+        }
+        for entry in std::fs::read_dir(self.root.join("run"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let project = entry.file_name().to_string_lossy().into_owned();
+            berth::supervisor::process::stop(&self.root.join("run"), &project);
+        }
+    }
+}
+
+/// Bridges and veths in this (the test's own) network namespace, read over
+/// netlink (`/sys/class/net` shows the namespace sysfs was mounted in).
+pub fn bridges() -> Vec<String> {
+    let mut netlink = berth_runtime::network::netlink::Netlink::open().unwrap();
+    netlink
+        .links()
+        .unwrap()
+        .into_iter()
+        .map(|(_, name)| name)
+        .filter(|n| n.starts_with("br-") || n.starts_with("veth"))
+        .collect()
+}
