@@ -41,8 +41,14 @@ services:
     image: berth.test/busybox:latest
     command: [sh, -c, 'nc -ll -p 8080 -e echo db']
     networks: [back]
+  sidecar:
+    image: berth.test/busybox:latest
+    command: [sleep, '600']
+    stop_signal: SIGKILL
+    network_mode: service:web
   sealed:
     image: berth.test/busybox:latest
+    extra_hosts: ['gw=host-gateway', 'legacy:10.9.8.7']
     command: [sleep, '600']
     stop_signal: SIGKILL
     networks: [vault]
@@ -162,6 +168,11 @@ fn names_isolation_replicas_and_outbound_access() {
         let (code, reply) = sh(&p, "both", "nc -w 2 www 8080");
         assert_eq!((code, reply.as_str()), (0, "web\n"));
 
+        // network_mode service:web shares web's namespace, hostname and
+        // /etc/hosts.
+        let (code, reply) = sh(&p, "sidecar", "hostname; nc -w 2 127.0.0.1 8080");
+        assert_eq!((code, reply.as_str()), (0, "webhost\nweb\n"));
+
         // Three replicas, all under the service name, each answering.
         let replicas = lookup(&p, "both", "api");
         assert_eq!(replicas.len(), 3, "{replicas:?}");
@@ -188,6 +199,13 @@ fn names_isolation_replicas_and_outbound_access() {
         assert_eq!((code, reply.as_str()), (0, "outside\n"));
         let (code, reply) = sh(&p, "sealed", "nc -w 1 10.231.0.2 9000");
         assert_ne!(code, 0, "internal network reached outside: {reply}");
+        let hosts = sh(&p, "sealed", "cat /etc/hosts").1;
+        assert!(hosts.contains("10.9.8.7\tlegacy\n"), "{hosts}");
+        let gateway = hosts
+            .lines()
+            .find_map(|l| l.strip_suffix("\tgw"))
+            .unwrap_or_else(|| panic!("{hosts}"));
+        assert!(gateway.ends_with(".1"), "{hosts}");
 
         p.ok(&["down", "-t", "0"]);
         assert_eq!(bridges(), Vec::<String>::new());

@@ -345,6 +345,7 @@ impl RuntimeEngine<'_> {
         }
         spec.id = Some(id.clone());
         let mut endpoints: Vec<Endpoint> = Vec::new();
+        let mut network_parent = None;
         match service.network_mode.as_deref() {
             Some("host") => spec.network = NetworkNamespace::Host,
             Some("none") => spec.network = NetworkNamespace::None,
@@ -367,6 +368,7 @@ impl RuntimeEngine<'_> {
                     format!("network_mode {mode}: container {container} is not running")
                 })?;
                 spec.network = NetworkNamespace::Join(PathBuf::from(format!("/proc/{pid}/ns/net")));
+                network_parent = self.runtime.lookup(&container).ok();
             }
             Some(other) if other != "bridge" && other != "default" => {
                 return Err(format!(
@@ -484,6 +486,14 @@ impl RuntimeEngine<'_> {
             }
         }
         spec.hostname = Some(hostname);
+        if let Some(parent) = network_parent {
+            // As Docker does: a container in another's network namespace
+            // takes that one's hostname, /etc/hosts and /etc/resolv.conf.
+            spec.hostname = Some(parent.hostname);
+            spec.domainname = parent.spec.domainname;
+            spec.etc_hosts = parent.spec.etc_hosts;
+            spec.resolv_conf = parent.spec.resolv_conf;
+        }
         spec.endpoints = endpoints.clone();
         let spec = translated.spec;
         if let Err(err) = self.runtime.create(spec, image, Some(image_name)) {
