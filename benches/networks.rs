@@ -60,27 +60,41 @@ fn run() {
         .map(|h| PathBuf::from(format!("/proc/{}/ns/net", h.id())))
         .collect();
     let mut samples = Vec::new();
+    let mut phases = [PHASES.map(|_| Duration::ZERO); 1];
+    let phases = &mut phases[0];
     for _ in 0..runs {
         let start = Instant::now();
+        let mut mark = start;
+        let mut lap = |phase: usize| {
+            let now = Instant::now();
+            phases[phase] += now - mark;
+            mark = now;
+        };
         store
             .create(NetworkSpec {
                 name: "bench".into(),
                 ..NetworkSpec::default()
             })
             .unwrap();
+        lap(0);
         let mut all = Vec::new();
         for (i, ns) in netns.iter().enumerate() {
             let endpoint = store
                 .allocate("bench", &format!("c{i}"), None, None)
                 .unwrap();
+            lap(1);
             attach(ns, std::slice::from_ref(&endpoint)).unwrap();
+            lap(2);
             all.push(endpoint);
         }
         detach(&all).unwrap();
+        lap(3);
         for i in 0..netns.len() {
             store.release("bench", &format!("c{i}")).unwrap();
         }
+        lap(4);
         store.remove("bench", false).unwrap();
+        lap(5);
         samples.push(start.elapsed());
     }
     for h in &mut holders {
@@ -94,4 +108,19 @@ fn run() {
         percentile(&samples, 0.95).as_secs_f64() * 1e3,
         samples.len()
     );
+    for (name, total) in PHASES.iter().zip(phases.iter()) {
+        println!(
+            "  {name:<28} mean {:>8.2} ms",
+            total.as_secs_f64() * 1e3 / runs as f64
+        );
+    }
 }
+
+const PHASES: [&str; 6] = [
+    "create network",
+    "allocate 10 endpoints",
+    "attach 10 veths",
+    "detach 10 veths",
+    "release 10 endpoints",
+    "remove network",
+];

@@ -119,14 +119,30 @@ fn attach_inner(
     Ok(())
 }
 
-/// Deletes the host ends of `endpoints` that still exist.
+/// Deletes the host ends of `endpoints` that still exist, in parallel: each
+/// deletion waits for the kernel's RCU grace period (~20 ms here), and
+/// parallel deletions share their waits.
 pub fn detach(endpoints: &[Endpoint]) -> Result<(), NetworkError> {
-    let mut host = Netlink::open().map_err(netlink_err("", "open netlink"))?;
-    for endpoint in endpoints {
+    let delete = |endpoint: &Endpoint| -> Result<(), NetworkError> {
+        let mut host = Netlink::open().map_err(netlink_err(&endpoint.network, "open netlink"))?;
         host.delete_link(&endpoint.host_veth).map_err(netlink_err(
             &endpoint.network,
             format!("delete {}", endpoint.host_veth),
         ))?;
+        Ok(())
+    };
+    if endpoints.len() <= 1 {
+        return endpoints.iter().try_for_each(delete);
     }
-    Ok(())
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = endpoints
+            .iter()
+            .map(|endpoint| scope.spawn(move || delete(endpoint)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or(Ok(())))
+            .collect::<Result<Vec<()>, _>>()
+            .map(drop)
+    })
 }
