@@ -1035,3 +1035,32 @@ fn embedded_dns_answers_by_network_forwards_and_follows_changes() {
         },
     );
 }
+
+#[test]
+fn dns_redirect_replaces_an_earlier_one() {
+    if !can_run_containers() {
+        return;
+    }
+    isolated("dns_redirect_replaces_an_earlier_one", || {
+        use berth_runtime::dns::redirect::redirect_to;
+        let address = std::net::Ipv4Addr::new(127, 0, 0, 11);
+        let old = std::net::UdpSocket::bind((address, 40001)).unwrap();
+        let new = std::net::UdpSocket::bind((address, 40002)).unwrap();
+        for socket in [&old, &new] {
+            socket
+                .set_read_timeout(Some(Duration::from_millis(300)))
+                .unwrap();
+        }
+        redirect_to(address, 40001).unwrap();
+        redirect_to(address, 40002).unwrap();
+        let client = std::net::UdpSocket::bind((address, 0)).unwrap();
+        client.send_to(b"question", (address, 53)).unwrap();
+        let mut buffer = [0u8; 16];
+        let (length, _) = new.recv_from(&mut buffer).expect("the new port gets it");
+        assert_eq!(&buffer[..length], b"question");
+        assert!(
+            old.recv_from(&mut buffer).is_err(),
+            "the old redirect is gone"
+        );
+    });
+}

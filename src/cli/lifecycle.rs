@@ -149,6 +149,7 @@ fn start_all(ctx: &ProjectState, services: &[String], only_stopped: bool) -> any
             ctx.runtime
                 .start(&c.record.id)
                 .with_context(|| format!("starting {}", c.record.name))?;
+            crate::supervisor::process::converge_now(&super::lock::run_dir(), &ctx.project.name);
             eprintln!(" Container {}  Started", c.record.name);
         }
         Ok(())

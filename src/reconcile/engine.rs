@@ -165,11 +165,12 @@ impl Engine for RuntimeEngine<'_> {
                 number,
                 name,
             } => self.create_container(service, *number, name),
-            Action::StartContainer { name } => self
-                .runtime
-                .start(name)
-                .map(drop)
-                .map_err(|e| e.to_string()),
+            Action::StartContainer { name } => {
+                self.runtime.start(name).map_err(|e| e.to_string())?;
+                // Its start gate, DNS and ports are the supervisor's.
+                crate::supervisor::process::converge_now(&self.run_dir, &self.project.name);
+                Ok(())
+            }
             Action::StopContainer { name } => self
                 .runtime
                 .stop(name, self.stop_timeout)

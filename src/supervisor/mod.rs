@@ -3,6 +3,7 @@
 //! that applies them ([`process`]). The embedded DNS and the port proxies
 //! join it as the networking pieces land.
 
+pub mod control;
 pub mod health;
 pub mod process;
 pub mod restart;

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use berth_runtime::container::{ContainerInfo, Runtime, Status};
@@ -18,6 +18,7 @@ use berth_runtime::container::{ContainerInfo, Runtime, Status};
 use berth_runtime::dns::{DnsRecord, DnsServer, DnsTable, Querier, ServingHandle};
 use berth_runtime::ports::{publish_all, PortError, PortMapping, Publication, PublishedPort};
 
+use super::control::{self, Pending, Request, Response};
 use super::health::{self, HealthConfig, HealthState};
 use super::restart::{self, RestartPolicy};
 use crate::compose::model::Service;
@@ -27,7 +28,9 @@ use crate::reconcile::observe::CONFIG_ANNOTATION;
 
 /// The hidden argument that runs the supervisor.
 pub const SUPERVISOR_ARG: &str = "__berth-supervisor";
-const TICK: Duration = Duration::from_millis(10);
+/// How often the supervisor looks at the containers on its own; commands
+/// that change them ask it to look at once over the control socket.
+const TICK: Duration = Duration::from_millis(100);
 /// How long the supervisor stays with no container before it exits.
 const IDLE_EXIT: Duration = Duration::from_secs(10);
 
@@ -97,26 +100,26 @@ pub fn is_running(run_dir: &Path, project: &str) -> bool {
 
 /// Stops the project's supervisor (after `down`), waiting for it briefly.
 pub fn stop(run_dir: &Path, project: &str) {
-    if !is_running(run_dir, project) {
+    let Some(pid) = supervisor_pid(run_dir, project) else {
         return;
+    };
+    let pid = nix::unistd::Pid::from_raw(pid as i32);
+    if control::request(run_dir, project, Request::Shutdown).is_err() {
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
     }
-    let Ok(text) = fs::read_to_string(pid_file(run_dir, project)) else {
-        return;
-    };
-    let Ok(pid) = text.trim().parse::<i32>() else {
-        return;
-    };
-    let _ = nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(pid),
-        nix::sys::signal::Signal::SIGTERM,
-    );
+    // Until the process is gone: its port proxies close with it.
     let deadline = Instant::now() + Duration::from_secs(2);
-    while is_running(run_dir, project) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(5));
+    while nix::sys::signal::kill(pid, None).is_ok() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(2));
     }
-    let _ = fs::remove_file(pid_file(run_dir, project));
-    let _ = fs::remove_dir_all(project_dir(run_dir, project).join("health"));
+    clean_up(run_dir, project);
     let _ = fs::remove_file(project_dir(run_dir, project).join("supervisor.log"));
+}
+
+/// Asks the project's supervisor, when one runs, to act on the containers
+/// now (publish ports, serve DNS, open start gates) and waits until it has.
+pub fn converge_now(run_dir: &Path, project: &str) {
+    let _ = control::request(run_dir, project, Request::Converge);
 }
 
 /// Starts the project's supervisor unless one runs.
@@ -171,6 +174,12 @@ pub fn main(args: &[std::ffi::OsString]) -> i32 {
     let _ = nix::unistd::setsid();
     let run_dir = PathBuf::from(run_dir);
     let _ = fs::create_dir_all(project_dir(&run_dir, &project).join("health"));
+    // Listening before the PID file says it runs: commands that saw the
+    // PID file can talk to it.
+    let (requests_to_loop, requests) = mpsc::channel::<Pending>();
+    if let Err(err) = control::listen(&control::socket_path(&run_dir, &project), requests_to_loop) {
+        eprintln!("supervisor: control socket: {err}");
+    }
     if fs::write(pid_file(&run_dir, &project), std::process::id().to_string()).is_err() {
         return 1;
     }
@@ -186,6 +195,8 @@ pub fn main(args: &[std::ffi::OsString]) -> i32 {
     let mut dns = DnsState::default();
     let mut ports = PortsState::default();
     let _ = fs::create_dir_all(project_dir(&run_dir, &project).join("ports"));
+    // Answers owed to `converge` requests, sent after the next pass.
+    let mut converged: Vec<mpsc::Sender<Response>> = Vec::new();
     loop {
         let containers: Vec<ContainerInfo> = runtime
             .list()
@@ -204,20 +215,77 @@ pub fn main(args: &[std::ffi::OsString]) -> i32 {
             // `up` starts the supervisor before it makes the containers.
             let since = *empty_since.get_or_insert_with(Instant::now);
             if since.elapsed() > IDLE_EXIT {
-                let _ = fs::remove_file(pid_file(&run_dir, &project));
-                let _ = fs::remove_dir_all(project_dir(&run_dir, &project).join("health"));
+                clean_up(&run_dir, &project);
                 return 0;
             }
-            std::thread::sleep(TICK);
-            continue;
         }
-        empty_since = None;
-        ports.converge(&runtime, &run_dir, &project, &containers);
-        dns.converge(&runtime, &containers);
+        let mut wake_at = Instant::now() + TICK;
+        if !containers.is_empty() {
+            empty_since = None;
+            let due = converge(
+                &runtime,
+                &run_dir,
+                &project,
+                &containers,
+                &mut ports,
+                &mut dns,
+                &watches,
+            );
+            wake_at = due.map_or(wake_at, |due| due.min(wake_at));
+        }
+        for reply in converged.drain(..) {
+            let _ = reply.send(Response::Done);
+        }
+        match requests.recv_timeout(wake_at.saturating_duration_since(Instant::now())) {
+            Ok(Pending { request, reply }) => match request {
+                Request::Converge => converged.push(reply),
+                Request::Status => {
+                    let _ = reply.send(Response::Status(control::Status {
+                        pid: std::process::id(),
+                        version: env!("CARGO_PKG_VERSION").to_string(),
+                        containers: containers.iter().map(|c| c.record.name.clone()).collect(),
+                        dns: dns.served_names(&containers),
+                        ports: ports.published_names(&containers),
+                    }));
+                }
+                Request::Shutdown => {
+                    clean_up(&run_dir, &project);
+                    let _ = reply.send(Response::Done);
+                    return 0;
+                }
+            },
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => std::thread::sleep(TICK),
+        }
+    }
+}
+
+/// Removes the supervisor's files (not the containers' health history of
+/// a successor: only when it exits for good).
+fn clean_up(run_dir: &Path, project: &str) {
+    let _ = fs::remove_file(pid_file(run_dir, project));
+    let _ = fs::remove_file(control::socket_path(run_dir, project));
+    let _ = fs::remove_dir_all(project_dir(run_dir, project).join("health"));
+}
+
+/// One pass over the project's containers: ports, DNS, health probes and
+/// restart policies. Returns when the next probe or restart is due.
+fn converge(
+    runtime: &Runtime,
+    run_dir: &Path,
+    project: &str,
+    containers: &[ContainerInfo],
+    ports: &mut PortsState,
+    dns: &mut DnsState,
+    watches: &Arc<Mutex<BTreeMap<String, Watch>>>,
+) -> Option<Instant> {
+    {
+        ports.converge(runtime, run_dir, project, containers);
+        dns.converge(runtime, containers);
         let now = Instant::now();
         let mut table = watches.lock().unwrap();
         table.retain(|id, _| containers.iter().any(|c| &c.record.id == id));
-        for info in &containers {
+        for info in containers {
             let service = service_of(info);
             let watch = table
                 .entry(info.record.id.clone())
@@ -231,7 +299,7 @@ pub fn main(args: &[std::ffi::OsString]) -> i32 {
             match info.state.status {
                 Status::Running => {
                     watch.restart_at = None;
-                    schedule_probe(&runtime, &run_dir, &project, info, watch, &watches, now);
+                    schedule_probe(runtime, run_dir, project, info, watch, watches, now);
                 }
                 Status::Exited => {
                     watch.next_probe = None;
@@ -256,7 +324,7 @@ pub fn main(args: &[std::ffi::OsString]) -> i32 {
                         watch.restart_at = None;
                         watch.restarts += 1;
                         watch.state = HealthState::default();
-                        let _ = fs::remove_file(health_file(&run_dir, &project, &info.record.id));
+                        let _ = fs::remove_file(health_file(run_dir, project, &info.record.id));
                         if let Err(err) = runtime.start(&info.record.id) {
                             eprintln!("supervisor: restarting {}: {err}", info.record.name);
                         }
@@ -265,8 +333,12 @@ pub fn main(args: &[std::ffi::OsString]) -> i32 {
                 Status::Created => {}
             }
         }
-        drop(table);
-        std::thread::sleep(TICK);
+        // (A probe in flight reschedules itself when it ends.)
+        table
+            .values()
+            .flat_map(|w| [w.next_probe.filter(|_| !w.probing), w.restart_at])
+            .flatten()
+            .min()
     }
 }
 
@@ -277,7 +349,41 @@ struct PortsState {
     published: BTreeMap<String, (i32, Publication)>,
 }
 
+/// Whether what is served for container `id` in the namespace of `pid`
+/// stays: the container still exists, has not exited, and is not known to
+/// run in another process now. A container between its start gate and its
+/// recorded start is neither pending nor running for a moment; that must
+/// not tear its DNS or ports down.
+fn still_serves(id: &str, pid: i32, containers: &[ContainerInfo], live: &[(&String, i32)]) -> bool {
+    let Some(info) = containers.iter().find(|c| c.record.id == id) else {
+        return false;
+    };
+    if info.state.status == Status::Exited {
+        return false;
+    }
+    live.iter()
+        .find(|(live_id, _)| *live_id == id)
+        .is_none_or(|(_, live_pid)| *live_pid == pid)
+}
+
+/// The names of `containers` among the IDs in `keys`.
+fn names_of<'a>(
+    keys: impl Iterator<Item = &'a String>,
+    containers: &[ContainerInfo],
+) -> Vec<String> {
+    let keys: Vec<&String> = keys.collect();
+    containers
+        .iter()
+        .filter(|c| keys.contains(&&c.record.id))
+        .map(|c| c.record.name.clone())
+        .collect()
+}
+
 impl PortsState {
+    fn published_names(&self, containers: &[ContainerInfo]) -> Vec<String> {
+        names_of(self.published.keys(), containers)
+    }
+
     fn converge(
         &mut self,
         runtime: &Runtime,
@@ -304,8 +410,10 @@ impl PortsState {
             })
             .collect();
         let before: Vec<String> = self.published.keys().cloned().collect();
+        let live_pids: Vec<(&String, i32)> =
+            live.iter().map(|(c, p, _)| (&c.record.id, *p)).collect();
         self.published
-            .retain(|id, (pid, _)| live.iter().any(|(c, p, _)| &c.record.id == id && p == pid));
+            .retain(|id, (pid, _)| still_serves(id, *pid, containers, &live_pids));
         for gone in before.iter().filter(|id| !self.published.contains_key(*id)) {
             let _ = fs::remove_file(ports_file(run_dir, project, gone));
         }
@@ -380,6 +488,10 @@ struct DnsState {
 }
 
 impl DnsState {
+    fn served_names(&self, containers: &[ContainerInfo]) -> Vec<String> {
+        names_of(self.serving.keys(), containers)
+    }
+
     fn converge(&mut self, runtime: &Runtime, containers: &[ContainerInfo]) {
         let pending: BTreeMap<String, i32> = runtime
             .pending_gates()
@@ -431,8 +543,9 @@ impl DnsState {
             self.server.update(DnsTable::new(&records));
             self.records = records;
         }
+        let live_pids: Vec<(&String, i32)> = live.iter().map(|(c, p)| (&c.record.id, *p)).collect();
         self.serving
-            .retain(|id, (pid, _)| live.iter().any(|(c, p)| &c.record.id == id && p == pid));
+            .retain(|id, (pid, _)| still_serves(id, *pid, containers, &live_pids));
         for (info, pid) in &live {
             if !self.serving.contains_key(&info.record.id) {
                 let annotation: DnsAnnotation = info

@@ -18,6 +18,10 @@ pub const TABLE: &str = "berth_dns";
 pub fn redirect_to(address: Ipv4Addr, port: u16) -> Result<(), String> {
     let mut batch = Batch::new();
     let table = Table::new(ProtocolFamily::Ipv4).with_name(TABLE);
+    // add + delete + add: whatever an earlier call left goes, in the same
+    // atomic batch, so the redirect points at this port only.
+    batch.add(&table, MsgType::Add);
+    batch.add(&table, MsgType::Del);
     batch.add(&table, MsgType::Add);
     let mut chain = Chain::new(&table).with_name("output");
     chain.set_hook(Hook::new(HookClass::Out, -100));
