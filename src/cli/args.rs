@@ -306,17 +306,12 @@ pub struct PsArgs {
     /// Filter by status: created, running, exited (repeatable).
     #[arg(long)]
     pub status: Vec<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: PsFormat,
+    /// Output format: table, json, or a template such as '{{.Name}}' or
+    /// 'table {{.Service}}\t{{.Status}}'.
+    #[arg(long, default_value = "table")]
+    pub format: String,
     /// Only these services.
     pub services: Vec<String>,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum PsFormat {
-    Table,
-    Json,
 }
 
 #[derive(Debug, Args)]

@@ -44,7 +44,10 @@ fn ensure_supervisor(global: &GlobalOptions, ctx: &ProjectState) -> anyhow::Resu
         &super::lock::run_dir(),
         &ctx.project.name,
     )
-    .context("starting the project's supervisor")
+    .context("starting the project's supervisor")?;
+    // One that just took over serves what already runs after a pass.
+    crate::supervisor::process::converge_now(&super::lock::run_dir(), &ctx.project.name);
+    Ok(())
 }
 
 fn lock(ctx: &ProjectState) -> anyhow::Result<super::lock::ProjectLock> {
@@ -147,9 +150,13 @@ fn start_all(ctx: &ProjectState, services: &[String], only_stopped: bool) -> any
         if !only_stopped || c.state.status != Status::Running {
             eprintln!(" Container {}  Starting", c.record.name);
             ctx.runtime
-                .start(&c.record.id)
+                .start_with(&c.record.id, || {
+                    crate::supervisor::process::converge_now(
+                        &super::lock::run_dir(),
+                        &ctx.project.name,
+                    )
+                })
                 .with_context(|| format!("starting {}", c.record.name))?;
-            crate::supervisor::process::converge_now(&super::lock::run_dir(), &ctx.project.name);
             eprintln!(" Container {}  Started", c.record.name);
         }
         Ok(())

@@ -13,6 +13,7 @@ mod network;
 mod port;
 mod project;
 mod ps;
+mod template;
 mod up;
 mod version;
 mod volume;

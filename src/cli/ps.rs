@@ -4,7 +4,7 @@ use anyhow::Context;
 use berth_runtime::container::{ContainerInfo, Runtime, Status};
 use berth_runtime::timestamp;
 
-use super::args::{GlobalOptions, PsArgs, PsFormat};
+use super::args::{GlobalOptions, PsArgs};
 use super::project::load_project;
 use crate::reconcile::labels;
 use crate::supervisor::health::HealthStatus;
@@ -156,82 +156,114 @@ pub fn run(global: &GlobalOptions, args: &PsArgs) -> anyhow::Result<i32> {
         }
         return Ok(0);
     }
-    match args.format {
-        PsFormat::Json => {
-            for c in &containers {
-                let state = match c.state.status {
-                    Status::Created => "created",
-                    Status::Running => "running",
-                    Status::Exited => "exited",
-                };
-                let row = serde_json::json!({
-                    "ID": c.record.id,
-                    "Name": c.record.name,
-                    "Image": c.record.image_name.clone().unwrap_or_else(|| c.record.image_id.clone()),
-                    "Command": c.record.process.args.join(" "),
-                    "Project": project.name,
-                    "Service": service_of(c),
-                    "CreatedAt": c.record.created,
-                    "State": state,
-                    "Status": status_text(c),
-                    "ExitCode": c.state.exit_code.unwrap_or(0),
-                    "Health": crate::supervisor::process::read_health(&super::lock::run_dir(), &project.name, &c.record.id)
-                        .map(|h| serde_json::to_value(h.status).unwrap_or_default())
-                        .unwrap_or_else(|| serde_json::json!("")),
-                    "Publishers": [],
-                    "Labels": c.record.spec.labels,
-                });
+    let format = args.format.as_str();
+    if format != "table" {
+        let rows: Vec<serde_json::Value> = containers
+            .iter()
+            .map(|c| json_row(c, &project.name))
+            .collect();
+        if format == "json" {
+            for row in &rows {
                 println!("{row}");
             }
+        } else {
+            let template = super::template::Template::parse(format)
+                .map_err(|e| anyhow::anyhow!("--format: {e}"))?;
+            print!("{}", template.render(&rows));
         }
-        PsFormat::Table => {
-            let now = timestamp::now_unix();
-            let rows: Vec<[String; 7]> = containers
-                .iter()
-                .map(|c| {
-                    let created = timestamp::parse_rfc3339(&c.record.created)
-                        .map(|t| timestamp::human_age(now - t))
-                        .unwrap_or_default();
-                    [
-                        c.record.name.clone(),
-                        c.record
-                            .image_name
-                            .clone()
-                            .unwrap_or_else(|| c.record.image_id.clone()),
-                        command_text(c),
-                        service_of(c).to_string(),
-                        created,
-                        status_text(c),
-                        ports_text(c),
-                    ]
-                })
-                .collect();
-            let header = [
-                "NAME", "IMAGE", "COMMAND", "SERVICE", "CREATED", "STATUS", "PORTS",
-            ];
-            let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-            for row in &rows {
-                for (width, cell) in widths.iter_mut().zip(row) {
-                    *width = (*width).max(cell.chars().count());
+        return Ok(0);
+    }
+    {
+        let now = timestamp::now_unix();
+        let rows: Vec<[String; 7]> = containers
+            .iter()
+            .map(|c| {
+                let created = timestamp::parse_rfc3339(&c.record.created)
+                    .map(|t| timestamp::human_age(now - t))
+                    .unwrap_or_default();
+                [
+                    c.record.name.clone(),
+                    c.record
+                        .image_name
+                        .clone()
+                        .unwrap_or_else(|| c.record.image_id.clone()),
+                    command_text(c),
+                    service_of(c).to_string(),
+                    created,
+                    status_text(c),
+                    ports_text(c),
+                ]
+            })
+            .collect();
+        let header = [
+            "NAME", "IMAGE", "COMMAND", "SERVICE", "CREATED", "STATUS", "PORTS",
+        ];
+        let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+        for row in &rows {
+            for (width, cell) in widths.iter_mut().zip(row) {
+                *width = (*width).max(cell.chars().count());
+            }
+        }
+        let line = |cells: Vec<&str>| {
+            let mut text = String::new();
+            for (index, cell) in cells.iter().enumerate() {
+                if index + 1 == cells.len() {
+                    text.push_str(cell);
+                } else {
+                    text.push_str(cell);
+                    text.push_str(&" ".repeat(widths[index] - cell.chars().count() + 3));
                 }
             }
-            let line = |cells: Vec<&str>| {
-                let mut text = String::new();
-                for (index, cell) in cells.iter().enumerate() {
-                    if index + 1 == cells.len() {
-                        text.push_str(cell);
-                    } else {
-                        text.push_str(cell);
-                        text.push_str(&" ".repeat(widths[index] - cell.chars().count() + 3));
-                    }
-                }
-                println!("{}", text.trim_end());
-            };
-            line(header.to_vec());
-            for row in &rows {
-                line(row.iter().map(String::as_str).collect());
-            }
+            println!("{}", text.trim_end());
+        };
+        line(header.to_vec());
+        for row in &rows {
+            line(row.iter().map(String::as_str).collect());
         }
     }
     Ok(0)
+}
+
+/// A container as `ps --format json` prints it (and templates see it).
+fn json_row(c: &ContainerInfo, project: &str) -> serde_json::Value {
+    let state = match c.state.status {
+        Status::Created => "created",
+        Status::Running => "running",
+        Status::Exited => "exited",
+    };
+    let now = timestamp::now_unix();
+    let publishers: Vec<serde_json::Value> =
+        crate::supervisor::process::read_ports(&super::lock::run_dir(), project, &c.record.id)
+            .iter()
+            .map(|p| {
+                serde_json::json!({
+                    "URL": p.host_ip.to_string(),
+                    "TargetPort": p.target.port(),
+                    "PublishedPort": p.host_port,
+                    "Protocol": p.protocol.to_string(),
+                })
+            })
+            .collect();
+    serde_json::json!({
+        "ID": c.record.id,
+        "Name": c.record.name,
+        "Names": c.record.name,
+        "Image": c.record.image_name.clone().unwrap_or_else(|| c.record.image_id.clone()),
+        "Command": command_text(c),
+        "Project": project,
+        "Service": service_of(c),
+        "CreatedAt": c.record.created,
+        "RunningFor": timestamp::parse_rfc3339(&c.record.created)
+            .map(|t| timestamp::human_age(now - t))
+            .unwrap_or_default(),
+        "State": state,
+        "Status": status_text(c),
+        "ExitCode": c.state.exit_code.unwrap_or(0),
+        "Health": crate::supervisor::process::read_health(&super::lock::run_dir(), project, &c.record.id)
+            .map(|h| serde_json::to_value(h.status).unwrap_or_default())
+            .unwrap_or_else(|| serde_json::json!("")),
+        "Ports": ports_text(c),
+        "Publishers": publishers,
+        "Labels": c.record.spec.labels,
+    })
 }

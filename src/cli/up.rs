@@ -189,6 +189,9 @@ pub fn run(global: &GlobalOptions, args: &UpArgs) -> anyhow::Result<i32> {
     crate::supervisor::process::ensure_running(&global.root, &run_dir(), &project.name)
         .context("starting the project's supervisor")?;
     execute(&plan, &engine, 4, &report).context("up")?;
+    // A supervisor that has just taken over (the last one died) serves the
+    // names and ports of what already ran once it has made a pass.
+    crate::supervisor::process::converge_now(&run_dir(), &project.name);
     if args.detach || args.no_start {
         if args.wait {
             return wait_running(&runtime, &project.name, &selected, args.wait_timeout);

@@ -166,10 +166,14 @@ impl Engine for RuntimeEngine<'_> {
                 name,
             } => self.create_container(service, *number, name),
             Action::StartContainer { name } => {
-                self.runtime.start(name).map_err(|e| e.to_string())?;
-                // Its start gate, DNS and ports are the supervisor's.
-                crate::supervisor::process::converge_now(&self.run_dir, &self.project.name);
-                Ok(())
+                // Its start gate, DNS and ports are the supervisor's: ask it
+                // to act as soon as the container waits at the gate.
+                self.runtime
+                    .start_with(name, || {
+                        crate::supervisor::process::converge_now(&self.run_dir, &self.project.name)
+                    })
+                    .map(drop)
+                    .map_err(|e| e.to_string())
             }
             Action::StopContainer { name } => self
                 .runtime

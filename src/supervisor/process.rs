@@ -157,6 +157,36 @@ struct Watch {
     restarts: u32,
     restart_delay: Option<Duration>,
     restart_at: Option<Instant>,
+    /// A restart is under way (on its own thread).
+    restarting: bool,
+}
+
+/// Starts an exited container again on another thread: the start waits at
+/// the container's start gate, which this supervisor's loop opens (woken
+/// through `wake`).
+fn restart_in_background(
+    runtime: &Runtime,
+    info: &ContainerInfo,
+    watches: &Arc<Mutex<BTreeMap<String, Watch>>>,
+    wake: &mpsc::Sender<Pending>,
+) {
+    let (runtime, watches, wake) = (runtime.clone(), watches.clone(), wake.clone());
+    let (id, name) = (info.record.id.clone(), info.record.name.clone());
+    std::thread::spawn(move || {
+        let result = runtime.start_with(&id, || {
+            let (reply, _) = mpsc::channel();
+            let _ = wake.send(Pending {
+                request: Request::Converge,
+                reply,
+            });
+        });
+        if let Err(err) = result {
+            eprintln!("supervisor: restarting {name}: {err}");
+        }
+        if let Some(watch) = watches.lock().unwrap().get_mut(&id) {
+            watch.restarting = false;
+        }
+    });
 }
 
 fn service_of(info: &ContainerInfo) -> Option<Service> {
@@ -176,8 +206,8 @@ pub fn main(args: &[std::ffi::OsString]) -> i32 {
     let _ = fs::create_dir_all(project_dir(&run_dir, &project).join("health"));
     // Listening before the PID file says it runs: commands that saw the
     // PID file can talk to it.
-    let (requests_to_loop, requests) = mpsc::channel::<Pending>();
-    if let Err(err) = control::listen(&control::socket_path(&run_dir, &project), requests_to_loop) {
+    let (wake, requests) = mpsc::channel::<Pending>();
+    if let Err(err) = control::listen(&control::socket_path(&run_dir, &project), wake.clone()) {
         eprintln!("supervisor: control socket: {err}");
     }
     if fs::write(pid_file(&run_dir, &project), std::process::id().to_string()).is_err() {
@@ -222,15 +252,14 @@ pub fn main(args: &[std::ffi::OsString]) -> i32 {
         let mut wake_at = Instant::now() + TICK;
         if !containers.is_empty() {
             empty_since = None;
-            let due = converge(
-                &runtime,
-                &run_dir,
-                &project,
-                &containers,
-                &mut ports,
-                &mut dns,
-                &watches,
-            );
+            let context = Context {
+                runtime: &runtime,
+                run_dir: &run_dir,
+                project: &project,
+                watches: &watches,
+                wake: &wake,
+            };
+            let due = converge(&context, &containers, &mut ports, &mut dns);
             wake_at = due.map_or(wake_at, |due| due.min(wake_at));
         }
         for reply in converged.drain(..) {
@@ -268,17 +297,31 @@ fn clean_up(run_dir: &Path, project: &str) {
     let _ = fs::remove_dir_all(project_dir(run_dir, project).join("health"));
 }
 
+/// What a pass works with.
+struct Context<'a> {
+    runtime: &'a Runtime,
+    run_dir: &'a Path,
+    project: &'a str,
+    watches: &'a Arc<Mutex<BTreeMap<String, Watch>>>,
+    /// Wakes the main loop (for a pass now).
+    wake: &'a mpsc::Sender<Pending>,
+}
+
 /// One pass over the project's containers: ports, DNS, health probes and
 /// restart policies. Returns when the next probe or restart is due.
 fn converge(
-    runtime: &Runtime,
-    run_dir: &Path,
-    project: &str,
+    context: &Context,
     containers: &[ContainerInfo],
     ports: &mut PortsState,
     dns: &mut DnsState,
-    watches: &Arc<Mutex<BTreeMap<String, Watch>>>,
 ) -> Option<Instant> {
+    let Context {
+        runtime,
+        run_dir,
+        project,
+        watches,
+        wake,
+    } = *context;
     {
         ports.converge(runtime, run_dir, project, containers);
         dns.converge(runtime, containers);
@@ -320,14 +363,13 @@ fn converge(
                         watch.restart_delay = Some(delay);
                         now + delay
                     });
-                    if now >= at {
+                    if now >= at && !watch.restarting {
                         watch.restart_at = None;
                         watch.restarts += 1;
+                        watch.restarting = true;
                         watch.state = HealthState::default();
                         let _ = fs::remove_file(health_file(run_dir, project, &info.record.id));
-                        if let Err(err) = runtime.start(&info.record.id) {
-                            eprintln!("supervisor: restarting {}: {err}", info.record.name);
-                        }
+                        restart_in_background(runtime, info, watches, wake);
                     }
                 }
                 Status::Created => {}
@@ -508,82 +550,103 @@ impl DnsState {
                 _ => pending.get(&c.record.id).map(|pid| (c, *pid)),
             })
             .collect();
-        let mut records = Vec::new();
-        for (info, _) in &live {
-            let annotation: DnsAnnotation = info
-                .record
-                .spec
-                .annotations
-                .get(DNS_ANNOTATION)
-                .and_then(|t| serde_json::from_str(t).ok())
-                .unwrap_or_default();
-            for endpoint in &info.record.spec.endpoints {
-                let mut names = Vec::new();
-                if let Some(service) = info.record.spec.labels.get(labels::SERVICE) {
-                    names.push(service.clone());
-                }
-                names.push(info.record.name.clone());
-                names.push(info.record.hostname.clone());
-                names.extend(
-                    annotation
-                        .aliases
-                        .get(&endpoint.network)
-                        .cloned()
-                        .unwrap_or_default(),
-                );
-                records.push(DnsRecord {
-                    network: endpoint.network.clone(),
-                    names,
-                    address: endpoint.address,
-                    container_id: info.record.id.clone(),
-                });
-            }
-        }
-        if records != self.records {
-            self.server.update(DnsTable::new(&records));
-            self.records = records;
-        }
         let live_pids: Vec<(&String, i32)> = live.iter().map(|(c, p)| (&c.record.id, *p)).collect();
         self.serving
             .retain(|id, (pid, _)| still_serves(id, *pid, containers, &live_pids));
         for (info, pid) in &live {
             if !self.serving.contains_key(&info.record.id) {
-                let annotation: DnsAnnotation = info
-                    .record
-                    .spec
-                    .annotations
-                    .get(DNS_ANNOTATION)
-                    .and_then(|t| serde_json::from_str(t).ok())
-                    .unwrap_or_default();
-                let querier = Querier {
-                    container_id: info.record.id.clone(),
-                    networks: info
-                        .record
-                        .spec
-                        .endpoints
-                        .iter()
-                        .map(|e| e.network.clone())
-                        .collect(),
-                    upstreams: annotation
-                        .upstreams
-                        .iter()
-                        .filter_map(|u| u.parse().ok())
-                        .collect(),
-                    internal: annotation.internal,
-                };
-                let netns = PathBuf::from(format!("/proc/{pid}/ns/net"));
-                match self.server.serve_container(&netns, querier) {
+                match serve(&self.server, info, *pid) {
                     Ok(handle) => {
                         self.serving.insert(info.record.id.clone(), (*pid, handle));
                     }
                     Err(err) => eprintln!("supervisor: DNS for {}: {err}", info.record.name),
                 }
             }
+        }
+        // Names: every container live now or still served (one between its
+        // start gate and its recorded start is briefly neither pending nor
+        // running, and must not drop out of the answers).
+        let named: Vec<&ContainerInfo> = containers
+            .iter()
+            .filter(|c| {
+                live_pids.iter().any(|(id, _)| **id == c.record.id)
+                    || self.serving.contains_key(&c.record.id)
+            })
+            .collect();
+        let records: Vec<DnsRecord> = named.into_iter().flat_map(dns_records).collect();
+        if records != self.records {
+            self.server.update(DnsTable::new(&records));
+            self.records = records;
+        }
+        // Only now, with the names in the table, may the programs start.
+        for (info, _) in &live {
             if pending.contains_key(&info.record.id) {
                 let _ = runtime.open_gate(&info.record.id);
             }
         }
     }
+}
+
+fn dns_annotation(info: &ContainerInfo) -> DnsAnnotation {
+    info.record
+        .spec
+        .annotations
+        .get(DNS_ANNOTATION)
+        .and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or_default()
+}
+
+/// The names a container answers to, per network it is on.
+fn dns_records(info: &ContainerInfo) -> Vec<DnsRecord> {
+    let annotation = dns_annotation(info);
+    info.record
+        .spec
+        .endpoints
+        .iter()
+        .map(|endpoint| {
+            let mut names = Vec::new();
+            if let Some(service) = info.record.spec.labels.get(labels::SERVICE) {
+                names.push(service.clone());
+            }
+            names.push(info.record.name.clone());
+            names.push(info.record.hostname.clone());
+            names.extend(
+                annotation
+                    .aliases
+                    .get(&endpoint.network)
+                    .cloned()
+                    .unwrap_or_default(),
+            );
+            DnsRecord {
+                network: endpoint.network.clone(),
+                names,
+                address: endpoint.address,
+                container_id: info.record.id.clone(),
+            }
+        })
+        .collect()
+}
+
+/// Serves the embedded DNS inside the namespace of `pid`.
+fn serve(server: &DnsServer, info: &ContainerInfo, pid: i32) -> Result<ServingHandle, String> {
+    let annotation = dns_annotation(info);
+    let querier = Querier {
+        container_id: info.record.id.clone(),
+        networks: info
+            .record
+            .spec
+            .endpoints
+            .iter()
+            .map(|e| e.network.clone())
+            .collect(),
+        upstreams: annotation
+            .upstreams
+            .iter()
+            .filter_map(|u| u.parse().ok())
+            .collect(),
+        internal: annotation.internal,
+    };
+    server.serve_container(&PathBuf::from(format!("/proc/{pid}/ns/net")), querier)
 }
 
 fn run_duration(info: &ContainerInfo) -> Duration {

@@ -44,6 +44,20 @@ impl Project {
 impl Drop for Project {
     /// A failing test still leaves no container, process or network behind.
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            for entry in std::fs::read_dir(self.root.join("run"))
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                let log = std::fs::read_to_string(entry.path().join("supervisor.log"));
+                eprintln!(
+                    "supervisor log of {:?}:\n{}",
+                    entry.file_name(),
+                    log.unwrap_or_default()
+                );
+            }
+        }
         let runtime = berth_runtime::container::Runtime::with_helper(
             &self.root,
             super::containers::berth_bin(),

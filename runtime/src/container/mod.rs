@@ -438,6 +438,13 @@ impl Runtime {
     /// Starts a created or exited container; returns once its program has
     /// been exec'd, or with the reason it could not be.
     pub fn start(&self, name_or_id: &str) -> Result<ContainerState> {
+        self.start_with(name_or_id, || {})
+    }
+
+    /// [`Runtime::start`], calling `at_gate` once the container waits at its
+    /// start gate (only for specs with `start_gate`), so the caller can have
+    /// the gate opened at once instead of when its keeper next looks.
+    pub fn start_with(&self, name_or_id: &str, at_gate: impl FnOnce()) -> Result<ContainerState> {
         let record = self.lookup(name_or_id)?;
         let dir = self.dir(&record.id);
         let current = observed_state(&dir).map_err(io_err("read state"))?;
@@ -461,7 +468,13 @@ impl Runtime {
             .map_err(io_err(format!("run {}", self.helper.display())))?;
         let mut line = String::new();
         if let Some(stdout) = child.stdout.take() {
-            let _ = BufReader::new(stdout).read_line(&mut line);
+            let mut reader = BufReader::new(stdout);
+            let _ = reader.read_line(&mut line);
+            if line.starts_with("gate ") {
+                at_gate();
+                line.clear();
+                let _ = reader.read_line(&mut line);
+            }
         }
         let _ = child.wait();
         let line = line.trim_end();

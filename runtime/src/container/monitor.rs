@@ -129,6 +129,10 @@ fn wait_at_gate(dir: &ContainerDir, child: Pid) {
     if std::fs::write(dir.gate_pid(), child.to_string()).is_err() {
         return;
     }
+    // Tell the starter, which may ask the gate's keeper to act now.
+    let mut stdout = std::io::stdout();
+    let _ = writeln!(stdout, "gate {child}");
+    let _ = stdout.flush();
     let deadline = std::time::Instant::now() + super::spec::START_GATE_TIMEOUT;
     while !dir.gate_open().exists() {
         if std::time::Instant::now() > deadline {

@@ -1,0 +1,184 @@
+//! The project lifecycle as a user lives it: a supervisor that dies without
+//! taking the project down, concurrent commands on one project, orphans,
+//! scaling up and down, and a second `up` that has nothing to do.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use support::containers::{can_run_containers, isolated};
+use support::project::{bridges, Project};
+
+const WEB: &str = "name: life
+services:
+  web:
+    image: berth.test/busybox:latest
+    command: [sh, -c, 'nc -ll -p 8080 -e echo pong']
+    stop_signal: SIGKILL
+    ports: ['127.0.0.1:18181:8080']
+  client:
+    image: berth.test/busybox:latest
+    command: [sleep, '600']
+    stop_signal: SIGKILL
+";
+
+fn supervisor_pid(p: &Project, project: &str) -> i32 {
+    let path = p.root.join("run").join(project).join("supervisor.pid");
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+fn alive(pid: i32) -> bool {
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
+}
+
+fn sigkill(pid: i32) {
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while alive(pid) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// What `127.0.0.1:PORT` answers, if anything.
+fn ask(port: u16) -> Option<String> {
+    use std::io::Read;
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).ok()?;
+    Some(reply)
+}
+
+fn by_name(p: &Project) -> String {
+    p.ok(&["exec", "-T", "client", "sh", "-c", "nc -w 2 web 8080"])
+}
+
+#[test]
+fn supervisor_killed_then_ps_up_and_down_still_work() {
+    if !can_run_containers() {
+        return;
+    }
+    isolated("supervisor_killed_then_ps_up_and_down_still_work", || {
+        let p = Project::new(WEB);
+        p.ok(&["up", "-d", "--wait"]);
+        assert_eq!(by_name(&p), "pong\n");
+        assert_eq!(ask(18181).as_deref(), Some("pong\n"));
+        let ids = p.ok(&["ps", "-q"]);
+
+        let first = supervisor_pid(&p, "life");
+        sigkill(first);
+        // The containers run on and every command works from disk.
+        let ps = p.ok(&["ps"]);
+        assert_eq!(ps.lines().count(), 3, "{ps}");
+        assert!(ps.contains("life-web-1") && ps.contains("Up"), "{ps}");
+        assert_eq!(p.ok(&["logs", "--no-log-prefix", "web"]), "");
+        assert_eq!(p.ok(&["exec", "-T", "web", "echo", "still"]), "still\n");
+
+        // `up` adopts what runs: nothing recreated, a new supervisor serves
+        // the names and the published port again.
+        let out = p.berth(&["up", "-d", "--wait"]);
+        assert!(out.status.success(), "{}", support::stderr(&out));
+        assert_eq!(p.ok(&["ps", "-q"]), ids, "nothing recreated");
+        let second = supervisor_pid(&p, "life");
+        assert_ne!(first, second);
+        assert!(alive(second));
+        assert_eq!(by_name(&p), "pong\n");
+        assert_eq!(ask(18181).as_deref(), Some("pong\n"));
+
+        // Killed again, `down` still removes everything.
+        sigkill(second);
+        p.ok(&["down", "-t", "0"]);
+        assert_eq!(p.ok(&["ps", "-a", "-q"]), "");
+        assert_eq!(bridges(), Vec::<String>::new());
+        assert!(ask(18181).is_none(), "port released");
+    });
+}
+
+#[test]
+fn concurrent_ups_serialize_into_one_project() {
+    if !can_run_containers() {
+        return;
+    }
+    isolated("concurrent_ups_serialize_into_one_project", || {
+        let p = Project::new(WEB);
+        let args = ["up", "-d", "--scale", "client=2"];
+        let outputs: Vec<_> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..2).map(|_| scope.spawn(|| p.berth(&args))).collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for out in &outputs {
+            assert!(out.status.success(), "{}", support::stderr(out));
+        }
+        let ps = p.ok(&["ps", "-a", "--format", "{{.Name}}"]);
+        let mut names: Vec<&str> = ps.lines().collect();
+        names.sort();
+        assert_eq!(
+            names,
+            ["life-client-1", "life-client-2", "life-web-1"],
+            "{ps}"
+        );
+        // One of them made everything; the other found nothing to do.
+        let created: usize = outputs
+            .iter()
+            .map(|o| support::stderr(o).matches("  Created").count())
+            .sum();
+        assert_eq!(created, 4, "a network and three containers, once");
+        p.ok(&["down", "-t", "0"]);
+    });
+}
+
+#[test]
+fn orphans_scaling_and_a_no_op_up() {
+    if !can_run_containers() {
+        return;
+    }
+    isolated("orphans_scaling_and_a_no_op_up", || {
+        let p = Project::new(WEB);
+        p.ok(&["up", "-d", "--scale", "client=3"]);
+        assert_eq!(p.ok(&["ps", "-q", "client"]).lines().count(), 3);
+
+        // Nothing changed: nothing done, quickly.
+        let started = Instant::now();
+        let out = p.berth(&["up", "-d", "--scale", "client=3"]);
+        let took = started.elapsed();
+        let progress = support::stderr(&out);
+        assert!(out.status.success(), "{progress}");
+        for verb in ["Created", "Started", "Removed", "Recreated"] {
+            assert!(!progress.contains(verb), "{progress}");
+        }
+        assert!(took < Duration::from_secs(2), "no-op up took {took:?}");
+
+        // Scale down to one: the highest numbers go.
+        p.ok(&["up", "-d", "--scale", "client=1"]);
+        let ps = p.ok(&["ps", "--format", "{{.Name}}"]);
+        assert!(ps.contains("life-client-1"), "{ps}");
+        assert!(!ps.contains("life-client-2") && !ps.contains("life-client-3"));
+
+        // `client` leaves the file: reported as an orphan, kept until
+        // --remove-orphans.
+        p.write(&WEB.replace(
+            "  client:\n    image: berth.test/busybox:latest\n    command: [sleep, '600']\n    stop_signal: SIGKILL\n",
+            "",
+        ));
+        let out = p.berth(&["up", "-d"]);
+        let err = support::stderr(&out);
+        assert!(out.status.success(), "{err}");
+        assert!(err.contains("orphan container life-client-1"), "{err}");
+        assert!(err.contains("--remove-orphans"), "{err}");
+        assert!(p.ok(&["ps", "-a"]).contains("life-client-1"));
+        p.ok(&["up", "-d", "--remove-orphans"]);
+        let ps = p.ok(&["ps", "-a", "--format", "{{.Name}}"]);
+        assert_eq!(ps, "life-web-1\n");
+        p.ok(&["down", "-t", "0"]);
+    });
+}
