@@ -182,3 +182,86 @@ fn orphans_scaling_and_a_no_op_up() {
         p.ok(&["down", "-t", "0"]);
     });
 }
+
+#[test]
+fn run_makes_one_off_containers() {
+    if !can_run_containers() {
+        return;
+    }
+    isolated("run_makes_one_off_containers", || {
+        let compose = "name: once
+services:
+  db:
+    image: berth.test/busybox:latest
+    command: [sh, -c, 'nc -ll -p 5432 -e echo dbdata']
+    stop_signal: SIGKILL
+  app:
+    image: berth.test/busybox:latest
+    depends_on: [db]
+    command: [echo, default-command]
+    environment: {A: from-file}
+    ports: ['127.0.0.1:18282:80']
+    volumes: [/scratch]
+";
+        let p = Project::new(compose);
+        // The dependency comes up first; the service's command by default.
+        assert_eq!(p.ok(&["run", "--rm", "app"]), "default-command\n");
+        assert_eq!(p.ok(&["ps", "--services"]), "db\n");
+
+        // A command, -e, the dependency by name, and its exit code.
+        let out = p.berth(&[
+            "run",
+            "--rm",
+            "-T",
+            "-e",
+            "B=cli",
+            "app",
+            "sh",
+            "-c",
+            "echo $A $B; nc -w 2 db 5432; echo oops >&2; exit 3",
+        ]);
+        assert_eq!(out.status.code(), Some(3), "{}", support::stderr(&out));
+        assert_eq!(support::stdout(&out), "from-file cli\ndbdata\n");
+        assert!(support::stderr(&out).contains("oops"));
+        // Ports are not published by a run; -v after the service is the
+        // command's own.
+        assert!(
+            std::net::TcpListener::bind("127.0.0.1:18282").is_ok(),
+            "service ports are left alone"
+        );
+        assert_eq!(p.ok(&["run", "--rm", "app", "echo", "-v", "-p"]), "-v -p\n");
+
+        // stdin reaches the container and its end ends the container's input.
+        let mut child = std::process::Command::new(support::containers::berth_bin())
+            .args(["--root", p.root.to_str().unwrap()])
+            .args(["--project-directory", p.dir.to_str().unwrap()])
+            .args(["run", "--rm", "-T", "app", "sh", "-c", "cat; echo after"])
+            .env("BERTH_RUN", p.root.join("run"))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        {
+            use std::io::Write;
+            let mut stdin = child.stdin.take().unwrap();
+            stdin.write_all(b"through stdin\n").unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "through stdin\nafter\n"
+        );
+
+        // --rm leaves no container and no anonymous volume behind; -d and
+        // --name keep one, labelled as a one-off and removed by down.
+        assert_eq!(p.ok(&["volume", "ls", "-q"]), "");
+        assert_eq!(
+            p.ok(&["run", "-d", "--name", "side", "app", "sleep", "30"]),
+            "side\n"
+        );
+        let all = p.ok(&["ps", "-a", "--format", "{{.Name}} {{.Service}}"]);
+        assert_eq!(all, "once-db-1 db\nside app\n");
+        p.ok(&["down", "-t", "0"]);
+        assert_eq!(p.ok(&["ps", "-a", "-q"]), "");
+    });
+}

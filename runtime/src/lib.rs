@@ -10,6 +10,7 @@ pub mod image;
 pub mod network;
 pub mod ports;
 pub mod timestamp;
+pub mod unix_socket;
 pub mod volume;
 
 /// The runtime's version, reported by `berth version`.

@@ -78,6 +78,8 @@ pub enum Command {
     Up(UpArgs),
     /// Run a command in a running container of a service.
     Exec(ExecArgs),
+    /// Run a one-off command in a new container of a service.
+    Run(RunArgs),
     /// Print the public port for a port binding.
     Port(PortArgs),
     /// Manage volumes.
@@ -489,6 +491,66 @@ pub struct ExecArgs {
     pub service: String,
     /// The command and its arguments.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Run the container in the background and print its name.
+    #[arg(short, long)]
+    pub detach: bool,
+    /// Remove the container (and its anonymous volumes) when it exits.
+    #[arg(long)]
+    pub rm: bool,
+    /// Give the container this name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Override the image's entrypoint.
+    #[arg(long)]
+    pub entrypoint: Option<String>,
+    /// Set environment variables (KEY=VALUE, or KEY to take it from here; repeatable).
+    #[arg(short, long = "env")]
+    pub env: Vec<String>,
+    /// Add or override a label (KEY=VALUE; repeatable).
+    #[arg(short, long = "label")]
+    pub label: Vec<String>,
+    /// Run as this user.
+    #[arg(short, long)]
+    pub user: Option<String>,
+    /// Working directory inside the container.
+    #[arg(short, long)]
+    pub workdir: Option<String>,
+    /// Bind-mount a volume (compose short syntax; repeatable; `-v` too).
+    #[arg(long = "volume")]
+    pub volume: Vec<String>,
+    /// Publish a container port (compose short syntax; repeatable; `-p` too).
+    #[arg(long = "publish")]
+    pub publish: Vec<String>,
+    /// Publish the service's own ports (not done by default).
+    #[arg(long)]
+    pub service_ports: bool,
+    /// Use the service's network aliases for this container too.
+    #[arg(long)]
+    pub use_aliases: bool,
+    /// Do not start the services it depends on.
+    #[arg(long)]
+    pub no_deps: bool,
+    /// Disable pseudo-TTY allocation (by default one is allocated when stdin is a terminal).
+    #[arg(short = 'T', long = "no-TTY")]
+    pub no_tty: bool,
+    /// Keep stdin open (the default; `--interactive=false` to not).
+    #[arg(short, long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    pub interactive: bool,
+    /// Pull the image before running: always, missing, never.
+    #[arg(long)]
+    pub pull: Option<String>,
+    /// Do not print anything while pulling.
+    #[arg(long)]
+    pub quiet_pull: bool,
+    /// The service.
+    pub service: String,
+    /// The command and its arguments (the service's when omitted).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub command: Vec<String>,
 }
 

@@ -13,6 +13,7 @@ mod network;
 mod port;
 mod project;
 mod ps;
+mod run;
 mod template;
 mod up;
 mod version;
@@ -29,6 +30,7 @@ pub fn run() -> anyhow::Result<i32> {
         Command::Ps(args) => ps::run(&cli.global, args),
         Command::Up(args) => up::run(&cli.global, args),
         Command::Exec(args) => exec::run(&cli.global, args),
+        Command::Run(args) => run::run(&cli.global, args),
         Command::Port(args) => port::run(&cli.global, args),
         Command::Volume(args) => volume::run(&cli.global, &args.command),
         Command::Down(args) => lifecycle::down(&cli.global, args),
@@ -67,6 +69,29 @@ const SHADOWED: &[(&[&str], &str, &str)] = &[
     (&["volume", "prune"], "-f", "--force"),
     (&["network", "prune"], "-f", "--force"),
     (&["network", "rm"], "-f", "--force"),
+    (&["run"], "-v", "--volume"),
+    (&["run"], "-p", "--publish"),
+];
+
+/// Options of `run` that take a value: the rewriting above stops at its
+/// first positional argument (the service), since what follows is the
+/// user's command, whose own `-v` must reach it untouched.
+const RUN_VALUE_OPTIONS: &[&str] = &[
+    "--name",
+    "--entrypoint",
+    "-e",
+    "--env",
+    "-l",
+    "--label",
+    "-u",
+    "--user",
+    "-w",
+    "--workdir",
+    "-v",
+    "--volume",
+    "-p",
+    "--publish",
+    "--pull",
 ];
 
 fn shadow_force_flag(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
@@ -103,11 +128,18 @@ fn shadow_force_flag(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsStrin
         .filter(|(path, _, _)| at(path))
         .map(|(path, short, long)| (path.len(), *short, *long))
         .collect();
+    let stops_at_positional = at(&["run"]);
     for (skip, short, long) in rules {
+        let mut after_value_option = false;
         for arg in args.iter_mut().skip(i + skip) {
-            match arg.to_str() {
-                Some("--") => break,
-                Some(a) if a == short => *arg = long.into(),
+            let text = arg.to_str().unwrap_or_default().to_string();
+            if stops_at_positional && !after_value_option && !text.starts_with('-') {
+                break;
+            }
+            after_value_option = stops_at_positional && RUN_VALUE_OPTIONS.contains(&text.as_str());
+            match text.as_str() {
+                "--" => break,
+                a if a == short => *arg = long.into(),
                 _ => {}
             }
         }
@@ -143,6 +175,24 @@ mod tests {
             .map(|a| a.to_string_lossy().into_owned())
             .collect::<Vec<_>>()
             .join(" ")
+    }
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        use clap::CommandFactory;
+        super::args::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn run_options_but_not_the_users_command_are_rewritten() {
+        assert_eq!(
+            rewrite("berth run -v ./a:/a -p 80 --name x app ls -v -p"),
+            "berth run --volume ./a:/a --publish 80 --name x app ls -v -p"
+        );
+        assert_eq!(
+            rewrite("berth -p proj run --rm app sh -c 'x -v'"),
+            "berth -p proj run --rm app sh -c 'x -v'"
+        );
     }
 
     #[test]

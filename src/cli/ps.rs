@@ -126,7 +126,9 @@ fn command_text(info: &ContainerInfo) -> String {
 
 pub fn run(global: &GlobalOptions, args: &PsArgs) -> anyhow::Result<i32> {
     let project = load_project(global, &[], true)?.project;
-    let containers: Vec<ContainerInfo> = project_containers(global, &project.name)?
+    let mut containers: Vec<ContainerInfo> = project_containers(global, &project.name)?;
+    containers.sort_by(|a, b| a.record.name.cmp(&b.record.name));
+    let containers: Vec<ContainerInfo> = containers
         .into_iter()
         .filter(|c| args.all || c.state.status == Status::Running)
         .filter(|c| args.services.is_empty() || args.services.iter().any(|s| s == service_of(c)))

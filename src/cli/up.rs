@@ -27,7 +27,7 @@ use crate::supervisor::health::HealthStatus;
 
 /// Makes sure each selected service's image is in the store, pulling by
 /// `pull_policy` (or `--pull`), and returns it with the name it was asked by.
-fn images(
+pub(super) fn images(
     store: &ImageStore,
     project: &Project,
     services: &[String],

@@ -257,7 +257,7 @@ impl RuntimeEngine<'_> {
         }
     }
 
-    fn create_network(&self, name: &str) -> Result<(), String> {
+    pub(crate) fn create_network(&self, name: &str) -> Result<(), String> {
         let network = self
             .desired
             .networks
@@ -305,6 +305,18 @@ impl RuntimeEngine<'_> {
     }
 
     fn create_container(&self, service_name: &str, number: u32, name: &str) -> Result<(), String> {
+        self.create_container_as(service_name, number, name, false)
+    }
+
+    /// Creates a container of `service_name`; `one_off` marks it as made by
+    /// `run` (label `oneoff=True`: no restart policy, not a replica).
+    pub(crate) fn create_container_as(
+        &self,
+        service_name: &str,
+        number: u32,
+        name: &str,
+        one_off: bool,
+    ) -> Result<(), String> {
         let service = self
             .project
             .services
@@ -317,6 +329,14 @@ impl RuntimeEngine<'_> {
         let mut translated =
             translate::container_spec(self.project, service_name, service, number, name)
                 .map_err(|e| e.to_string())?;
+        if one_off {
+            translated
+                .spec
+                .labels
+                .insert(super::labels::ONEOFF.to_string(), "True".to_string());
+            // `run -i`: the end of the caller's input is the container's.
+            translated.spec.process.stdin_once = translated.spec.process.stdin_open;
+        }
         let anonymous = self.mount_volumes(service_name, name, image, &mut translated)?;
         self.mount_volumes_from(service_name, service, &mut translated)?;
         // A missing bind source becomes a directory (as Docker does); an
@@ -508,7 +528,7 @@ impl RuntimeEngine<'_> {
         Ok(())
     }
 
-    fn create_volume(&self, name: &str) -> Result<(), String> {
+    pub(crate) fn create_volume(&self, name: &str) -> Result<(), String> {
         let resource = self
             .desired
             .volumes
@@ -712,7 +732,7 @@ impl RuntimeEngine<'_> {
         }
     }
 
-    fn remove_container(&self, name: &str) -> Result<(), String> {
+    pub(crate) fn remove_container(&self, name: &str) -> Result<(), String> {
         let record = self.runtime.lookup(name).map_err(|e| e.to_string())?;
         self.runtime.delete(name, true).map_err(|e| e.to_string())?;
         self.release(&record.spec.endpoints, &record.id);

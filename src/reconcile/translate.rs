@@ -96,6 +96,7 @@ pub fn container_spec(
         group_add: service.group_add.iter().map(|g| g.0.clone()).collect(),
         tty: service.tty,
         stdin_open: service.stdin_open,
+        stdin_once: false,
     };
     let mut mounts = Vec::new();
     let mut volumes = Vec::new();

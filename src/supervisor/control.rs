@@ -7,7 +7,7 @@
 //! every command works from the state on disk when no supervisor answers.
 
 use std::io::{self, BufRead, BufReader, Write};
-use std::os::unix::net::{UnixListener, UnixStream};
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -66,8 +66,7 @@ pub struct Pending {
 /// Listens on `path` (replacing a stale socket) and hands each request to
 /// the main loop through `requests`; returns at once, serving on a thread.
 pub fn listen(path: &Path, requests: mpsc::Sender<Pending>) -> io::Result<()> {
-    let _ = std::fs::remove_file(path);
-    let listener = UnixListener::bind(path)?;
+    let listener = berth_runtime::unix_socket::bind(path)?;
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
             let requests = requests.clone();
@@ -110,7 +109,7 @@ fn serve(stream: UnixStream, requests: &mpsc::Sender<Pending>) {
 /// Sends one request to the project's supervisor and returns its answer;
 /// an error when none listens or it does not answer in time.
 pub fn request(run_dir: &Path, project: &str, request: Request) -> io::Result<Response> {
-    let stream = UnixStream::connect(socket_path(run_dir, project))?;
+    let stream = berth_runtime::unix_socket::connect(&socket_path(run_dir, project))?;
     stream.set_read_timeout(Some(CLIENT_TIMEOUT))?;
     stream.set_write_timeout(Some(CLIENT_TIMEOUT))?;
     let mut writer = stream.try_clone()?;

@@ -30,7 +30,7 @@ use crate::reconcile::observe::CONFIG_ANNOTATION;
 pub const SUPERVISOR_ARG: &str = "__berth-supervisor";
 /// How often the supervisor looks at the containers on its own; commands
 /// that change them ask it to look at once over the control socket.
-const TICK: Duration = Duration::from_millis(100);
+const TICK: Duration = Duration::from_millis(250);
 /// How long the supervisor stays with no container before it exits.
 const IDLE_EXIT: Duration = Duration::from_secs(10);
 
@@ -233,13 +233,6 @@ pub fn main(args: &[std::ffi::OsString]) -> i32 {
             .unwrap_or_default()
             .into_iter()
             .filter(|c| c.record.spec.labels.get(labels::PROJECT) == Some(&project))
-            .filter(|c| {
-                c.record
-                    .spec
-                    .labels
-                    .get(labels::ONEOFF)
-                    .is_none_or(|v| v != "True")
-            })
             .collect();
         if containers.is_empty() {
             // `up` starts the supervisor before it makes the containers.
@@ -605,7 +598,21 @@ fn dns_records(info: &ContainerInfo) -> Vec<DnsRecord> {
         .iter()
         .map(|endpoint| {
             let mut names = Vec::new();
-            if let Some(service) = info.record.spec.labels.get(labels::SERVICE) {
+            // A one-off (`run`) container answers to its own names only.
+            let one_off = info
+                .record
+                .spec
+                .labels
+                .get(labels::ONEOFF)
+                .map(String::as_str)
+                == Some("True");
+            if let Some(service) = info
+                .record
+                .spec
+                .labels
+                .get(labels::SERVICE)
+                .filter(|_| !one_off)
+            {
                 names.push(service.clone());
             }
             names.push(info.record.name.clone());

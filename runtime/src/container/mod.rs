@@ -403,6 +403,26 @@ impl Runtime {
             .map_err(io_err(format!("rename {name_or_id}")))
     }
 
+    /// Connects to a running container's stdin (its spec has `stdin_open`):
+    /// what is written to the stream reaches the container; shutting down
+    /// the write side ends its input when the spec has `stdin_once`.
+    pub fn attach_stdin(&self, name_or_id: &str) -> Result<std::os::unix::net::UnixStream> {
+        let record = self.lookup(name_or_id)?;
+        let path = self.dir(&record.id).attach_socket();
+        let deadline = Instant::now() + Duration::from_secs(2);
+        loop {
+            match crate::unix_socket::connect(&path) {
+                Ok(stream) => return Ok(stream),
+                Err(err) if Instant::now() > deadline => {
+                    return Err(io_err(format!("attach to the stdin of {}", record.name))(
+                        err,
+                    ))
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(5)),
+            }
+        }
+    }
+
     /// Containers waiting at their start gate, with the PID whose
     /// namespaces they have (`/proc/PID/ns/net` is ready to be served).
     pub fn pending_gates(&self) -> Result<Vec<(ContainerRecord, i32)>> {

@@ -9,7 +9,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::PathBuf;
 
 use nix::fcntl::OFlag;
@@ -82,8 +82,9 @@ fn report(line: &str) {
 struct Running {
     child: Pid,
     output: Vec<(OwnedFd, Stream)>,
-    /// Held open so the container's stdin never sees end-of-file.
-    _stdin_writer: Option<OwnedFd>,
+    /// Held open so the container's stdin never sees end-of-file (unless
+    /// `stdin_once`); what attached clients send is written to it.
+    stdin_writer: Option<OwnedFd>,
     signals: SignalFd,
     cgroup: ContainerCgroup,
 }
@@ -180,6 +181,9 @@ fn spawn(
         let console = nix::unistd::ttyname(pty.slave.as_fd()).map_err(setup_err("pty name"))?;
         let dup = |fd: &OwnedFd| fd.try_clone().map_err(setup_err("dup pty"));
         let (a, b) = (dup(&pty.slave)?, dup(&pty.slave)?);
+        if process.stdin_open {
+            stdin_writer = Some(pty.master.try_clone().map_err(setup_err("dup pty"))?);
+        }
         output.push((pty.master, Stream::Stdout));
         (pty.slave, a, b, Some(console))
     } else {
@@ -274,7 +278,7 @@ fn spawn(
     Ok(Running {
         child,
         output,
-        _stdin_writer: stdin_writer,
+        stdin_writer,
         signals,
         cgroup,
     })
@@ -291,7 +295,7 @@ fn supervise(
     let Running {
         child,
         mut output,
-        _stdin_writer,
+        mut stdin_writer,
         signals,
         cgroup,
     } = running;
@@ -307,12 +311,19 @@ fn supervise(
     };
     let mut buffer = vec![0u8; 64 * 1024];
     let mut status = None;
+    let mut attach = stdin_writer
+        .as_ref()
+        .and_then(|_| Attach::listen(&dir.attach_socket()));
     while status.is_none() {
         let mut fds: Vec<PollFd> = output
             .iter()
             .map(|(fd, _)| PollFd::new(fd.as_fd(), PollFlags::POLLIN))
             .collect();
         fds.push(PollFd::new(signals.as_fd(), PollFlags::POLLIN));
+        let attach_at = fds.len();
+        if let Some(attach) = &attach {
+            fds.push(PollFd::new(attach.waiting_fd(), PollFlags::POLLIN));
+        }
         if poll(&mut fds, PollTimeout::NONE).is_err() {
             continue;
         }
@@ -340,10 +351,23 @@ fn supervise(
         for index in closed.into_iter().rev() {
             output.remove(index);
         }
-        if *ready.last().unwrap_or(&false) {
+        if ready.get(attach_at).copied().unwrap_or(false) {
+            if let Some(current) = attach.as_mut() {
+                let once = record.spec.process.stdin_once;
+                if current.pump(&mut buffer, stdin_writer.as_ref()) == Pumped::Ended && once {
+                    // `run -i`: the client's end of input is the container's.
+                    stdin_writer = None;
+                    attach = None;
+                }
+            }
+        }
+        if ready[attach_at - 1] {
             while let Ok(Some(_)) = signals.read_signal() {}
             status = reap(child);
         }
+    }
+    if attach.is_some() {
+        let _ = std::fs::remove_file(dir.attach_socket());
     }
     // The process is gone; take whatever output is still buffered.
     for (fd, stream) in &output {
@@ -381,6 +405,64 @@ fn supervise(
     // After the state: waiters see the exit at once; the next start waits
     // for this monitor to be gone before it makes the cgroups again.
     cgroup.remove();
+}
+
+/// The attach socket: one client at a time writes to the container's stdin.
+struct Attach {
+    listener: std::os::unix::net::UnixListener,
+    client: Option<std::os::unix::net::UnixStream>,
+}
+
+#[derive(PartialEq)]
+enum Pumped {
+    More,
+    /// The client ended its input (or went away).
+    Ended,
+}
+
+impl Attach {
+    fn listen(path: &std::path::Path) -> Option<Attach> {
+        let listener = crate::unix_socket::bind(path).ok()?;
+        Some(Attach {
+            listener,
+            client: None,
+        })
+    }
+
+    /// What to poll: the client when one is attached, else the listener.
+    fn waiting_fd(&self) -> BorrowedFd<'_> {
+        match &self.client {
+            Some(client) => client.as_fd(),
+            None => self.listener.as_fd(),
+        }
+    }
+
+    /// Accepts a client, or copies what it sent to `stdin`.
+    fn pump(&mut self, buffer: &mut [u8], stdin: Option<&OwnedFd>) -> Pumped {
+        let Some(client) = self.client.as_mut() else {
+            self.client = self.listener.accept().ok().map(|(c, _)| c);
+            return Pumped::More;
+        };
+        match client.read(buffer) {
+            Ok(0) | Err(_) => {
+                self.client = None;
+                Pumped::Ended
+            }
+            Ok(n) => {
+                if let Some(stdin) = stdin {
+                    let mut rest = &buffer[..n];
+                    while !rest.is_empty() {
+                        match nix::unistd::write(stdin, rest) {
+                            Ok(written) => rest = &rest[written..],
+                            Err(nix::errno::Errno::EINTR) => {}
+                            Err(_) => break,
+                        }
+                    }
+                }
+                Pumped::More
+            }
+        }
+    }
 }
 
 fn reap(child: Pid) -> Option<WaitStatus> {

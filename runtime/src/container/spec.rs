@@ -79,8 +79,13 @@ pub struct ProcessSpec {
     pub group_add: Vec<String>,
     /// Allocate a pseudo-terminal for stdin/stdout/stderr.
     pub tty: bool,
-    /// Keep stdin open (a pipe the monitor holds) instead of `/dev/null`.
+    /// Keep stdin open (a pipe the monitor holds) instead of `/dev/null`;
+    /// a client may then write to it through [`super::Runtime::attach_stdin`].
     pub stdin_open: bool,
+    /// Close the container's stdin when the first attached client ends its
+    /// input (`docker run -i`), instead of keeping it open.
+    #[serde(default)]
+    pub stdin_once: bool,
 }
 
 /// A mount inside the container.

@@ -119,6 +119,10 @@ impl ContainerDir {
         self.0.join("work")
     }
     /// Written by the monitor (the namespace's PID) while a start gate waits.
+    /// Where the monitor takes input for the container's stdin.
+    pub fn attach_socket(&self) -> PathBuf {
+        self.0.join("attach.sock")
+    }
     pub fn gate_pid(&self) -> PathBuf {
         self.0.join("gate.pid")
     }
