@@ -587,12 +587,22 @@ impl Runtime {
         let Some(pid) = current.pid.filter(|_| current.status == Status::Running) else {
             return Err(ContainerError::NotRunning(record.name));
         };
-        let pidfd = sys::pidfd_open(pid).map_err(io_err(format!("signal {}", record.name)))?;
+        // The process may end at any moment: gone is "not running", which
+        // `stop` takes as done.
+        let gone = |err: &std::io::Error| err.raw_os_error() == Some(libc::ESRCH);
+        let pidfd = match sys::pidfd_open(pid) {
+            Ok(pidfd) => pidfd,
+            Err(err) if gone(&err) => return Err(ContainerError::NotRunning(record.name)),
+            Err(err) => return Err(io_err(format!("signal {}", record.name))(err)),
+        };
         if !state::process_alive(pid, current.pid_start) {
             return Err(ContainerError::NotRunning(record.name));
         }
-        sys::pidfd_send_signal(pidfd.as_fd(), signal as i32)
-            .map_err(io_err(format!("signal {}", record.name)))
+        match sys::pidfd_send_signal(pidfd.as_fd(), signal as i32) {
+            Ok(()) => Ok(()),
+            Err(err) if gone(&err) => Err(ContainerError::NotRunning(record.name)),
+            Err(err) => Err(io_err(format!("signal {}", record.name))(err)),
+        }
     }
 
     /// Stop signal, then SIGKILL after the grace period (the container's
