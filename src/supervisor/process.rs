@@ -109,11 +109,23 @@ pub fn stop(run_dir: &Path, project: &str) {
     }
     // Until the process is gone: its port proxies close with it.
     let deadline = Instant::now() + Duration::from_secs(2);
-    while nix::sys::signal::kill(pid, None).is_ok() && Instant::now() < deadline {
+    while process_exists(pid.as_raw()) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(2));
     }
     clean_up(run_dir, project);
     let _ = fs::remove_file(project_dir(run_dir, project).join("supervisor.log"));
+}
+
+/// Whether `pid` is a process that has not exited (a zombie has).
+fn process_exists(pid: i32) -> bool {
+    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the command name in parentheses.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_some_and(|state| state != "Z" && state != "X"),
+        Err(_) => false,
+    }
 }
 
 /// Asks the project's supervisor, when one runs, to act on the containers
@@ -273,7 +285,9 @@ pub fn main(args: &[std::ffi::OsString]) -> i32 {
                 Request::Shutdown => {
                     clean_up(&run_dir, &project);
                     let _ = reply.send(Response::Done);
-                    return 0;
+                    // At once: the serving threads need no goodbye, and the
+                    // sockets close with the process.
+                    std::process::exit(0);
                 }
             },
             Err(mpsc::RecvTimeoutError::Timeout) => {}
