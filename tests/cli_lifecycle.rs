@@ -265,3 +265,61 @@ services:
         assert_eq!(p.ok(&["ps", "-a", "-q"]), "");
     });
 }
+
+#[test]
+fn create_pause_top_ls_and_wait() {
+    if !can_run_containers() {
+        return;
+    }
+    isolated("create_pause_top_ls_and_wait", || {
+        let compose = "name: ops
+services:
+  ticker:
+    image: berth.test/busybox:latest
+    command: [sh, -c, 'i=0; while :; do i=$$((i+1)); echo $$i > /tmp/tick; sleep 0.05; done']
+    stop_signal: SIGKILL
+  job:
+    image: berth.test/busybox:latest
+    command: [sh, -c, 'sleep 1; exit 5']
+";
+        let p = Project::new(compose);
+        // create: containers exist, nothing runs.
+        p.ok(&["create"]);
+        let all = p.ok(&["ps", "-a", "--format", "{{.Name}} {{.State}}"]);
+        assert_eq!(all, "ops-job-1 created\nops-ticker-1 created\n");
+        assert_eq!(p.ok(&["ls"]).lines().count(), 1, "no running project yet");
+        assert!(p.ok(&["ls", "-a"]).contains("created(2)"));
+
+        p.ok(&["up", "-d"]);
+        let ls = p.ok(&["ls"]);
+        assert!(ls.starts_with("NAME"), "{ls}");
+        assert!(ls.contains("ops ") && ls.contains("running(2)"), "{ls}");
+        assert!(ls.contains("compose.yaml"), "{ls}");
+        assert_eq!(p.ok(&["ls", "-q"]), "ops\n");
+
+        // top: the ticker's processes.
+        let top = p.ok(&["top", "ticker"]);
+        assert!(top.starts_with("ops-ticker-1\nUID"), "{top}");
+        assert!(top.contains("while :"), "{top}");
+
+        // pause freezes: the file stops changing; unpause resumes.
+        let tick = || p.ok(&["exec", "-T", "ticker", "cat", "/tmp/tick"]);
+        p.ok(&["pause", "ticker"]);
+        let ps = p.ok(&["ps", "--format", "{{.Name}} {{.State}} {{.Status}}"]);
+        assert!(ps.contains("ops-ticker-1 paused Up"), "{ps}");
+        assert!(ps.contains("(Paused)"), "{ps}");
+        p.ok(&["unpause", "ticker"]);
+        let before = tick();
+        std::thread::sleep(Duration::from_millis(300));
+        assert_ne!(tick(), before, "running again");
+        // wait: the job's exit code.
+        let out = p.berth(&["wait", "job"]);
+        assert_eq!(support::stdout(&out), "5\n");
+        assert_eq!(out.status.code(), Some(5));
+        // A paused project still comes down.
+        p.ok(&["pause"]);
+        p.ok(&["down", "-t", "1"]);
+        assert_eq!(p.ok(&["ps", "-a", "-q"]), "");
+        assert_eq!(p.ok(&["ls", "-a", "-q"]), "");
+    });
+}

@@ -80,6 +80,18 @@ pub enum Command {
     Exec(ExecArgs),
     /// Run a one-off command in a new container of a service.
     Run(RunArgs),
+    /// Create the services' containers (and networks, volumes) without starting them.
+    Create(CreateArgs),
+    /// Pause the services' running containers.
+    Pause(ServicesArgs),
+    /// Unpause the services' paused containers.
+    Unpause(ServicesArgs),
+    /// Show the processes running in the services' containers.
+    Top(ServicesArgs),
+    /// List the projects that have containers.
+    Ls(LsArgs),
+    /// Block until the services' containers stop; print their exit codes.
+    Wait(WaitArgs),
     /// Print the public port for a port binding.
     Port(PortArgs),
     /// Manage volumes.
@@ -492,6 +504,52 @@ pub struct ExecArgs {
     /// The command and its arguments.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
     pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// Recreate containers even if their configuration and image haven't changed.
+    #[arg(long)]
+    pub force_recreate: bool,
+    /// Don't recreate containers that already exist.
+    #[arg(long)]
+    pub no_recreate: bool,
+    /// Pull images before creating: always, missing, never.
+    #[arg(long)]
+    pub pull: Option<String>,
+    /// Remove containers of services not defined in the compose file.
+    #[arg(long)]
+    pub remove_orphans: bool,
+    /// Scale SERVICE to NUM instances (repeatable).
+    #[arg(long, value_name = "SERVICE=NUM")]
+    pub scale: Vec<String>,
+    /// Only these services (and what they depend on).
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct LsArgs {
+    /// Show stopped projects too.
+    #[arg(short, long)]
+    pub all: bool,
+    /// Only the project names.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Output format: table or json.
+    #[arg(long, default_value = "table")]
+    pub format: String,
+    /// Filter: name=VALUE.
+    #[arg(long)]
+    pub filter: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    /// Take the project down once the containers have stopped.
+    #[arg(long)]
+    pub down_project: bool,
+    /// Only these services.
+    pub services: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use berth_runtime::container::{ContainerInfo, Runtime, Status};
 
-use super::args::{DownArgs, GlobalOptions, KillArgs, RmArgs, ServicesArgs, StopArgs};
+use super::args::{DownArgs, GlobalOptions, KillArgs, RmArgs, ServicesArgs, StopArgs, WaitArgs};
 use super::project::load_project;
 use super::ps::{project_containers, service_of};
 use crate::compose::graph_input;
@@ -328,4 +328,62 @@ fn remove_project_networks(global: &GlobalOptions, project: &str) -> anyhow::Res
         }
     }
     Ok(())
+}
+
+/// `pause` (`true`) and `unpause`: freeze or thaw the running containers.
+pub fn pause(global: &GlobalOptions, args: &ServicesArgs, paused: bool) -> anyhow::Result<i32> {
+    let ctx = context(global)?;
+    let _lock = lock(&ctx)?;
+    let verb = if paused { "Paused" } else { "Unpaused" };
+    for c in ctx
+        .containers
+        .iter()
+        .filter(|c| c.state.status == Status::Running && c.state.paused != paused)
+        .filter(|c| args.services.is_empty() || args.services.iter().any(|s| s == service_of(c)))
+    {
+        let result = if paused {
+            ctx.runtime.pause(&c.record.id)
+        } else {
+            ctx.runtime.unpause(&c.record.id)
+        };
+        result.with_context(|| format!("{} {}", verb.to_lowercase(), c.record.name))?;
+        eprintln!(" Container {}  {verb}", c.record.name);
+    }
+    Ok(0)
+}
+
+/// `wait`: blocks until the services' containers have stopped, prints each
+/// one's exit code and returns the first container's.
+pub fn wait(global: &GlobalOptions, args: &WaitArgs) -> anyhow::Result<i32> {
+    let ctx = context(global)?;
+    let containers: Vec<&ContainerInfo> = ctx
+        .containers
+        .iter()
+        .filter(|c| args.services.is_empty() || args.services.iter().any(|s| s == service_of(c)))
+        .collect();
+    if containers.is_empty() {
+        anyhow::bail!("no containers for the given services");
+    }
+    let mut first = None;
+    for c in containers {
+        let state = ctx
+            .runtime
+            .wait(&c.record.id, None)
+            .with_context(|| format!("waiting for {}", c.record.name))?;
+        let code = state.exit_code.unwrap_or(0);
+        println!("{code}");
+        first.get_or_insert(code);
+    }
+    if args.down_project {
+        down(
+            global,
+            &DownArgs {
+                volumes: false,
+                rmi: None,
+                remove_orphans: false,
+                timeout: None,
+            },
+        )?;
+    }
+    Ok(first.unwrap_or(0))
 }

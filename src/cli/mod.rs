@@ -9,12 +9,14 @@ mod image;
 mod lifecycle;
 pub mod lock;
 mod logs;
+mod ls;
 mod network;
 mod port;
 mod project;
 mod ps;
 mod run;
 mod template;
+mod top;
 mod up;
 mod version;
 mod volume;
@@ -31,6 +33,12 @@ pub fn run() -> anyhow::Result<i32> {
         Command::Up(args) => up::run(&cli.global, args),
         Command::Exec(args) => exec::run(&cli.global, args),
         Command::Run(args) => run::run(&cli.global, args),
+        Command::Create(args) => up::create(&cli.global, args),
+        Command::Pause(args) => lifecycle::pause(&cli.global, args, true),
+        Command::Unpause(args) => lifecycle::pause(&cli.global, args, false),
+        Command::Top(args) => top::run(&cli.global, args),
+        Command::Ls(args) => ls::run(&cli.global, args),
+        Command::Wait(args) => lifecycle::wait(&cli.global, args),
         Command::Port(args) => port::run(&cli.global, args),
         Command::Volume(args) => volume::run(&cli.global, &args.command),
         Command::Down(args) => lifecycle::down(&cli.global, args),

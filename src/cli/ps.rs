@@ -77,8 +77,9 @@ pub fn status_text(info: &ContainerInfo) -> String {
                 HealthStatus::Unhealthy => " (unhealthy)",
             })
             .unwrap_or_default();
+            let paused = if info.state.paused { " (Paused)" } else { "" };
             format!(
-                "Up {}{health}",
+                "Up {}{paused}{health}",
                 since(&info.state.started_at).trim_end_matches(" ago")
             )
         }
@@ -230,6 +231,7 @@ pub fn run(global: &GlobalOptions, args: &PsArgs) -> anyhow::Result<i32> {
 fn json_row(c: &ContainerInfo, project: &str) -> serde_json::Value {
     let state = match c.state.status {
         Status::Created => "created",
+        Status::Running if c.state.paused => "paused",
         Status::Running => "running",
         Status::Exited => "exited",
     };

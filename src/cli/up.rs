@@ -201,6 +201,34 @@ pub fn run(global: &GlobalOptions, args: &UpArgs) -> anyhow::Result<i32> {
     attach(&runtime, &project, &selected, args)
 }
 
+/// `create`: `up --no-start` under docker compose's name.
+pub fn create(global: &GlobalOptions, args: &super::args::CreateArgs) -> anyhow::Result<i32> {
+    #[derive(clap::Parser)]
+    struct UpCommand {
+        #[command(flatten)]
+        up: UpArgs,
+    }
+    let mut words = vec!["up".to_string(), "--no-start".to_string()];
+    if args.force_recreate {
+        words.push("--force-recreate".into());
+    }
+    if args.no_recreate {
+        words.push("--no-recreate".into());
+    }
+    if args.remove_orphans {
+        words.push("--remove-orphans".into());
+    }
+    if let Some(pull) = &args.pull {
+        words.push(format!("--pull={pull}"));
+    }
+    for scale in &args.scale {
+        words.push(format!("--scale={scale}"));
+    }
+    words.extend(args.services.iter().cloned());
+    let up = <UpCommand as clap::Parser>::try_parse_from(&words)?;
+    run(global, &up.up)
+}
+
 /// `--wait`: every container of the project running, and healthy when it
 /// has a health check; an exited or unhealthy one fails the command with
 /// its exit code or probe output and its last log lines.

@@ -347,6 +347,8 @@ fn converge(
                     ..Watch::default()
                 });
             match info.state.status {
+                // A frozen container cannot answer a probe.
+                Status::Running if info.state.paused => watch.restart_at = None,
                 Status::Running => {
                     watch.restart_at = None;
                     schedule_probe(runtime, run_dir, project, info, watch, watches, now);

@@ -346,6 +346,36 @@ impl ContainerCgroup {
         v1.unwrap_or(0) + v2.unwrap_or(0)
     }
 
+    /// Freezes (`true`) or thaws every process of the container: the v1
+    /// freezer hierarchy when there is one, else cgroup v2's `cgroup.freeze`.
+    pub fn freeze(&self, frozen: bool) -> Result<(), CgroupError> {
+        let v1 = self
+            .paths
+            .iter()
+            .find(|dir| dir.join("freezer.state").exists());
+        if let Some(dir) = v1 {
+            return write(
+                &dir.join("freezer.state"),
+                if frozen { "FROZEN" } else { "THAWED" },
+            );
+        }
+        let v2 = self
+            .unified
+            .as_ref()
+            .map(|dir| dir.join("cgroup.freeze"))
+            .filter(|file| file.exists());
+        match v2 {
+            Some(file) => write(&file, if frozen { "1" } else { "0" }),
+            None => Err(CgroupError {
+                path: self.paths.first().cloned().unwrap_or_default(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::Unsupported,
+                    "no freezer: neither a v1 freezer hierarchy nor cgroup v2",
+                ),
+            }),
+        }
+    }
+
     /// Processes still in the container's cgroups.
     pub fn processes(&self) -> BTreeSet<i32> {
         self.paths

@@ -557,6 +557,44 @@ impl Runtime {
         }
     }
 
+    /// Freezes every process of a running container (`docker pause`).
+    pub fn pause(&self, name_or_id: &str) -> Result<()> {
+        self.set_paused(name_or_id, true)
+    }
+
+    /// Thaws a paused container.
+    pub fn unpause(&self, name_or_id: &str) -> Result<()> {
+        self.set_paused(name_or_id, false)
+    }
+
+    fn set_paused(&self, name_or_id: &str, paused: bool) -> Result<()> {
+        let record = self.lookup(name_or_id)?;
+        let dir = self.dir(&record.id);
+        let current = self.state(&record.id)?;
+        if current.status != Status::Running {
+            return Err(ContainerError::NotRunning(record.name));
+        }
+        if current.paused == paused {
+            return Err(ContainerError::Invalid {
+                name: record.name,
+                message: if paused {
+                    "is already paused".into()
+                } else {
+                    "is not paused".into()
+                },
+            });
+        }
+        let cgroup = current.cgroup.clone().unwrap_or_default();
+        cgroup.freeze(paused).map_err(|e| ContainerError::Invalid {
+            name: record.name.clone(),
+            message: e.to_string(),
+        })?;
+        let mut on_disk = dir.read_state().map_err(io_err("read state"))?;
+        on_disk.paused = paused;
+        dir.write_state(&on_disk)
+            .map_err(io_err(format!("record the state of {}", record.name)))
+    }
+
     /// Records that the container is being stopped on purpose.
     fn mark_stop_requested(&self, id: &str) {
         let dir = self.dir(id);
@@ -599,7 +637,13 @@ impl Runtime {
             return Err(ContainerError::NotRunning(record.name));
         }
         match sys::pidfd_send_signal(pidfd.as_fd(), signal as i32) {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                // SIGKILL reaches a frozen process only once it is thawed.
+                if current.paused && signal == nix::sys::signal::Signal::SIGKILL {
+                    let _ = self.unpause(&record.id);
+                }
+                Ok(())
+            }
             Err(err) if gone(&err) => Err(ContainerError::NotRunning(record.name)),
             Err(err) => Err(io_err(format!("signal {}", record.name))(err)),
         }
@@ -610,6 +654,10 @@ impl Runtime {
     pub fn stop(&self, name_or_id: &str, timeout: Option<Duration>) -> Result<ContainerState> {
         let record = self.lookup(name_or_id)?;
         self.mark_stop_requested(&record.id);
+        // A frozen process cannot act on its stop signal.
+        if self.state(&record.id).is_ok_and(|s| s.paused) {
+            let _ = self.unpause(&record.id);
+        }
         let grace = timeout
             .or(record.spec.stop_timeout)
             .unwrap_or(DEFAULT_STOP_TIMEOUT);

@@ -274,6 +274,7 @@ fn spawn(
     state.cgroup = Some(cgroup.clone());
     state.start_count += 1;
     state.stop_requested = false;
+    state.paused = false;
     dir.write_state(state).map_err(setup_err("write state"))?;
     Ok(Running {
         child,

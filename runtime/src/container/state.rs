@@ -66,6 +66,9 @@ pub struct ContainerState {
     /// policies leave it alone until it is started again.
     #[serde(default)]
     pub stop_requested: bool,
+    /// Its processes are frozen (`pause`).
+    #[serde(default)]
+    pub paused: bool,
 }
 
 impl ContainerState {
@@ -85,6 +88,7 @@ impl ContainerState {
             cgroup: None,
             start_count: 0,
             stop_requested: false,
+            paused: false,
         }
     }
 }
