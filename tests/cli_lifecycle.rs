@@ -323,3 +323,49 @@ services:
         assert_eq!(p.ok(&["ls", "-a", "-q"]), "");
     });
 }
+
+#[test]
+fn wait_tolerates_recovery_and_reports_each_failure() {
+    if !can_run_containers() {
+        return;
+    }
+    isolated("wait_tolerates_recovery_and_reports_each_failure", || {
+        let compose = "name: ci
+services:
+  flaky:
+    image: berth.test/busybox:latest
+    restart: on-failure
+    stop_signal: SIGKILL
+    command: [sh, -c, 'test -f /tmp/once || { touch /tmp/once; echo first try fails; exit 1; }; sleep 60']
+  slow:
+    image: berth.test/busybox:latest
+    stop_signal: SIGKILL
+    command: [sh, -c, 'echo warming up; sleep 60']
+    healthcheck:
+      test: [CMD-SHELL, 'echo not yet; exit 1']
+      interval: 200ms
+      start_period: 60s
+      start_interval: 200ms
+";
+        let p = Project::new(compose);
+        // flaky fails once and recovers under its restart policy: success.
+        let out = p.berth(&["up", "-d", "--wait", "--wait-timeout", "20", "flaky"]);
+        assert!(out.status.success(), "{}", support::stderr(&out));
+        assert!(p.ok(&["logs", "flaky"]).contains("first try fails"));
+
+        // slow never becomes healthy within the timeout: named, with its
+        // last check and its logs.
+        let out = p.berth(&["up", "-d", "--wait", "--wait-timeout", "2"]);
+        let err = support::stderr(&out);
+        assert!(!out.status.success());
+        assert!(err.contains("timed out waiting"), "{err}");
+        assert!(
+            err.contains("container ci-slow-1 is still starting"),
+            "{err}"
+        );
+        assert!(err.contains("not yet"), "{err}");
+        assert!(err.contains("    warming up"), "{err}");
+        assert!(!err.contains("ci-flaky-1"), "flaky is fine: {err}");
+        p.ok(&["down", "-t", "0"]);
+    });
+}

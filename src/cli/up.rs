@@ -230,8 +230,11 @@ pub fn create(global: &GlobalOptions, args: &super::args::CreateArgs) -> anyhow:
 }
 
 /// `--wait`: every container of the project running, and healthy when it
-/// has a health check; an exited or unhealthy one fails the command with
-/// its exit code or probe output and its last log lines.
+/// has a health check; a one-shot that exited 0 is done. A container that
+/// exited or turned unhealthy fails the command at once, unless its restart
+/// policy will bring it back (then it has until the timeout to recover).
+/// A failure names each failing container with what failed, its last
+/// health-check output and its last log lines.
 fn wait_running(
     runtime: &Runtime,
     project: &str,
@@ -239,67 +242,108 @@ fn wait_running(
     timeout: Option<u64>,
 ) -> anyhow::Result<i32> {
     let deadline = timeout.map(|t| std::time::Instant::now() + Duration::from_secs(t));
-    let last_lines = |id: &str| -> String {
-        let mut tail = Vec::new();
-        let _ = runtime.logs(id, false, |r| {
-            tail.push(r.log.trim_end().to_string());
-            true
-        });
-        let skip = tail.len().saturating_sub(10);
-        tail[skip..].join("\n")
-    };
     loop {
         let all = runtime.list()?;
         let containers: Vec<_> = observe::project_containers(&all, project)
             .into_iter()
-            .filter(|c| services.contains(&c.service))
+            .filter(|c| services.contains(&c.service) && !c.oneoff)
             .collect();
-        let mut all_up = true;
+        let mut waiting = Vec::new();
+        let mut failed = Vec::new();
         for container in &containers {
             let state = runtime.state(&container.id)?;
-            // A one-shot service that finished successfully is fine.
-            if state.status == Status::Exited && state.exit_code == Some(0) {
-                continue;
-            }
-            if state.status == Status::Exited {
-                bail!(
-                    "container {} exited with code {}{}\n{}",
-                    container.name,
-                    state.exit_code.unwrap_or(-1),
-                    state.error.map(|e| format!(" ({e})")).unwrap_or_default(),
-                    last_lines(&container.id)
-                );
-            }
-            if state.status != Status::Running {
-                all_up = false;
-                continue;
-            }
-            let has_check = container
+            let will_restart = container
                 .config
                 .as_ref()
-                .and_then(|c| c.get("healthcheck"))
-                .is_some_and(|h| h.get("disable") != Some(&serde_json::Value::Bool(true)));
-            if has_check {
-                match crate::supervisor::process::read_health(&run_dir(), project, &container.id) {
-                    Some(h) if h.status == HealthStatus::Healthy => {}
-                    Some(h) if h.status == HealthStatus::Unhealthy => bail!(
-                        "container {} is unhealthy: {}\n{}",
-                        container.name,
-                        h.last_output().unwrap_or_default().trim_end(),
-                        last_lines(&container.id)
-                    ),
-                    _ => all_up = false,
+                .and_then(|c| c.get("restart"))
+                .and_then(|r| r.as_str())
+                .and_then(|r| crate::supervisor::restart::RestartPolicy::parse(r).ok())
+                .is_some_and(|policy| {
+                    let restarts = state.start_count.saturating_sub(1);
+                    policy.should_restart(
+                        state.exit_code.unwrap_or(0),
+                        restarts,
+                        state.stop_requested,
+                    )
+                });
+            let problem = match state.status {
+                Status::Exited if state.exit_code == Some(0) && !will_restart => continue,
+                Status::Exited => Some(format!(
+                    "exited with code {}{}",
+                    state.exit_code.unwrap_or(-1),
+                    state.error.map(|e| format!(" ({e})")).unwrap_or_default()
+                )),
+                Status::Created => Some("not started".to_string()),
+                Status::Running => {
+                    let has_check = container
+                        .config
+                        .as_ref()
+                        .and_then(|c| c.get("healthcheck"))
+                        .is_some_and(|h| h.get("disable") != Some(&serde_json::Value::Bool(true)));
+                    let health =
+                        crate::supervisor::process::read_health(&run_dir(), project, &container.id);
+                    match health {
+                        _ if !has_check => None,
+                        Some(h) if h.status == HealthStatus::Healthy => None,
+                        Some(h) if h.status == HealthStatus::Unhealthy => Some(format!(
+                            "is unhealthy: {}",
+                            h.last_output().unwrap_or_default().trim_end()
+                        )),
+                        Some(h) => Some(format!(
+                            "is still starting (last check: {})",
+                            h.last_output().unwrap_or("none yet").trim_end()
+                        )),
+                        None => Some("is still starting (not checked yet)".into()),
+                    }
                 }
+            };
+            let Some(problem) = problem else { continue };
+            let fatal = !will_restart
+                && (state.status == Status::Exited || problem.starts_with("is unhealthy"));
+            let report = format!(
+                "container {} {problem}{}",
+                container.name,
+                indent(&last_lines(runtime, &container.id))
+            );
+            if fatal {
+                failed.push(report);
+            } else {
+                waiting.push(report);
             }
         }
-        if all_up {
+        if !failed.is_empty() {
+            bail!("{}", failed.join("\n"));
+        }
+        if waiting.is_empty() {
             return Ok(0);
         }
         if deadline.is_some_and(|d| std::time::Instant::now() > d) {
-            bail!("timed out waiting for the project's containers to be running and healthy");
+            bail!(
+                "timed out waiting for the project's containers to be running and healthy:\n{}",
+                waiting.join("\n")
+            );
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// The container's last ten log lines.
+fn last_lines(runtime: &Runtime, id: &str) -> String {
+    let mut tail = Vec::new();
+    let _ = runtime.logs(id, false, |r| {
+        tail.push(r.log.trim_end().to_string());
+        true
+    });
+    let skip = tail.len().saturating_sub(10);
+    tail[skip..].join("\n")
+}
+
+/// Log lines under their container, indented; nothing when there are none.
+fn indent(lines: &str) -> String {
+    if lines.is_empty() {
+        return String::new();
+    }
+    lines.lines().map(|l| format!("\n    {l}")).collect()
 }
 
 /// Foreground `up`: prefixed logs of the attached services until every
