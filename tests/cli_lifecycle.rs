@@ -369,3 +369,52 @@ services:
         p.ok(&["down", "-t", "0"]);
     });
 }
+
+#[test]
+fn ctrl_c_stops_a_foreground_up_gracefully() {
+    if !can_run_containers() {
+        return;
+    }
+    isolated("ctrl_c_stops_a_foreground_up_gracefully", || {
+        let compose = "name: fg
+services:
+  web:
+    image: berth.test/busybox:latest
+    command: [sh, -c, 'trap \"echo got TERM; exit 0\" TERM; echo ready; sleep 60 & wait']
+";
+        let p = Project::new(compose);
+        let child = std::process::Command::new(support::containers::berth_bin())
+            .args(["--root", p.root.to_str().unwrap()])
+            .args(["--project-directory", p.dir.to_str().unwrap()])
+            .args(["--progress", "json", "up"])
+            .env("BERTH_RUN", p.root.join("run"))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !p.ok(&["logs", "web"]).contains("ready") {
+            assert!(Instant::now() < deadline, "web never became ready");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(child.id() as i32),
+            nix::sys::signal::Signal::SIGINT,
+        )
+        .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let (stdout, stderr) = (support::stdout(&out), support::stderr(&out));
+        assert_eq!(out.status.code(), Some(130), "{stdout}{stderr}");
+        assert!(stdout.contains("fg-web-1  | ready"), "{stdout}");
+        // Gracefully: the container's own TERM handler ran.
+        assert!(stdout.contains("fg-web-1  | got TERM"), "{stdout}");
+        assert!(stderr.contains("Gracefully stopping"), "{stderr}");
+        assert!(
+            stderr.contains(r#"{"id":"Container fg-web-1","status":"Stopped"}"#),
+            "{stderr}"
+        );
+        assert_eq!(p.ok(&["ps", "-q"]), "", "stopped");
+        assert_eq!(p.ok(&["ps", "-a", "-q"]).lines().count(), 1, "kept");
+        p.ok(&["down"]);
+    });
+}

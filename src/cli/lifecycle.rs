@@ -118,11 +118,11 @@ fn timeout(seconds: Option<u64>) -> Option<Duration> {
 fn stop_all(ctx: &ProjectState, services: &[String], seconds: Option<u64>) -> anyhow::Result<()> {
     each_level(&levels(ctx, services, true), &|c| {
         if c.state.status == Status::Running {
-            eprintln!(" Container {}  Stopping", c.record.name);
+            super::progress::report("Container", &c.record.name, "Stopping");
             ctx.runtime
                 .stop(&c.record.id, timeout(seconds))
                 .with_context(|| format!("stopping {}", c.record.name))?;
-            eprintln!(" Container {}  Stopped", c.record.name);
+            super::progress::report("Container", &c.record.name, "Stopped");
         }
         Ok(())
     })
@@ -148,7 +148,7 @@ pub fn start(global: &GlobalOptions, args: &ServicesArgs) -> anyhow::Result<i32>
 fn start_all(ctx: &ProjectState, services: &[String], only_stopped: bool) -> anyhow::Result<()> {
     each_level(&levels(ctx, services, false), &|c| {
         if !only_stopped || c.state.status != Status::Running {
-            eprintln!(" Container {}  Starting", c.record.name);
+            super::progress::report("Container", &c.record.name, "Starting");
             ctx.runtime
                 .start_with(&c.record.id, || {
                     crate::supervisor::process::converge_now(
@@ -157,7 +157,7 @@ fn start_all(ctx: &ProjectState, services: &[String], only_stopped: bool) -> any
                     )
                 })
                 .with_context(|| format!("starting {}", c.record.name))?;
-            eprintln!(" Container {}  Started", c.record.name);
+            super::progress::report("Container", &c.record.name, "Started");
         }
         Ok(())
     })
@@ -184,7 +184,7 @@ pub fn kill(global: &GlobalOptions, args: &KillArgs) -> anyhow::Result<i32> {
             ctx.runtime
                 .kill_on_purpose(&c.record.id, &args.signal)
                 .with_context(|| format!("killing {}", c.record.name))?;
-            eprintln!(" Container {}  Killed", c.record.name);
+            super::progress::report("Container", &c.record.name, "Killed");
         }
     }
     Ok(0)
@@ -229,7 +229,7 @@ pub fn rm(global: &GlobalOptions, args: &RmArgs) -> anyhow::Result<i32> {
         ctx.runtime
             .delete(&c.record.id, false)
             .with_context(|| format!("removing {}", c.record.name))?;
-        eprintln!(" Container {}  Removed", c.record.name);
+        super::progress::report("Container", &c.record.name, "Removed");
         if args.volumes {
             let anonymous: std::collections::BTreeMap<String, String> = c
                 .record
@@ -275,7 +275,7 @@ pub fn down(global: &GlobalOptions, args: &DownArgs) -> anyhow::Result<i32> {
     }
     each_level(&leveled, &|c| {
         if c.state.status == Status::Running {
-            eprintln!(" Container {}  Stopping", c.record.name);
+            super::progress::report("Container", &c.record.name, "Stopping");
             ctx.runtime
                 .stop(&c.record.id, timeout(args.timeout))
                 .with_context(|| format!("stopping {}", c.record.name))?;
@@ -283,7 +283,7 @@ pub fn down(global: &GlobalOptions, args: &DownArgs) -> anyhow::Result<i32> {
         ctx.runtime
             .delete(&c.record.id, true)
             .with_context(|| format!("removing {}", c.record.name))?;
-        eprintln!(" Container {}  Removed", c.record.name);
+        super::progress::report("Container", &c.record.name, "Removed");
         Ok(())
     })?;
     remove_project_networks(global, &ctx.project.name)?;
@@ -303,7 +303,7 @@ fn remove_project_volumes(global: &GlobalOptions, ctx: &ProjectState) -> anyhow:
             volumes
                 .remove(&global.root, &volume.name)
                 .with_context(|| format!("removing volume {}", volume.name))?;
-            eprintln!(" Volume {}  Removed", volume.name);
+            super::progress::report("Volume", &volume.name, "Removed");
         }
     }
     Ok(())
@@ -324,7 +324,7 @@ fn remove_project_networks(global: &GlobalOptions, project: &str) -> anyhow::Res
             networks
                 .remove(&network.name, true)
                 .with_context(|| format!("removing network {}", network.name))?;
-            eprintln!(" Network {}  Removed", network.name);
+            super::progress::report("Network", &network.name, "Removed");
         }
     }
     Ok(())
@@ -347,7 +347,7 @@ pub fn pause(global: &GlobalOptions, args: &ServicesArgs, paused: bool) -> anyho
             ctx.runtime.unpause(&c.record.id)
         };
         result.with_context(|| format!("{} {}", verb.to_lowercase(), c.record.name))?;
-        eprintln!(" Container {}  {verb}", c.record.name);
+        super::progress::report("Container", &c.record.name, verb);
     }
     Ok(0)
 }

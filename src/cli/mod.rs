@@ -12,6 +12,7 @@ mod logs;
 mod ls;
 mod network;
 mod port;
+mod progress;
 mod project;
 mod ps;
 mod run;
@@ -28,6 +29,7 @@ use clap::Parser;
 pub fn run() -> anyhow::Result<i32> {
     let cli = Cli::parse_from(shadow_force_flag(std::env::args_os().collect()));
     init_tracing(cli.global.verbose);
+    progress::set_mode(&cli.global.progress)?;
     match &cli.command {
         Command::Ps(args) => ps::run(&cli.global, args),
         Command::Up(args) => up::run(&cli.global, args),

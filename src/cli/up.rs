@@ -55,14 +55,14 @@ pub(super) fn images(
             other => bail!("service {name:?}: invalid pull_policy {other:?}"),
         };
         let resolved = if must_pull {
-            eprintln!(" Image {reference}  Pulling");
+            super::progress::report("Image", &reference, "Pulling");
             image::pull::pull(
                 store,
                 &reference,
                 &image::pull::PullOptions { quiet: false },
             )
             .with_context(|| format!("service {name:?}: pulling {reference}"))?;
-            eprintln!(" Image {reference}  Pulled");
+            super::progress::report("Image", &reference, "Pulled");
             store.resolve(&reference)?
         } else {
             local.with_context(|| format!("service {name:?}"))?
@@ -72,7 +72,8 @@ pub(super) fn images(
     Ok(found)
 }
 
-fn progress_line(action: &Action, done: bool) -> String {
+/// Reports an action's progress: (kind, name, status).
+fn report_action(action: &Action, done: bool, error: Option<&str>) {
     let (kind, name, verb_doing, verb_done) = match action {
         Action::CreateNetwork { name } => ("Network", name, "Creating", "Created"),
         Action::CreateVolume { name } => ("Volume", name, "Creating", "Created"),
@@ -84,10 +85,11 @@ fn progress_line(action: &Action, done: bool) -> String {
         Action::WaitHealthy { name, .. } => ("Container", name, "Waiting", "Healthy"),
         Action::WaitCompleted { name, .. } => ("Container", name, "Waiting", "Exited"),
     };
-    format!(
-        " {kind} {name}  {}",
-        if done { verb_done } else { verb_doing }
-    )
+    let status = if done { verb_done } else { verb_doing };
+    match error {
+        Some(error) => super::progress::report(kind, name, &format!("{status}  Error: {error}")),
+        None => super::progress::report(kind, name, status),
+    }
 }
 
 pub fn run(global: &GlobalOptions, args: &UpArgs) -> anyhow::Result<i32> {
@@ -179,12 +181,9 @@ pub fn run(global: &GlobalOptions, args: &UpArgs) -> anyhow::Result<i32> {
         renew_anon_volumes: args.renew_anon_volumes,
     };
     let report = |event: Event| match event {
-        Event::Started(i) => eprintln!("{}", progress_line(&plan.steps[i].action, false)),
-        Event::Done(i) => eprintln!("{}", progress_line(&plan.steps[i].action, true)),
-        Event::Failed(i, error) => eprintln!(
-            "{}  Error: {error}",
-            progress_line(&plan.steps[i].action, false)
-        ),
+        Event::Started(i) => report_action(&plan.steps[i].action, false, None),
+        Event::Done(i) => report_action(&plan.steps[i].action, true, None),
+        Event::Failed(i, error) => report_action(&plan.steps[i].action, false, Some(&error)),
     };
     crate::supervisor::process::ensure_running(&global.root, &run_dir(), &project.name)
         .context("starting the project's supervisor")?;
@@ -461,14 +460,14 @@ fn stop_all(runtime: &Runtime, project: &str, interrupts: &AtomicUsize, timeout:
     std::thread::scope(|scope| {
         for container in &running {
             scope.spawn(move || {
-                eprintln!(" Container {}  Stopping", container.name);
+                super::progress::report("Container", &container.name, "Stopping");
                 let grace = if interrupts.load(Ordering::SeqCst) > 1 {
                     Some(Duration::ZERO)
                 } else {
                     timeout.map(Duration::from_secs)
                 };
                 let _ = runtime.stop(&container.id, grace);
-                eprintln!(" Container {}  Stopped", container.name);
+                super::progress::report("Container", &container.name, "Stopped");
             });
         }
     });
