@@ -290,6 +290,15 @@ services:
         assert_eq!(p.ok(&["ls"]).lines().count(), 1, "no running project yet");
         assert!(p.ok(&["ls", "-a"]).contains("created(2)"));
 
+        let events = std::process::Command::new(support::containers::berth_bin())
+            .args(["--root", p.root.to_str().unwrap()])
+            .args(["--project-directory", p.dir.to_str().unwrap()])
+            .args(["events", "--json"])
+            .env("BERTH_RUN", p.root.join("run"))
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(300));
         p.ok(&["up", "-d"]);
         let ls = p.ok(&["ls"]);
         assert!(ls.starts_with("NAME"), "{ls}");
@@ -305,10 +314,12 @@ services:
         // pause freezes: the file stops changing; unpause resumes.
         let tick = || p.ok(&["exec", "-T", "ticker", "cat", "/tmp/tick"]);
         p.ok(&["pause", "ticker"]);
+        std::thread::sleep(Duration::from_millis(200));
         let ps = p.ok(&["ps", "--format", "{{.Name}} {{.State}} {{.Status}}"]);
         assert!(ps.contains("ops-ticker-1 paused Up"), "{ps}");
         assert!(ps.contains("(Paused)"), "{ps}");
         p.ok(&["unpause", "ticker"]);
+        std::thread::sleep(Duration::from_millis(200));
         let before = tick();
         std::thread::sleep(Duration::from_millis(300));
         assert_ne!(tick(), before, "running again");
@@ -319,6 +330,23 @@ services:
         // A paused project still comes down.
         p.ok(&["pause"]);
         p.ok(&["down", "-t", "1"]);
+        std::thread::sleep(Duration::from_millis(300));
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(events.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        )
+        .unwrap();
+        let events = support::stdout(&events.wait_with_output().unwrap());
+        let seen = |service: &str, action: &str| {
+            events.lines().any(|line| {
+                let event: serde_json::Value = serde_json::from_str(line).unwrap();
+                event["service"] == service && event["action"] == action
+            })
+        };
+        for action in ["start", "pause", "unpause", "die", "destroy"] {
+            assert!(seen("ticker", action), "ticker {action}: {events}");
+        }
+        assert!(seen("job", "die"), "{events}");
         assert_eq!(p.ok(&["ps", "-a", "-q"]), "");
         assert_eq!(p.ok(&["ls", "-a", "-q"]), "");
     });

@@ -92,6 +92,8 @@ pub enum Command {
     Ls(LsArgs),
     /// Block until the services' containers stop; print their exit codes.
     Wait(WaitArgs),
+    /// Stream the containers' events (create, start, die, …) as they happen.
+    Events(EventsArgs),
     /// Print the public port for a port binding.
     Port(PortArgs),
     /// Manage volumes.
@@ -541,6 +543,15 @@ pub struct LsArgs {
     /// Filter: name=VALUE.
     #[arg(long)]
     pub filter: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct EventsArgs {
+    /// One JSON object per event.
+    #[arg(long)]
+    pub json: bool,
+    /// Only these services.
+    pub services: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 
 pub mod args;
 mod config;
+mod events;
 mod exec;
 mod graph;
 mod image;
@@ -41,6 +42,7 @@ pub fn run() -> anyhow::Result<i32> {
         Command::Top(args) => top::run(&cli.global, args),
         Command::Ls(args) => ls::run(&cli.global, args),
         Command::Wait(args) => lifecycle::wait(&cli.global, args),
+        Command::Events(args) => events::run(&cli.global, args),
         Command::Port(args) => port::run(&cli.global, args),
         Command::Volume(args) => volume::run(&cli.global, &args.command),
         Command::Down(args) => lifecycle::down(&cli.global, args),
