@@ -443,6 +443,13 @@ services:
         );
         assert_eq!(p.ok(&["ps", "-q"]), "", "stopped");
         assert_eq!(p.ok(&["ps", "-a", "-q"]).lines().count(), 1, "kept");
+        // logs --since / --until windows.
+        assert!(p.ok(&["logs", "--since", "10m", "web"]).contains("ready"));
+        assert_eq!(p.ok(&["logs", "--until", "2000-01-01", "web"]), "");
+        assert_eq!(
+            p.ok(&["logs", "--since", "2099-01-01T00:00:00Z", "web"]),
+            ""
+        );
         p.ok(&["down"]);
     });
 }

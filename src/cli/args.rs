@@ -348,6 +348,13 @@ pub struct LogsArgs {
     #[arg(long)]
     pub no_log_prefix: bool,
     /// Only these services.
+    /// Only records since this time: RFC 3339, a Unix timestamp, or a
+    /// duration back from now (`10m`, `1h30m`).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Only records before this time (same forms as --since).
+    #[arg(long)]
+    pub until: Option<String>,
     pub services: Vec<String>,
 }
 

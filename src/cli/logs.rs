@@ -11,6 +11,25 @@ use super::args::{GlobalOptions, LogsArgs};
 use super::project::load_project;
 use super::ps::{project_containers, service_of};
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_bounds_in_every_form() {
+        let now = 1_700_000_000;
+        assert_eq!(time_bound("1699999000", now).unwrap(), 1_699_999_000);
+        assert_eq!(time_bound("10m", now).unwrap(), now - 600);
+        assert_eq!(time_bound("1h30m", now).unwrap(), now - 5400);
+        assert_eq!(
+            time_bound("2023-11-14T22:13:20Z", now).unwrap(),
+            1_700_000_000
+        );
+        assert_eq!(time_bound("2023-11-14", now).unwrap(), 1_699_920_000);
+        assert!(time_bound("yesterday", now).is_err());
+    }
+}
+
 const COLORS: &[&str] = &["36", "33", "32", "35", "34", "96", "93", "92", "95", "94"];
 
 pub fn run(global: &GlobalOptions, args: &LogsArgs) -> anyhow::Result<i32> {
@@ -28,12 +47,30 @@ pub fn run(global: &GlobalOptions, args: &LogsArgs) -> anyhow::Result<i32> {
     let color = !args.no_color
         && global.ansi != "never"
         && std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let now = berth_runtime::timestamp::now_unix();
+    let since = args
+        .since
+        .as_deref()
+        .map(|t| time_bound(t, now).context("--since"))
+        .transpose()?;
+    let until = args
+        .until
+        .as_deref()
+        .map(|t| time_bound(t, now).context("--until"))
+        .transpose()?;
+    let in_window = |record: &LogRecord| {
+        let Some(time) = berth_runtime::timestamp::parse_rfc3339(&record.time) else {
+            return true;
+        };
+        since.is_none_or(|s| time >= s) && until.is_none_or(|u| time <= u)
+    };
     let out = Mutex::new(std::io::stdout());
     std::thread::scope(|scope| -> anyhow::Result<()> {
         let mut handles = Vec::new();
         for (index, container) in containers.iter().enumerate() {
             let runtime = &runtime;
             let out = &out;
+            let in_window = &in_window;
             let prefix = if args.no_log_prefix {
                 String::new()
             } else if color {
@@ -47,7 +84,9 @@ pub fn run(global: &GlobalOptions, args: &LogsArgs) -> anyhow::Result<i32> {
                 let tail = args.tail.as_deref().and_then(|t| t.parse::<usize>().ok());
                 if let (Some(tail), false) = (tail, args.follow) {
                     runtime.logs(&container.record.id, false, |r| {
-                        records.push(r.clone());
+                        if in_window(r) {
+                            records.push(r.clone());
+                        }
                         true
                     })?;
                     let skip = records.len().saturating_sub(tail);
@@ -57,8 +96,13 @@ pub fn run(global: &GlobalOptions, args: &LogsArgs) -> anyhow::Result<i32> {
                     return Ok(());
                 }
                 runtime.logs(&container.record.id, args.follow, |r| {
-                    print_record(out, &prefix, r, args.timestamps);
-                    true
+                    if in_window(r) {
+                        print_record(out, &prefix, r, args.timestamps);
+                    }
+                    // Past --until there is nothing more to follow.
+                    until.is_none_or(|u| {
+                        berth_runtime::timestamp::parse_rfc3339(&r.time).is_none_or(|t| t <= u)
+                    })
                 })?;
                 Ok(())
             }));
@@ -71,6 +115,25 @@ pub fn run(global: &GlobalOptions, args: &LogsArgs) -> anyhow::Result<i32> {
         Ok(())
     })?;
     Ok(0)
+}
+
+/// A `--since`/`--until` value as Unix seconds: RFC 3339 (or a bare
+/// date), a Unix timestamp, or a duration back from `now`.
+fn time_bound(text: &str, now: i64) -> anyhow::Result<i64> {
+    if let Ok(seconds) = text.parse::<f64>() {
+        return Ok(seconds as i64);
+    }
+    if let Some(time) = berth_runtime::timestamp::parse_rfc3339(text)
+        .or_else(|| berth_runtime::timestamp::parse_rfc3339(&format!("{text}T00:00:00Z")))
+    {
+        return Ok(time);
+    }
+    let ago = crate::compose::syntax::duration::parse_duration(text).map_err(|_| {
+        anyhow::anyhow!(
+            "{text:?}: expected a time (2024-01-02T15:04:05Z), a Unix timestamp or a duration (10m)"
+        )
+    })?;
+    Ok(now - ago.as_nanos() / 1_000_000_000)
 }
 
 fn print_record(out: &Mutex<std::io::Stdout>, prefix: &str, record: &LogRecord, timestamps: bool) {
