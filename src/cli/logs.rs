@@ -11,25 +11,6 @@ use super::args::{GlobalOptions, LogsArgs};
 use super::project::load_project;
 use super::ps::{project_containers, service_of};
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn time_bounds_in_every_form() {
-        let now = 1_700_000_000;
-        assert_eq!(time_bound("1699999000", now).unwrap(), 1_699_999_000);
-        assert_eq!(time_bound("10m", now).unwrap(), now - 600);
-        assert_eq!(time_bound("1h30m", now).unwrap(), now - 5400);
-        assert_eq!(
-            time_bound("2023-11-14T22:13:20Z", now).unwrap(),
-            1_700_000_000
-        );
-        assert_eq!(time_bound("2023-11-14", now).unwrap(), 1_699_920_000);
-        assert!(time_bound("yesterday", now).is_err());
-    }
-}
-
 const COLORS: &[&str] = &["36", "33", "32", "35", "34", "96", "93", "92", "95", "94"];
 
 pub fn run(global: &GlobalOptions, args: &LogsArgs) -> anyhow::Result<i32> {
@@ -144,4 +125,23 @@ fn print_record(out: &Mutex<std::io::Stdout>, prefix: &str, record: &LogRecord, 
     } else {
         writeln!(out, "{prefix}{line}")
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_bounds_in_every_form() {
+        let now = 1_700_000_000;
+        assert_eq!(time_bound("1699999000", now).unwrap(), 1_699_999_000);
+        assert_eq!(time_bound("10m", now).unwrap(), now - 600);
+        assert_eq!(time_bound("1h30m", now).unwrap(), now - 5400);
+        assert_eq!(
+            time_bound("2023-11-14T22:13:20Z", now).unwrap(),
+            1_700_000_000
+        );
+        assert_eq!(time_bound("2023-11-14", now).unwrap(), 1_699_920_000);
+        assert!(time_bound("yesterday", now).is_err());
+    }
 }
