@@ -261,6 +261,12 @@ services:
         );
         let all = p.ok(&["ps", "-a", "--format", "{{.Name}} {{.Service}}"]);
         assert_eq!(all, "once-db-1 db\nside app\n");
+        // In a project, `images` lists what its containers use.
+        let images = p.ok(&["images"]);
+        let lines: Vec<&str> = images.lines().collect();
+        assert!(lines[0].starts_with("CONTAINER"), "{images}");
+        assert!(lines[1].starts_with("once-db-1") && lines[1].contains("berth.test/busybox"));
+        assert!(lines[2].starts_with("side"), "{images}");
         p.ok(&["down", "-t", "0"]);
         assert_eq!(p.ok(&["ps", "-a", "-q"]), "");
     });

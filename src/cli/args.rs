@@ -122,7 +122,7 @@ pub enum Command {
     Version(VersionArgs),
     /// Manage images.
     Image(ImageArgs),
-    /// List images.
+    /// List the project's images (every image outside a project).
     Images(ImagesArgs),
     /// Pull an image from a registry.
     Pull(PullArgs),
@@ -190,7 +190,8 @@ pub enum ImagesFormat {
 
 #[derive(Debug, Args)]
 pub struct ImagesArgs {
-    /// Only images of this repository (REPOSITORY[:TAG]).
+    /// In a project: only this service's; elsewhere: only images of this
+    /// repository (REPOSITORY[:TAG]).
     pub repository: Option<String>,
     /// Output format: a table, or one JSON object per line.
     #[arg(long, value_enum, default_value_t = ImagesFormat::Table)]

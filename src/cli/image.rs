@@ -71,6 +71,66 @@ fn import(global: &GlobalOptions, args: &ImportArgs) -> anyhow::Result<i32> {
 }
 
 /// `berth images` / `berth image ls`.
+/// `berth images`: in a compose project (a file found or given), the images
+/// its containers use, as `docker compose images` lists them; elsewhere
+/// every image, as `docker images` (and always for `berth image ls`).
+pub fn images(global: &GlobalOptions, args: &ImagesArgs) -> anyhow::Result<i32> {
+    let dir = match &global.project_directory {
+        Some(dir) => dir.clone(),
+        None => std::env::current_dir()?,
+    };
+    let in_project = !global.files.is_empty()
+        || std::env::var_os("COMPOSE_FILE").is_some()
+        || crate::compose::discover::find_default_files(&dir).is_ok();
+    if !in_project {
+        return list(global, args);
+    }
+    let project = super::project::load_project(global, &[], true)?.project;
+    let store = open_store(global)?;
+    let rows = store.list()?;
+    let mut containers = super::ps::project_containers(global, &project.name)?;
+    containers.sort_by(|a, b| a.record.name.cmp(&b.record.name));
+    let services: Vec<&String> = args.repository.iter().collect();
+    let mut table = vec![["CONTAINER", "REPOSITORY", "TAG", "IMAGE ID", "SIZE"].map(String::from)];
+    let mut json = Vec::new();
+    for c in containers
+        .iter()
+        .filter(|c| services.is_empty() || services.iter().any(|s| *s == super::ps::service_of(c)))
+    {
+        let image = rows.iter().find(|r| r.id == c.record.image_id);
+        let (repository, tag, size) = image
+            .map(|r| (r.repository.clone(), r.tag.clone(), r.size))
+            .unwrap_or_else(|| ("<none>".into(), "<none>".into(), 0));
+        if args.quiet {
+            println!("{}", short(&c.record.image_id));
+            continue;
+        }
+        json.push(serde_json::json!({
+            "ID": c.record.image_id,
+            "ContainerName": c.record.name,
+            "Repository": repository,
+            "Tag": tag,
+            "Size": size,
+        }));
+        table.push([
+            c.record.name.clone(),
+            repository,
+            tag,
+            short(&c.record.image_id).to_string(),
+            human_size(size),
+        ]);
+    }
+    if args.quiet {
+        return Ok(0);
+    }
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        ImagesFormat::Json => writeln!(out, "{}", serde_json::Value::Array(json))?,
+        ImagesFormat::Table => write_table(&mut out, &table)?,
+    }
+    Ok(0)
+}
+
 pub fn list(global: &GlobalOptions, args: &ImagesArgs) -> anyhow::Result<i32> {
     let store = open_store(global)?;
     let mut rows = store.list()?;

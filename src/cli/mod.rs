@@ -56,7 +56,7 @@ pub fn run() -> anyhow::Result<i32> {
         Command::Graph(args) => graph::run(&cli.global, args),
         Command::Version(args) => version::run(args),
         Command::Image(args) => image::run(&cli.global, &args.command),
-        Command::Images(args) => image::list(&cli.global, args),
+        Command::Images(args) => image::images(&cli.global, args),
         Command::Pull(args) => image::pull(&cli.global, args),
         Command::Rmi(args) => image::remove(&cli.global, args),
         Command::Tag(args) => image::tag(&cli.global, args),
