@@ -86,12 +86,25 @@ pub fn plan(
                 .flatten()
                 .copied()
                 .collect();
+            let mut create_after: Vec<usize> = Vec::new();
             for resource in service.networks.iter().chain(&service.volumes) {
                 after.extend(resource_steps.get(resource).copied());
+                create_after.extend(resource_steps.get(resource).copied());
             }
+            // A new container can be made while its dependencies start; only
+            // one sharing another's namespaces or volumes waits for it.
+            create_after.extend(
+                service
+                    .shares_with
+                    .iter()
+                    .filter_map(|dep| ready.get(dep))
+                    .flatten()
+                    .copied(),
+            );
             let context = ServiceContext {
                 desired,
                 service,
+                create_after,
                 forced: options.force_recreate
                     || (options.always_recreate_deps && !targeted.contains(name)),
                 recreated: &recreated,
@@ -203,6 +216,9 @@ fn plan_resources(
 struct ServiceContext<'a> {
     desired: &'a DesiredState,
     service: &'a DesiredService,
+    /// What creating a new container waits for (its networks and volumes,
+    /// and the services whose namespaces or volumes it shares).
+    create_after: Vec<usize>,
     forced: bool,
     recreated: &'a BTreeSet<String>,
     options: &'a PlanOptions,
@@ -300,12 +316,21 @@ fn plan_service(
                 name: name.clone(),
             },
             reason,
-            after.clone(),
+            context.create_after.clone(),
         );
         if options.no_start {
             ready.push(create);
         } else {
-            ready.push(plan.push(Action::StartContainer { name }, "created", vec![create]));
+            let mut start_after = vec![create];
+            start_after.extend(
+                after
+                    .iter()
+                    .copied()
+                    .filter(|s| !context.create_after.contains(s)),
+            );
+            start_after.sort_unstable();
+            start_after.dedup();
+            ready.push(plan.push(Action::StartContainer { name }, "created", start_after));
         }
     }
     (ready, any_recreated)

@@ -91,8 +91,8 @@ fn fresh_project_creates_everything_in_dependency_order() {
          2. create volume fuzz_data: missing\n\
          3. create container fuzz-db-1: missing (after 1, 2)\n\
          4. start container fuzz-db-1: created (after 3)\n\
-         5. create container fuzz-web-1: missing (after 1, 4)\n\
-         6. start container fuzz-web-1: created (after 5)\n\
+         5. create container fuzz-web-1: missing (after 1)\n\
+         6. start container fuzz-web-1: created (after 4, 5)\n\
          7. create container fuzz-sidecar-1: missing (after 6)\n\
          8. start container fuzz-sidecar-1: created (after 7)\n"
     );
@@ -304,12 +304,12 @@ services:
          2. create container fuzz-db-1: missing (after 1)\n\
          3. start container fuzz-db-1: created (after 2)\n\
          4. wait for container fuzz-db-1 to be healthy: migrate depends on db (service_healthy) (after 3)\n\
-         5. create container fuzz-migrate-1: missing (after 1, 3, 4)\n\
-         6. start container fuzz-migrate-1: created (after 5)\n\
+         5. create container fuzz-migrate-1: missing (after 1)\n\
+         6. start container fuzz-migrate-1: created (after 3, 4, 5)\n\
          7. wait for container fuzz-db-1 to be healthy: web depends on db (service_healthy) (after 3)\n\
          8. wait for container fuzz-migrate-1 to complete successfully: web depends on migrate (service_completed_successfully) (after 6)\n\
-         9. create container fuzz-web-1: missing (after 1, 3, 6, 7, 8)\n\
-         10. start container fuzz-web-1: created (after 9)\n"
+         9. create container fuzz-web-1: missing (after 1)\n\
+         10. start container fuzz-web-1: created (after 3, 6, 7, 8, 9)\n"
     );
     let converged = ObservedState {
         containers: desired

@@ -400,6 +400,16 @@ struct PortsState {
     published: BTreeMap<String, (i32, Publication)>,
 }
 
+/// The containers waiting at their start gate, by ID, with their PIDs (from
+/// the list the pass already has: no second look at every container).
+fn pending_gates(runtime: &Runtime, containers: &[ContainerInfo]) -> BTreeMap<String, i32> {
+    // Any status: a container being restarted still reads as exited.
+    containers
+        .iter()
+        .filter_map(|c| Some((c.record.id.clone(), runtime.gate_pending(&c.record.id)?)))
+        .collect()
+}
+
 /// Whether what is served for container `id` in the namespace of `pid`
 /// stays: the container still exists, has not exited, and is not known to
 /// run in another process now. A container between its start gate and its
@@ -442,12 +452,7 @@ impl PortsState {
         project: &str,
         containers: &[ContainerInfo],
     ) {
-        let pending: BTreeMap<String, i32> = runtime
-            .pending_gates()
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(record, pid)| (record.id, pid))
-            .collect();
+        let pending = pending_gates(runtime, containers);
         let live: Vec<(&ContainerInfo, i32, Vec<PortRequest>)> = containers
             .iter()
             .filter_map(|c| {
@@ -544,12 +549,7 @@ impl DnsState {
     }
 
     fn converge(&mut self, runtime: &Runtime, containers: &[ContainerInfo]) {
-        let pending: BTreeMap<String, i32> = runtime
-            .pending_gates()
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(record, pid)| (record.id, pid))
-            .collect();
+        let pending = pending_gates(runtime, containers);
         // Containers that run (or are about to) and have endpoints.
         let live: Vec<(&ContainerInfo, i32)> = containers
             .iter()

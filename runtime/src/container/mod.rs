@@ -426,20 +426,25 @@ impl Runtime {
     /// Containers waiting at their start gate, with the PID whose
     /// namespaces they have (`/proc/PID/ns/net` is ready to be served).
     pub fn pending_gates(&self) -> Result<Vec<(ContainerRecord, i32)>> {
-        let mut pending = Vec::new();
-        for info in self.list()? {
-            let dir = self.dir(&info.record.id);
-            if dir.gate_open().exists() {
-                continue;
-            }
-            let pid = fs::read_to_string(dir.gate_pid())
-                .ok()
-                .and_then(|text| text.trim().parse().ok());
-            if let Some(pid) = pid {
-                pending.push((info.record, pid));
-            }
+        Ok(self
+            .list()?
+            .into_iter()
+            .filter_map(|info| {
+                let pid = self.gate_pending(&info.record.id)?;
+                Some((info.record, pid))
+            })
+            .collect())
+    }
+
+    /// The PID of container `id` when it waits at its start gate.
+    pub fn gate_pending(&self, id: &str) -> Option<i32> {
+        let dir = self.dir(id);
+        if dir.gate_open().exists() {
+            return None;
         }
-        Ok(pending)
+        fs::read_to_string(dir.gate_pid())
+            .ok()
+            .and_then(|text| text.trim().parse().ok())
     }
 
     /// Lets a container waiting at its start gate run its program.
