@@ -232,11 +232,8 @@ services:
         assert_eq!(p.ok(&["run", "--rm", "app", "echo", "-v", "-p"]), "-v -p\n");
 
         // stdin reaches the container and its end ends the container's input.
-        let mut child = std::process::Command::new(support::containers::berth_bin())
-            .args(["--root", p.root.to_str().unwrap()])
-            .args(["--project-directory", p.dir.to_str().unwrap()])
-            .args(["run", "--rm", "-T", "app", "sh", "-c", "cat; echo after"])
-            .env("BERTH_RUN", p.root.join("run"))
+        let mut child = p
+            .command(&["run", "--rm", "-T", "app", "sh", "-c", "cat; echo after"])
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .spawn()
@@ -296,11 +293,8 @@ services:
         assert_eq!(p.ok(&["ls"]).lines().count(), 1, "no running project yet");
         assert!(p.ok(&["ls", "-a"]).contains("created(2)"));
 
-        let events = std::process::Command::new(support::containers::berth_bin())
-            .args(["--root", p.root.to_str().unwrap()])
-            .args(["--project-directory", p.dir.to_str().unwrap()])
-            .args(["events", "--json"])
-            .env("BERTH_RUN", p.root.join("run"))
+        let events = p
+            .command(&["events", "--json"])
             .stdout(std::process::Stdio::piped())
             .spawn()
             .unwrap();
@@ -418,11 +412,8 @@ services:
     command: [sh, -c, 'trap \"echo got TERM; exit 0\" TERM; echo ready; sleep 60 & wait']
 ";
         let p = Project::new(compose);
-        let child = std::process::Command::new(support::containers::berth_bin())
-            .args(["--root", p.root.to_str().unwrap()])
-            .args(["--project-directory", p.dir.to_str().unwrap()])
-            .args(["--progress", "json", "up"])
-            .env("BERTH_RUN", p.root.join("run"))
+        let child = p
+            .command(&["--progress", "json", "up"])
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()

@@ -36,6 +36,20 @@ impl Project {
         super::berth(&self.root, &all, &[])
     }
 
+    /// `berth ARGS…` for this project, not yet run (for a child the test
+    /// talks to: stdin, signals, output while it runs).
+    pub fn command(&self, args: &[&str]) -> std::process::Command {
+        let mut command = std::process::Command::new(super::containers::berth_bin());
+        command
+            .arg("--root")
+            .arg(&self.root)
+            .arg("--project-directory")
+            .arg(&self.dir)
+            .args(args)
+            .env("BERTH_RUN", self.root.join("run"));
+        command
+    }
+
     pub fn ok(&self, args: &[&str]) -> String {
         super::ok(self.berth(args))
     }
