@@ -185,6 +185,15 @@ pub fn run(global: &GlobalOptions, args: &UpArgs) -> anyhow::Result<i32> {
         Event::Done(i) => report_action(&plan.steps[i].action, true, None),
         Event::Failed(i, error) => report_action(&plan.steps[i].action, false, Some(&error)),
     };
+    // In the foreground, Ctrl-C from now on stops the project gracefully
+    // (one pressed while the plan runs is acted on once it is done).
+    let interrupts = Arc::new(AtomicUsize::new(0));
+    if !args.detach && !args.no_start {
+        let interrupts = interrupts.clone();
+        let _ = ctrlc::set_handler(move || {
+            interrupts.fetch_add(1, Ordering::SeqCst);
+        });
+    }
     crate::supervisor::process::ensure_running(&global.root, &run_dir(), &project.name)
         .context("starting the project's supervisor")?;
     execute(&plan, &engine, 4, &report).context("up")?;
@@ -197,7 +206,7 @@ pub fn run(global: &GlobalOptions, args: &UpArgs) -> anyhow::Result<i32> {
         }
         return Ok(0);
     }
-    attach(&runtime, &project, &selected, args)
+    attach(&runtime, &project, &selected, args, &interrupts)
 }
 
 /// `create`: `up --no-start` under docker compose's name.
@@ -352,14 +361,8 @@ fn attach(
     project: &Project,
     selected: &[String],
     args: &UpArgs,
+    interrupts: &Arc<AtomicUsize>,
 ) -> anyhow::Result<i32> {
-    let interrupts = Arc::new(AtomicUsize::new(0));
-    {
-        let interrupts = interrupts.clone();
-        let _ = ctrlc::set_handler(move || {
-            interrupts.fetch_add(1, Ordering::SeqCst);
-        });
-    }
     let attached: Vec<String> = if !args.attach.is_empty() {
         args.attach.clone()
     } else {
@@ -426,7 +429,7 @@ fn attach(
                 if pressed > 0 {
                     eprintln!("Gracefully stopping... (press Ctrl+C again to force)");
                 }
-                stop_all(runtime, &project.name, &interrupts, args.timeout);
+                stop_all(runtime, &project.name, interrupts, args.timeout);
                 exit_code = if pressed > 0 { 130 } else { 0 };
                 break;
             }
