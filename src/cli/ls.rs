@@ -72,22 +72,17 @@ pub fn run(global: &GlobalOptions, args: &LsArgs) -> anyhow::Result<i32> {
         println!("{}", serde_json::Value::Array(rows));
         return Ok(0);
     }
-    let width = |column: usize, header: &str| {
+    let mut rows = vec![vec![
+        "NAME".to_string(),
+        "STATUS".into(),
+        "CONFIG FILES".into(),
+    ]];
+    rows.extend(
         shown
-            .iter()
-            .map(|row| [&row.0, &row.1, &row.2][column].chars().count())
-            .max()
-            .unwrap_or(0)
-            .max(header.len())
-    };
-    let (name_width, status_width) = (width(0, "NAME"), width(1, "STATUS"));
-    println!(
-        "{:<name_width$}   {:<status_width$}   CONFIG FILES",
-        "NAME", "STATUS"
+            .into_iter()
+            .map(|(name, status, files)| vec![name, status, files]),
     );
-    for (name, status, files) in &shown {
-        println!("{name:<name_width$}   {status:<status_width$}   {files}");
-    }
+    print!("{}", super::template::table(&rows));
     Ok(0)
 }
 

@@ -201,28 +201,9 @@ pub fn run(global: &GlobalOptions, args: &PsArgs) -> anyhow::Result<i32> {
         let header = [
             "NAME", "IMAGE", "COMMAND", "SERVICE", "CREATED", "STATUS", "PORTS",
         ];
-        let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-        for row in &rows {
-            for (width, cell) in widths.iter_mut().zip(row) {
-                *width = (*width).max(cell.chars().count());
-            }
-        }
-        let line = |cells: Vec<&str>| {
-            let mut text = String::new();
-            for (index, cell) in cells.iter().enumerate() {
-                if index + 1 == cells.len() {
-                    text.push_str(cell);
-                } else {
-                    text.push_str(cell);
-                    text.push_str(&" ".repeat(widths[index] - cell.chars().count() + 3));
-                }
-            }
-            println!("{}", text.trim_end());
-        };
-        line(header.to_vec());
-        for row in &rows {
-            line(row.iter().map(String::as_str).collect());
-        }
+        let mut table: Vec<Vec<String>> = vec![header.map(String::from).to_vec()];
+        table.extend(rows.into_iter().map(|row| row.to_vec()));
+        print!("{}", super::template::table(&table));
     }
     Ok(0)
 }

@@ -13,9 +13,8 @@ use anyhow::{bail, Context};
 use berth_runtime::container::{Runtime, Status};
 use berth_runtime::network::NetworkStore;
 use berth_runtime::volume::VolumeStore;
-use clap::Parser;
 
-use super::args::{GlobalOptions, RunArgs, UpArgs};
+use super::args::{GlobalOptions, RunArgs};
 use super::lock::{run_dir, ProjectLock};
 use super::project::load_project;
 use crate::compose::graph_input;
@@ -23,13 +22,6 @@ use crate::compose::model::{Service, ServicePort, ServiceVolume};
 use crate::graph::ProjectGraph;
 use crate::reconcile::engine::RuntimeEngine;
 use crate::reconcile::DesiredState;
-
-/// `up -d` of the dependencies, parsed as the user would have typed it.
-#[derive(Parser)]
-struct UpCommand {
-    #[command(flatten)]
-    up: UpArgs,
-}
 
 pub fn run(global: &GlobalOptions, args: &RunArgs) -> anyhow::Result<i32> {
     let loaded = load_project(global, std::slice::from_ref(&args.service), true)?;
@@ -45,8 +37,7 @@ pub fn run(global: &GlobalOptions, args: &RunArgs) -> anyhow::Result<i32> {
             words.push(format!("--pull={pull}"));
         }
         words.extend(dependencies.iter().cloned());
-        let up = UpCommand::try_parse_from(&words).context("starting the dependencies")?;
-        let code = super::up::run(global, &up.up)?;
+        let code = super::up::run_words(global, &words).context("starting the dependencies")?;
         if code != 0 {
             return Ok(code);
         }

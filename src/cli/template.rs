@@ -140,8 +140,14 @@ fn align(lines: impl Iterator<Item = String>) -> String {
     let rows: Vec<Vec<String>> = lines
         .map(|l| l.split('\t').map(str::to_string).collect())
         .collect();
+    table(&rows)
+}
+
+/// Rows of cells as columns three spaces apart, each line trimmed at the
+/// end: the shape of every table berth prints (`ps`, `top`, `ls`, templates).
+pub fn table(rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = Vec::new();
-    for row in &rows {
+    for row in rows {
         for (i, cell) in row.iter().enumerate() {
             if widths.len() <= i {
                 widths.push(0);
@@ -150,7 +156,7 @@ fn align(lines: impl Iterator<Item = String>) -> String {
         }
     }
     let mut out = String::new();
-    for row in &rows {
+    for row in rows {
         let mut line = String::new();
         for (i, cell) in row.iter().enumerate() {
             line.push_str(cell);

@@ -49,41 +49,20 @@ pub fn run(global: &GlobalOptions, args: &ServicesArgs) -> anyhow::Result<i32> {
         first = false;
         println!("{}", c.record.name);
         let header = ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"];
-        let cells: Vec<[String; 8]> = rows
-            .iter()
-            .map(|p| {
-                [
-                    p.uid.clone(),
-                    p.pid.to_string(),
-                    p.ppid.clone(),
-                    "0".into(),
-                    p.stime.clone(),
-                    p.tty.clone(),
-                    p.time.clone(),
-                    p.cmd.clone(),
-                ]
-            })
-            .collect();
-        let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
-        for row in &cells {
-            for (w, cell) in widths.iter_mut().zip(row) {
-                *w = (*w).max(cell.chars().count());
-            }
-        }
-        let print_row = |row: Vec<&str>| {
-            let mut line = String::new();
-            for (i, cell) in row.iter().enumerate() {
-                line.push_str(cell);
-                if i + 1 < row.len() {
-                    line.push_str(&" ".repeat(widths[i] - cell.chars().count() + 3));
-                }
-            }
-            println!("{}", line.trim_end());
-        };
-        print_row(header.to_vec());
-        for row in &cells {
-            print_row(row.iter().map(String::as_str).collect());
-        }
+        let mut cells: Vec<Vec<String>> = vec![header.map(String::from).to_vec()];
+        cells.extend(rows.into_iter().map(|p| {
+            vec![
+                p.uid,
+                p.pid.to_string(),
+                p.ppid,
+                "0".into(),
+                p.stime,
+                p.tty,
+                p.time,
+                p.cmd,
+            ]
+        }));
+        print!("{}", super::template::table(&cells));
     }
     Ok(0)
 }

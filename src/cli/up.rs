@@ -211,11 +211,6 @@ pub fn run(global: &GlobalOptions, args: &UpArgs) -> anyhow::Result<i32> {
 
 /// `create`: `up --no-start` under docker compose's name.
 pub fn create(global: &GlobalOptions, args: &super::args::CreateArgs) -> anyhow::Result<i32> {
-    #[derive(clap::Parser)]
-    struct UpCommand {
-        #[command(flatten)]
-        up: UpArgs,
-    }
     let mut words = vec!["up".to_string(), "--no-start".to_string()];
     if args.force_recreate {
         words.push("--force-recreate".into());
@@ -233,7 +228,18 @@ pub fn create(global: &GlobalOptions, args: &super::args::CreateArgs) -> anyhow:
         words.push(format!("--scale={scale}"));
     }
     words.extend(args.services.iter().cloned());
-    let up = <UpCommand as clap::Parser>::try_parse_from(&words)?;
+    run_words(global, &words)
+}
+
+/// `up` as if typed with `words` (`["up", "-d", …]`): how `create` and
+/// `run` (for the dependencies) reuse it.
+pub(super) fn run_words(global: &GlobalOptions, words: &[String]) -> anyhow::Result<i32> {
+    #[derive(clap::Parser)]
+    struct UpCommand {
+        #[command(flatten)]
+        up: UpArgs,
+    }
+    let up = <UpCommand as clap::Parser>::try_parse_from(words)?;
     run(global, &up.up)
 }
 
