@@ -4,6 +4,7 @@
 //! command-line edge. The container runtime lives in the `berth-runtime` crate.
 
 pub mod cli;
+pub mod compat;
 pub mod compose;
 pub mod graph;
 pub mod reconcile;

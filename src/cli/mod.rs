@@ -16,6 +16,7 @@ mod port;
 mod progress;
 mod project;
 mod ps;
+pub(crate) mod pull_policy;
 mod run;
 mod template;
 mod top;
@@ -28,7 +29,13 @@ use clap::Parser;
 
 /// Runs berth with the process arguments; returns the exit code.
 pub fn run() -> anyhow::Result<i32> {
-    let cli = Cli::parse_from(shadow_force_flag(std::env::args_os().collect()));
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(word) = command_word(&args).and_then(|i| args[i].to_str()) {
+        if let Some(why) = crate::compat::commands::missing_command(word) {
+            anyhow::bail!("`docker compose {word}` has no berth equivalent: {why}");
+        }
+    }
+    let cli = Cli::parse_from(shadow_force_flag(args));
     init_tracing(cli.global.verbose);
     progress::set_mode(&cli.global.progress)?;
     match &cli.command {
@@ -106,18 +113,15 @@ const RUN_VALUE_OPTIONS: &[&str] = &[
     "--pull",
 ];
 
-fn shadow_force_flag(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
-    let word = |args: &[std::ffi::OsString], i: usize| {
-        args.get(i).and_then(|a| a.to_str().map(str::to_string))
-    };
-    // The first subcommand word: skip global options and their values.
+/// Where the command word is: after the global options and their values.
+fn command_word(args: &[std::ffi::OsString]) -> Option<usize> {
     let mut i = 1;
-    while let Some(arg) = word(&args, i) {
+    while let Some(arg) = args.get(i).and_then(|a| a.to_str()) {
         if !arg.starts_with('-') {
-            break;
+            return Some(i);
         }
         let takes_value = matches!(
-            arg.as_str(),
+            arg,
             "-f" | "--file"
                 | "-p"
                 | "--project-name"
@@ -130,6 +134,16 @@ fn shadow_force_flag(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsStrin
         );
         i += if takes_value { 2 } else { 1 };
     }
+    None
+}
+
+fn shadow_force_flag(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let word = |args: &[std::ffi::OsString], i: usize| {
+        args.get(i).and_then(|a| a.to_str().map(str::to_string))
+    };
+    let Some(i) = command_word(&args) else {
+        return args;
+    };
     let at = |path: &[&str]| {
         path.iter()
             .enumerate()

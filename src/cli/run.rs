@@ -29,6 +29,7 @@ pub fn run(global: &GlobalOptions, args: &RunArgs) -> anyhow::Result<i32> {
     if !project.services.contains_key(&args.service) {
         bail!("no such service: {}", args.service);
     }
+    super::up::check_attributes(&project, std::slice::from_ref(&args.service))?;
     let graph = ProjectGraph::new(&graph_input(&project.services))?;
     let dependencies = graph.dependencies(&args.service, true);
     if !args.no_deps && !dependencies.is_empty() {

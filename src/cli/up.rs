@@ -39,21 +39,25 @@ pub(super) fn images(
         let Some(reference) = service.image.clone() else {
             bail!("service {name:?} has no image: building images (build:) is not supported yet");
         };
-        let policy = pull_flag
+        let policy_text = pull_flag
             .map(str::to_string)
             .or_else(|| service.pull_policy.clone())
-            .unwrap_or_else(|| "missing".into());
-        let local = store.resolve(&reference);
-        let must_pull = match policy.as_str() {
-            "always" => true,
-            "never" => false,
-            "missing" | "if_not_present" | "daily" | "weekly" => local.is_err(),
-            p if p.starts_with("every_") => local.is_err(),
-            "build" => {
-                bail!("service {name:?}: pull_policy build: building images is not supported yet")
-            }
-            other => bail!("service {name:?}: invalid pull_policy {other:?}"),
-        };
+            .unwrap_or_default();
+        let policy = super::pull_policy::PullPolicy::parse(&policy_text)
+            .map_err(|e| anyhow::anyhow!("service {name:?}: pull_policy: {e}"))?;
+        if policy == super::pull_policy::PullPolicy::Build {
+            bail!("service {name:?}: pull_policy build: building images is not supported yet");
+        }
+        let platform = service
+            .platform
+            .clone()
+            .or_else(|| std::env::var("DOCKER_DEFAULT_PLATFORM").ok())
+            .filter(|p| !p.is_empty());
+        if let Some(platform) = &platform {
+            super::pull_policy::check_platform(platform)
+                .map_err(|e| anyhow::anyhow!("service {name:?}: platform: {e}"))?;
+        }
+        let must_pull = policy.must_pull(store.tagged_at(&reference), std::time::SystemTime::now());
         let resolved = if must_pull {
             super::progress::report("Image", &reference, "Pulling");
             image::pull::pull(
@@ -65,11 +69,36 @@ pub(super) fn images(
             super::progress::report("Image", &reference, "Pulled");
             store.resolve(&reference)?
         } else {
-            local.with_context(|| format!("service {name:?}"))?
+            store.resolve(&reference).with_context(|| {
+                if policy == super::pull_policy::PullPolicy::Never {
+                    format!("service {name:?}: pull_policy never, and the image is not here")
+                } else {
+                    format!("service {name:?}")
+                }
+            })?
         };
+        super::pull_policy::check_image_platform(
+            &reference,
+            &resolved.config.os().to_string(),
+            &resolved.config.architecture().to_string(),
+        )
+        .map_err(|e| anyhow::anyhow!("service {name:?}: {e}"))?;
         found.insert(name.clone(), (resolved, reference));
     }
     Ok(found)
+}
+
+/// Prints the warnings the selected services' attributes call for and
+/// refuses the project, before anything is made, when any is refused.
+pub(super) fn check_attributes(project: &Project, services: &[String]) -> anyhow::Result<()> {
+    let findings = crate::compat::check_project(project, services);
+    for warning in &findings.warnings {
+        eprintln!("warning: {warning}");
+    }
+    if !findings.errors.is_empty() {
+        bail!("{}", findings.errors.join("\n"));
+    }
+    Ok(())
 }
 
 /// Reports an action's progress: (kind, name, status).
@@ -105,6 +134,7 @@ pub fn run(global: &GlobalOptions, args: &UpArgs) -> anyhow::Result<i32> {
     } else {
         graph.subset_with_dependencies(&args.services)
     };
+    check_attributes(&project, &selected)?;
     let mut scale = BTreeMap::new();
     for entry in &args.scale {
         let (service, count) = entry
@@ -269,9 +299,10 @@ fn wait_running(
             let will_restart = container
                 .config
                 .as_ref()
-                .and_then(|c| c.get("restart"))
-                .and_then(|r| r.as_str())
-                .and_then(|r| crate::supervisor::restart::RestartPolicy::parse(r).ok())
+                .and_then(|c| {
+                    serde_json::from_value::<crate::compose::model::Service>(c.clone()).ok()
+                })
+                .map(|s| crate::supervisor::restart::RestartPolicy::for_service(&s))
                 .is_some_and(|policy| {
                     let restarts = state.start_count.saturating_sub(1);
                     policy.should_restart(

@@ -358,9 +358,7 @@ fn converge(
                     watch.probes = 0;
                     let policy = service
                         .as_ref()
-                        .and_then(|s| s.restart.as_deref())
-                        .and_then(|r| RestartPolicy::parse(r).ok())
-                        .unwrap_or(RestartPolicy::No);
+                        .map_or(RestartPolicy::No, RestartPolicy::for_service);
                     let exit_code = info.state.exit_code.unwrap_or(0);
                     if !policy.should_restart(exit_code, watch.restarts, info.state.stop_requested)
                     {

@@ -44,6 +44,30 @@ impl RestartPolicy {
         Ok(policy)
     }
 
+    /// The policy a service's containers run under: `restart`, else
+    /// `deploy.restart_policy` as docker compose maps it (`none` -> no,
+    /// `on-failure` with `max_attempts`, `any` or no condition -> always),
+    /// else no. Invalid values were refused before the containers were made.
+    pub fn for_service(service: &crate::compose::model::Service) -> RestartPolicy {
+        if let Some(text) = service.restart.as_deref().filter(|r| !r.is_empty()) {
+            return RestartPolicy::parse(text).unwrap_or(RestartPolicy::No);
+        }
+        let Some(policy) = service
+            .deploy
+            .as_ref()
+            .and_then(|d| d.restart_policy.as_ref())
+        else {
+            return RestartPolicy::No;
+        };
+        match policy.condition.as_deref() {
+            Some("none") => RestartPolicy::No,
+            Some("on-failure") => {
+                RestartPolicy::OnFailure(policy.max_attempts.and_then(|n| u32::try_from(n).ok()))
+            }
+            _ => RestartPolicy::Always,
+        }
+    }
+
     /// Whether a container that ended with `exit_code`, after `restarts`
     /// restarts so far, is started again.
     pub fn should_restart(&self, exit_code: i32, restarts: u32, stopped_by_user: bool) -> bool {

@@ -17,6 +17,9 @@ pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
 pub const CONTAINERD_NAME: &str = "io.containerd.image.name";
 /// berth's annotation: the `repo@digest` an image was pulled as.
 pub const REPO_DIGEST: &str = "dev.berth.image.repo-digest";
+/// Index annotation: when a name was last set on an image (pulled, loaded,
+/// tagged), RFC 3339; periodic pull policies (`daily`) compare against it.
+pub const TAGGED: &str = "dev.berth.image.tagged";
 
 pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";

@@ -361,6 +361,26 @@ impl ImageStore {
         })
     }
 
+    /// When `name` was last set on an image (pulled, loaded or tagged):
+    /// `None` when no image has that name, `Some(None)` when the store does
+    /// not know (names set before berth recorded it).
+    pub fn tagged_at(&self, name: &str) -> Option<Option<std::time::SystemTime>> {
+        let full = ImageReference::parse(name).ok()?.to_string();
+        let index = self.read_index().ok()?;
+        let entry = index
+            .manifests
+            .iter()
+            .find(|m| m.annotations.get(layout::REF_NAME) == Some(&full))?;
+        Some(
+            entry
+                .annotations
+                .get(layout::TAGGED)
+                .and_then(|t| crate::timestamp::parse_rfc3339(t))
+                .and_then(|unix| u64::try_from(unix).ok())
+                .map(|secs| std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs)),
+        )
+    }
+
     /// Where the layer with this diff ID is (or would be) unpacked.
     pub fn layer_path(&self, diff_id: &str) -> Result<PathBuf, StoreError> {
         let hex = sha256_hex(diff_id).ok_or_else(|| StoreError::Corrupt {
@@ -735,6 +755,9 @@ fn set_name(
         .retain(|m| m.digest != desc.digest || m.annotations.contains_key(layout::REF_NAME));
     let mut entry = desc.clone();
     entry.annotations = annotations;
+    entry
+        .annotations
+        .insert(layout::TAGGED.to_string(), crate::timestamp::now());
     entry.platform = None;
     index.manifests.push(entry);
 }
