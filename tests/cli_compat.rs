@@ -52,6 +52,19 @@ services:
                 "{err}"
             );
             assert_eq!(p.ok(&["ps", "-q"]).lines().count(), 1);
+            // Compose flags berth accepts but ignores say so; ones it refuses stop.
+            let out = p.berth(&["--parallel", "4", "ps", "-q"]);
+            assert!(out.status.success());
+            assert!(
+                support::stderr(&out)
+                    .contains("warning: --parallel is ignored: berth chooses its own parallelism"),
+                "{}",
+                support::stderr(&out)
+            );
+            let out = p.berth(&["up", "-d", "--build"]);
+            assert!(!out.status.success());
+            assert!(support::stderr(&out).contains("berth does not build images"));
+            assert!(p.ok(&["up", "-d", "--no-build", "--quiet-pull"]).is_empty());
             p.ok(&["down", "-t", "0"]);
 
             // Refused: nothing is made, every refusal is named at once.

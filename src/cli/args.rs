@@ -70,6 +70,15 @@ pub struct GlobalOptions {
     /// More logging (-v debug, -vv trace); RUST_LOG also works.
     #[arg(short = 'v', long = "verbose", global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Accepted for compatibility (warns): berth chooses its own parallelism.
+    #[arg(long, global = true, value_name = "N")]
+    pub parallel: Option<i64>,
+    /// Accepted for compatibility (warns): berth's names are always compose v2's.
+    #[arg(long, global = true)]
+    pub compatibility: bool,
+    /// Accepted for compatibility (warns): berth only makes the resources services use.
+    #[arg(long, global = true)]
+    pub all_resources: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -479,6 +488,15 @@ pub struct UpArgs {
     /// Pull images before running: always, missing, never.
     #[arg(long)]
     pub pull: Option<String>,
+    /// Pull without printing progress.
+    #[arg(long)]
+    pub quiet_pull: bool,
+    /// Don't build images (berth never does: accepted for compatibility).
+    #[arg(long)]
+    pub no_build: bool,
+    /// Build images before starting (refused: berth does not build images).
+    #[arg(long)]
+    pub build: bool,
     /// Print the plan (each action and why) and change nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -527,6 +545,15 @@ pub struct CreateArgs {
     /// Pull images before creating: always, missing, never.
     #[arg(long)]
     pub pull: Option<String>,
+    /// Pull without printing progress.
+    #[arg(long)]
+    pub quiet_pull: bool,
+    /// Don't build images (berth never does: accepted for compatibility).
+    #[arg(long)]
+    pub no_build: bool,
+    /// Build images before creating (refused: berth does not build images).
+    #[arg(long)]
+    pub build: bool,
     /// Remove containers of services not defined in the compose file.
     #[arg(long)]
     pub remove_orphans: bool,

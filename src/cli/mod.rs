@@ -37,6 +37,15 @@ pub fn run() -> anyhow::Result<i32> {
     }
     let cli = Cli::parse_from(shadow_force_flag(args));
     init_tracing(cli.global.verbose);
+    for (used, flag) in [
+        (cli.global.parallel.is_some(), "--parallel"),
+        (cli.global.compatibility, "--compatibility"),
+        (cli.global.all_resources, "--all-resources"),
+    ] {
+        if let (true, Some(why)) = (used, crate::compat::commands::warned_flag("", flag)) {
+            eprintln!("warning: {flag} is ignored: {why}");
+        }
+    }
     progress::set_mode(&cli.global.progress)?;
     match &cli.command {
         Command::Ps(args) => ps::run(&cli.global, args),
@@ -131,6 +140,7 @@ fn command_word(args: &[std::ffi::OsString]) -> Option<usize> {
                 | "--progress"
                 | "--ansi"
                 | "--root"
+                | "--parallel"
         );
         i += if takes_value { 2 } else { 1 };
     }

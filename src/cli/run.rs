@@ -37,6 +37,9 @@ pub fn run(global: &GlobalOptions, args: &RunArgs) -> anyhow::Result<i32> {
         if let Some(pull) = &args.pull {
             words.push(format!("--pull={pull}"));
         }
+        if args.quiet_pull {
+            words.push("--quiet-pull".into());
+        }
         words.extend(dependencies.iter().cloned());
         let code = super::up::run_words(global, &words).context("starting the dependencies")?;
         if code != 0 {
@@ -57,6 +60,7 @@ pub fn run(global: &GlobalOptions, args: &RunArgs) -> anyhow::Result<i32> {
         &project,
         std::slice::from_ref(&args.service),
         args.pull.as_deref(),
+        args.quiet_pull,
     )?;
     let image_ids = images
         .iter()

@@ -32,7 +32,13 @@ pub(super) fn images(
     project: &Project,
     services: &[String],
     pull_flag: Option<&str>,
+    quiet: bool,
 ) -> anyhow::Result<BTreeMap<String, (ResolvedImage, String)>> {
+    let report = |name: &str, status: &str| {
+        if !quiet {
+            super::progress::report("Image", name, status);
+        }
+    };
     let mut found = BTreeMap::new();
     for name in services {
         let service = &project.services[name];
@@ -59,14 +65,10 @@ pub(super) fn images(
         }
         let must_pull = policy.must_pull(store.tagged_at(&reference), std::time::SystemTime::now());
         let resolved = if must_pull {
-            super::progress::report("Image", &reference, "Pulling");
-            image::pull::pull(
-                store,
-                &reference,
-                &image::pull::PullOptions { quiet: false },
-            )
-            .with_context(|| format!("service {name:?}: pulling {reference}"))?;
-            super::progress::report("Image", &reference, "Pulled");
+            report(&reference, "Pulling");
+            image::pull::pull(store, &reference, &image::pull::PullOptions { quiet })
+                .with_context(|| format!("service {name:?}: pulling {reference}"))?;
+            report(&reference, "Pulled");
             store.resolve(&reference)?
         } else {
             store.resolve(&reference).with_context(|| {
@@ -122,6 +124,9 @@ fn report_action(action: &Action, done: bool, error: Option<&str>) {
 }
 
 pub fn run(global: &GlobalOptions, args: &UpArgs) -> anyhow::Result<i32> {
+    if args.build {
+        bail!("up --build: berth does not build images; build elsewhere, then `berth image load` the archive");
+    }
     let project = load_project(global, &args.services, true)?.project;
     let _lock = ProjectLock::acquire(&run_dir(), &project.name)?;
     let graph = ProjectGraph::new(&graph_input(&project.services))?;
@@ -159,7 +164,13 @@ pub fn run(global: &GlobalOptions, args: &UpArgs) -> anyhow::Result<i32> {
         .filter(|s| !scaled_to_zero(s))
         .cloned()
         .collect();
-    let images = images(&store, &project, &needed, args.pull.as_deref())?;
+    let images = images(
+        &store,
+        &project,
+        &needed,
+        args.pull.as_deref(),
+        args.quiet_pull,
+    )?;
     let image_ids = images
         .iter()
         .map(|(s, (image, _))| (s.clone(), image.id.clone()))
@@ -253,6 +264,12 @@ pub fn create(global: &GlobalOptions, args: &super::args::CreateArgs) -> anyhow:
     }
     if let Some(pull) = &args.pull {
         words.push(format!("--pull={pull}"));
+    }
+    if args.quiet_pull {
+        words.push("--quiet-pull".into());
+    }
+    if args.build {
+        bail!("create --build: berth does not build images; build elsewhere, then `berth image load` the archive");
     }
     for scale in &args.scale {
         words.push(format!("--scale={scale}"));

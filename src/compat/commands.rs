@@ -6,7 +6,7 @@
 
 use clap::CommandFactory;
 
-use super::Support::{self, Refused, Supported};
+use super::Support::{self, Refused, Supported, Warned};
 use crate::cli::args::Cli;
 
 /// docker compose's commands and flags.
@@ -39,11 +39,33 @@ const MISSING_COMMANDS: &[(&str, &str)] = &[
 ];
 
 /// Flags berth takes but refuses or ignores at run time.
-const FLAG_EXCEPTIONS: &[(&str, &str, Support)] = &[(
-    "down",
-    "--rmi",
-    Refused("down --rmi is not supported yet: remove the images with `berth rmi`"),
-)];
+const FLAG_EXCEPTIONS: &[(&str, &str, Support)] = &[
+    (
+        "down",
+        "--rmi",
+        Refused("down --rmi is not supported yet: remove the images with `berth rmi`"),
+    ),
+    (
+        "",
+        "--parallel",
+        Warned("berth chooses its own parallelism (independent steps all run at once)"),
+    ),
+    (
+        "",
+        "--compatibility",
+        Warned("berth always names containers as compose v2 does (`project-service-1`)"),
+    ),
+    (
+        "",
+        "--all-resources",
+        Warned("berth makes only the networks and volumes services use"),
+    ),
+    ("up", "--build", Refused(NO_BUILD)),
+    ("create", "--build", Refused(NO_BUILD)),
+];
+
+const NO_BUILD: &str =
+    "berth does not build images; build elsewhere, then `berth image load` the archive";
 
 /// What berth does with flags docker compose has and berth does not.
 const MISSING_FLAG: Support =
@@ -165,6 +187,16 @@ fn long_flags(command: &clap::Command) -> Vec<String> {
         .collect()
 }
 
+/// Why a flag berth accepts is ignored (`command` empty for a global flag).
+pub fn warned_flag(command: &str, flag: &str) -> Option<&'static str> {
+    FLAG_EXCEPTIONS
+        .iter()
+        .find_map(|(c, f, support)| match support {
+            Warned(why) if *c == command && *f == flag => Some(*why),
+            _ => None,
+        })
+}
+
 /// The refusal message for a docker compose command berth does not have.
 pub fn missing_command(word: &str) -> Option<&'static str> {
     MISSING_COMMANDS
@@ -197,7 +229,11 @@ mod tests {
         }
         for (command, flag, _) in FLAG_EXCEPTIONS {
             let ours = Cli::command();
-            let sub = ours.find_subcommand(command).expect("a berth command");
+            let sub = if command.is_empty() {
+                &ours
+            } else {
+                ours.find_subcommand(command).expect("a berth command")
+            };
             assert!(
                 long_flags(sub).iter().any(|f| *f == flag[2..]),
                 "{command} {flag} is not a berth flag"
