@@ -1,4 +1,4 @@
-//! Benchmark: load and validate a generated 200-service project (target: under
+//! Benchmarks: load and validate a generated 200-service project (target: under
 //! 20 ms). Run with `cargo bench --bench load`.
 
 use std::fmt::Write;
@@ -47,5 +47,20 @@ fn load_and_validate(bencher: divan::Bencher, services: usize) {
             berth::compose::load_from_str(divan::black_box(&text), &dir).expect("valid project");
         assert_eq!(loaded.project.services.len(), services);
         loaded
+    });
+}
+
+/// The compatibility check `up` runs on every project before it plans
+/// (target: well under the load itself).
+#[divan::bench(args = [10, 200])]
+fn compatibility_check(bencher: divan::Bencher, services: usize) {
+    let text = generated_project(services);
+    let project = berth::compose::load_from_str(&text, &std::env::temp_dir())
+        .expect("valid project")
+        .project;
+    bencher.bench(|| {
+        let findings = berth::compat::check_project(divan::black_box(&project), &[]);
+        assert!(findings.errors.is_empty(), "{:?}", findings.errors);
+        findings
     });
 }

@@ -2,6 +2,9 @@
 //! `*` is a name the user chooses), with how berth treats each. An entry
 //! covers everything under it unless a longer path says otherwise.
 
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
 use super::Support::{self, Refused, Supported, Warned};
 
 /// One element of a Compose file.
@@ -261,18 +264,28 @@ pub const ATTRIBUTES: &[Attribute] = &[
     ok("services.*.working_dir", ""),
 ];
 
+/// Entries by path, and the paths that have entries under them.
+struct Index {
+    by_path: HashMap<&'static str, &'static Attribute>,
+    parents: HashSet<&'static str>,
+}
+
+static INDEX: LazyLock<Index> = LazyLock::new(|| Index {
+    by_path: ATTRIBUTES.iter().map(|a| (a.path, a)).collect(),
+    parents: ATTRIBUTES
+        .iter()
+        .filter_map(|a| a.path.rsplit_once('.').map(|(parent, _)| parent))
+        .collect(),
+});
+
 /// The entry for exactly this path.
 pub fn find(path: &str) -> Option<&'static Attribute> {
-    ATTRIBUTES.iter().find(|a| a.path == path)
+    INDEX.by_path.get(path).copied()
 }
 
 /// Whether any entry lies under `path`.
 pub fn has_children(path: &str) -> bool {
-    ATTRIBUTES.iter().any(|a| {
-        a.path.len() > path.len() + 1
-            && a.path.starts_with(path)
-            && a.path.as_bytes()[path.len()] == b'.'
-    })
+    INDEX.parents.contains(path)
 }
 
 #[cfg(test)]
