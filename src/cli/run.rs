@@ -29,6 +29,8 @@ pub fn run(global: &GlobalOptions, args: &RunArgs) -> anyhow::Result<i32> {
     if !project.services.contains_key(&args.service) {
         bail!("no such service: {}", args.service);
     }
+    // Its secrets and configs are read before its dependencies start.
+    crate::reconcile::files::service_digests(&project, std::slice::from_ref(&args.service))?;
     let graph = ProjectGraph::new(&graph_input(&project.services))?;
     let dependencies = graph.dependencies(&args.service, true);
     if !args.no_deps && !dependencies.is_empty() {

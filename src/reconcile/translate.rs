@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use berth_runtime::container::{
-    ContainerSpec, LogConfig, Mount, ProcessSpec, Resources, Security, Ulimit,
+    ContainerSpec, InjectedFile, LogConfig, Mount, ProcessSpec, Resources, Security, Ulimit,
 };
 
 use crate::compose::hash::service_config_hash;
@@ -16,7 +16,7 @@ use crate::compose::model::mounts::MountKind;
 use crate::compose::model::service::Ulimit as ComposeUlimit;
 use crate::compose::model::{Project, Service};
 
-use super::labels;
+use super::{files, labels};
 
 /// A volume a container mounts, resolved by the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -249,6 +249,34 @@ pub fn container_spec(
     if let Ok(config) = serde_json::to_string(service) {
         annotations.insert(super::observe::CONFIG_ANNOTATION.to_string(), config);
     }
+    let service_files = files::service_files(project, service_name, service)?;
+    let digests = files::digests(&service_files);
+    if !digests.is_empty() {
+        if let Ok(text) = serde_json::to_string(&digests) {
+            annotations.insert(files::FILES_ANNOTATION.to_string(), text);
+        }
+    }
+    let mut injected = Vec::new();
+    for file in service_files {
+        let description = file.description();
+        match file.content {
+            files::Content::Bytes(content) => injected.push(InjectedFile {
+                target: file.target,
+                description,
+                content,
+                uid: file.uid,
+                gid: file.gid,
+                mode: file.mode,
+            }),
+            files::Content::Directory(source) => mounts.push(Mount::Bind {
+                source,
+                target: file.target,
+                read_only: true,
+                propagation: None,
+                recursive: true,
+            }),
+        }
+    }
     let spec = ContainerSpec {
         id: None,
         endpoints: Vec::new(),
@@ -256,6 +284,8 @@ pub fn container_spec(
         name: container_name.to_string(),
         labels,
         annotations,
+        user_annotations: service.annotations.clone(),
+        files: injected,
         process,
         hostname: service.hostname.clone(),
         domainname: service.domainname.clone(),
