@@ -193,6 +193,12 @@ impl Runtime {
         state::ContainerDir(self.containers_dir().join(id))
     }
 
+    /// Where injected file `index` of container `id` is kept (see
+    /// [`ContainerSpec::files`]); the source `inspect` shows for its mount.
+    pub fn injected_file_path(&self, id: &str, index: usize) -> PathBuf {
+        self.dir(id).injected_file(index)
+    }
+
     /// Every container in the state root.
     pub fn list(&self) -> Result<Vec<ContainerInfo>> {
         let entries = match fs::read_dir(self.containers_dir()) {
