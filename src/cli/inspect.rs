@@ -120,11 +120,11 @@ fn describe(
     let image_config = images
         .and_then(|store| store.resolve(&record.image_id).ok())
         .and_then(|image| image.config.config().clone());
-    let entrypoint = spec.process.entrypoint.clone().or_else(|| {
-        image_config
-            .as_ref()
-            .and_then(|c| c.entrypoint().clone())
-    });
+    let entrypoint = spec
+        .process
+        .entrypoint
+        .clone()
+        .or_else(|| image_config.as_ref().and_then(|c| c.entrypoint().clone()));
     let cmd = spec.process.command.clone().or_else(|| {
         if spec.process.entrypoint.is_some() {
             None

@@ -345,11 +345,13 @@ fn a_changed_secret_content_recreates_the_container() {
     ));
     desired.services.get_mut("db").unwrap().files = Some(digests("new"));
     let plan = text(&desired, &observed, &graph, &PlanOptions::default());
-    assert!(
-        plan.starts_with(
-            "1. create container db101234567_fuzz-db-1: recreate fuzz-db-1: content of secret pw changed\n"
-        ),
-        "{plan}"
+    assert_eq!(
+        plan,
+        "1. create container db1012345678_fuzz-db-1: recreate fuzz-db-1: content of secret pw changed\n\
+         2. stop container fuzz-db-1: replaced by its new container (after 1)\n\
+         3. remove container fuzz-db-1: replaced by its new container (after 2)\n\
+         4. rename container db1012345678_fuzz-db-1 to fuzz-db-1: takes the old container's name (after 3)\n\
+         5. start container fuzz-db-1: recreated (after 4)\n"
     );
     // Not read (`None`): not compared.
     desired.services.get_mut("db").unwrap().files = None;

@@ -440,6 +440,40 @@ volumes:
     }
 
     #[test]
+    fn secrets_configs_and_annotations_reach_the_spec() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("pw"), "s3cret").unwrap();
+        std::fs::create_dir(dir.path().join("certs")).unwrap();
+        let yaml = "services:\n  web:\n    image: x\n    annotations: {a.b: c}\n    secrets: [{source: pw, mode: 0400, uid: '7'}]\n    configs: [certs]\nsecrets:\n  pw: {file: ./pw}\nconfigs:\n  certs: {file: ./certs}\n";
+        let project = load_from_str(yaml, dir.path()).unwrap().project;
+        let spec = container_spec(&project, "web", &project.services["web"], 1, "x")
+            .unwrap()
+            .spec;
+        assert_eq!(
+            spec.files,
+            [InjectedFile {
+                target: "/run/secrets/pw".into(),
+                description: "secret pw".into(),
+                content: b"s3cret".to_vec(),
+                uid: 7,
+                gid: 0,
+                mode: 0o400,
+            }]
+        );
+        // A directory is bound read-only as it is.
+        assert!(spec.mounts.iter().any(|m| matches!(m,
+            Mount::Bind { target, read_only: true, source, .. }
+                if target == "/certs" && *source == dir.path().join("certs"))));
+        assert_eq!(spec.user_annotations["a.b"], "c");
+        assert!(!spec
+            .user_annotations
+            .contains_key(super::super::observe::CONFIG_ANNOTATION));
+        let digests: BTreeMap<String, String> =
+            serde_json::from_str(&spec.annotations[files::FILES_ANNOTATION]).unwrap();
+        assert_eq!(digests.keys().collect::<Vec<_>>(), ["secret pw"]);
+    }
+
+    #[test]
     fn unsupported_log_drivers_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let yaml = "services:\n  web:\n    image: x\n    logging: {driver: syslog}\n";

@@ -1045,6 +1045,59 @@ mod tests {
     }
 
     #[test]
+    fn injected_files_are_written_apart_from_the_config() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let runtime = Runtime::with_helper(dir.path(), "/nonexistent");
+        let (uid, gid) = (
+            nix::unistd::geteuid().as_raw(),
+            nix::unistd::getegid().as_raw(),
+        );
+        let spec = ContainerSpec {
+            name: "files".into(),
+            files: vec![InjectedFile {
+                target: "/run/secrets/pw".into(),
+                description: "secret pw".into(),
+                content: b"s3cret".to_vec(),
+                uid,
+                gid,
+                mode: 0o440,
+            }],
+            ..ContainerSpec::default()
+        };
+        let record = runtime.create(spec, &image(), None).unwrap();
+        let path = runtime.injected_file_path(&record.id, 0);
+        assert_eq!(fs::read(&path).unwrap(), b"s3cret");
+        let meta = fs::metadata(&path).unwrap();
+        assert_eq!(meta.mode() & 0o7777, 0o440);
+        assert_eq!((meta.uid(), meta.gid()), (uid, gid));
+        assert_eq!(
+            fs::metadata(path.parent().unwrap()).unwrap().mode() & 0o777,
+            0o700
+        );
+        let config = fs::read_to_string(
+            dir.path()
+                .join("containers")
+                .join(&record.id)
+                .join("config.json"),
+        )
+        .unwrap();
+        assert!(!config.contains("s3cret") && config.contains("/run/secrets/pw"));
+        let bad = ContainerSpec {
+            name: "bad".into(),
+            files: vec![InjectedFile {
+                target: "relative".into(),
+                ..InjectedFile::default()
+            }],
+            ..ContainerSpec::default()
+        };
+        assert!(matches!(
+            runtime.create(bad, &image(), None),
+            Err(ContainerError::Invalid { .. })
+        ));
+    }
+
+    #[test]
     fn signals_parse_like_docker() {
         assert_eq!(parse_signal("SIGTERM"), Ok(Signal::SIGTERM));
         assert_eq!(parse_signal("term"), Ok(Signal::SIGTERM));
