@@ -73,7 +73,42 @@ fn secrets_and_configs_reach_the_container() {
             exec(&p, "stat -c '%a %u %g' /run/secrets/api.txt"),
             "400 1000 50\n"
         );
-        // Defaults: root-owned, 0444.
+        // Its owner reads it; another user does not.
+        assert_eq!(
+            p.ok(&[
+                "exec",
+                "-T",
+                "-u",
+                "1000",
+                "web",
+                "cat",
+                "/run/secrets/api.txt"
+            ]),
+            "k-123"
+        );
+        let out = p.berth(&[
+            "exec",
+            "-T",
+            "-u",
+            "65534",
+            "web",
+            "cat",
+            "/run/secrets/api.txt",
+        ]);
+        assert!(!out.status.success(), "another user read a 0400 secret");
+        // Defaults: root-owned, 0444, so any user reads it.
+        assert_eq!(
+            p.ok(&[
+                "exec",
+                "-T",
+                "-u",
+                "65534",
+                "web",
+                "cat",
+                "/run/secrets/db_pass"
+            ]),
+            "hunter2\n"
+        );
         assert_eq!(
             exec(&p, "stat -c '%a %u %g' /run/secrets/db_pass"),
             "444 0 0\n"
