@@ -279,6 +279,7 @@ services:
     labels: {com.example.team: web}
     label_file: ./web.labels
     annotations: {org.example.note: hello, com.example.ticket: '42'}
+    healthcheck: {test: [CMD, 'true'], interval: 1s}
 ",
         );
         std::fs::write(
@@ -286,7 +287,7 @@ services:
             "com.example.from-file=yes\n# a comment\ncom.example.quoted=\"q v\"\n",
         )
         .unwrap();
-        p.ok(&["up", "-d"]);
+        p.ok(&["up", "-d", "--wait"]);
         let id = p.ok(&["ps", "-q"]).trim().to_string();
 
         let text = p.ok(&["inspect", "ins-web-1"]);
@@ -298,6 +299,8 @@ services:
         assert_eq!(c["State"]["Status"], "running");
         assert_eq!(c["State"]["Running"], true);
         assert!(c["State"]["Pid"].as_i64().unwrap() > 0);
+        assert_eq!(c["State"]["Health"]["Status"], "healthy");
+        assert_eq!(c["State"]["Health"]["Log"][0]["ExitCode"], 0);
         assert_eq!(c["Path"], "sleep");
         assert_eq!(c["Args"], serde_json::json!(["600"]));
         assert_eq!(c["Config"]["Image"], "berth.test/busybox:latest");
