@@ -105,6 +105,8 @@ pub enum Command {
     Events(EventsArgs),
     /// Print the public port for a port binding.
     Port(PortArgs),
+    /// Show details of containers (names or ID prefixes) as a JSON array, as `docker inspect`.
+    Inspect(ContainerInspectArgs),
     /// Manage volumes.
     Volume(VolumeArgs),
     /// Stop and remove the project's containers.
@@ -737,6 +739,18 @@ pub struct NetworkPruneArgs {
     /// Do not prompt for confirmation (berth never prompts; accepted for Docker compatibility).
     #[arg(long)]
     pub force: bool,
+}
+
+/// `-f` after `inspect` means `--format` (see `cli::shadow_force_flag`).
+#[derive(Debug, Args)]
+pub struct ContainerInspectArgs {
+    /// Containers to inspect (names, IDs or unique ID prefixes).
+    #[arg(required = true, value_name = "CONTAINER")]
+    pub containers: Vec<String>,
+    /// Print each container through a Go-style template (`{{.State.Status}}`,
+    /// `{{json .Config.Labels}}`, `{{index .Config.Labels "key"}}`).
+    #[arg(long, value_name = "TEMPLATE")]
+    pub format: Option<String>,
 }
 
 #[derive(Debug, Args)]

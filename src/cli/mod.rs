@@ -7,6 +7,7 @@ mod events;
 mod exec;
 mod graph;
 mod image;
+mod inspect;
 mod lifecycle;
 pub mod lock;
 mod logs;
@@ -60,6 +61,7 @@ pub fn run() -> anyhow::Result<i32> {
         Command::Wait(args) => lifecycle::wait(&cli.global, args),
         Command::Events(args) => events::run(&cli.global, args),
         Command::Port(args) => port::run(&cli.global, args),
+        Command::Inspect(args) => inspect::run(&cli.global, args),
         Command::Volume(args) => volume::run(&cli.global, &args.command),
         Command::Down(args) => lifecycle::down(&cli.global, args),
         Command::Start(args) => lifecycle::start(&cli.global, args),
@@ -99,6 +101,7 @@ const SHADOWED: &[(&[&str], &str, &str)] = &[
     (&["network", "rm"], "-f", "--force"),
     (&["run"], "-v", "--volume"),
     (&["run"], "-p", "--publish"),
+    (&["inspect"], "-f", "--format"),
 ];
 
 /// Options of `run` that take a value: the rewriting above stops at its
@@ -250,6 +253,10 @@ mod tests {
             "berth -f a.yaml config -f b.yaml"
         );
         assert_eq!(rewrite("berth logs -- -f"), "berth logs -- -f");
+        assert_eq!(
+            rewrite("berth inspect -f {{.Id}} web"),
+            "berth inspect --format {{.Id}} web"
+        );
         assert_eq!(rewrite("berth -v down -v"), "berth -v down --volumes");
         assert_eq!(
             rewrite("berth rm -f -v -s"),

@@ -30,6 +30,8 @@ pub fn run(global: &GlobalOptions, args: &RunArgs) -> anyhow::Result<i32> {
         bail!("no such service: {}", args.service);
     }
     super::up::check_attributes(&project, std::slice::from_ref(&args.service))?;
+    // Its secrets and configs are read before its dependencies start.
+    crate::reconcile::files::service_digests(&project, std::slice::from_ref(&args.service))?;
     let graph = ProjectGraph::new(&graph_input(&project.services))?;
     let dependencies = graph.dependencies(&args.service, true);
     if !args.no_deps && !dependencies.is_empty() {

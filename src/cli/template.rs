@@ -1,6 +1,7 @@
 //! `--format` templates as `docker compose ps --format` takes them, for the
 //! forms people write: `{{.Field}}`, `{{json .Field}}`, `{{json .}}`,
-//! `{{upper .Field}}`/`{{lower .Field}}`, literal text with `\t`/`\n`, and a
+//! `{{upper .Field}}`/`{{lower .Field}}`, nested fields (`{{.State.Status}}`),
+//! `{{index .Config.Labels "key"}}`, literal text with `\t`/`\n`, and a
 //! leading `table ` for a header row and aligned columns. Fields come from
 //! the same JSON object `--format json` prints.
 
@@ -17,8 +18,11 @@ pub struct Template {
 enum Part {
     Text(String),
     Field {
-        name: Option<String>,
+        /// `.A.B` as `["A", "B"]`; empty for `.`.
+        path: Vec<String>,
         function: Option<String>,
+        /// The key of `index FIELD "key"`.
+        key: Option<String>,
     },
 }
 
@@ -62,7 +66,9 @@ impl Template {
             .iter()
             .map(|part| match part {
                 Part::Text(text) => text.clone(),
-                Part::Field { name, .. } => header_name(name.as_deref().unwrap_or("")),
+                Part::Field { path, .. } => {
+                    header_name(path.last().map(String::as_str).unwrap_or(""))
+                }
             })
             .collect::<String>();
         align(std::iter::once(header).chain(lines))
@@ -73,11 +79,19 @@ impl Template {
             .iter()
             .map(|part| match part {
                 Part::Text(text) => text.clone(),
-                Part::Field { name, function } => {
-                    let value = match name {
-                        Some(name) => row.get(name).cloned().unwrap_or(Value::Null),
-                        None => row.clone(),
-                    };
+                Part::Field {
+                    path,
+                    function,
+                    key,
+                } => {
+                    let mut value = path
+                        .iter()
+                        .try_fold(row, |v, name| v.get(name))
+                        .cloned()
+                        .unwrap_or(Value::Null);
+                    if let Some(key) = key {
+                        value = value.get(key).cloned().unwrap_or(Value::Null);
+                    }
                     match function.as_deref() {
                         Some("json") => value.to_string(),
                         Some("upper") => plain(&value).to_uppercase(),
@@ -92,24 +106,37 @@ impl Template {
 
 fn parse_action(action: &str) -> Result<Part, String> {
     let words: Vec<&str> = action.split_whitespace().collect();
-    let (function, field) = match words.as_slice() {
-        [field] => (None, *field),
+    let (function, field, key) = match words.as_slice() {
+        [field] => (None, *field, None),
         [function, field] if ["json", "upper", "lower"].contains(function) => {
-            (Some(function.to_string()), *field)
+            (Some(function.to_string()), *field, None)
+        }
+        ["index", field, key] => {
+            let key = key
+                .strip_prefix('"')
+                .and_then(|k| k.strip_suffix('"'))
+                .ok_or_else(|| format!("expected a quoted key in {{{{{action}}}}}"))?;
+            (None, *field, Some(key.to_string()))
         }
         _ => return Err(format!("unsupported action {{{{{action}}}}}")),
     };
-    let name = match field {
-        "." => None,
-        _ => Some(
-            field
-                .strip_prefix('.')
-                .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric()))
-                .ok_or_else(|| format!("expected .Field in {{{{{action}}}}}"))?
-                .to_string(),
-        ),
+    let path = match field {
+        "." => Vec::new(),
+        _ => field
+            .strip_prefix('.')
+            .map(|rest| rest.split('.').map(str::to_string).collect::<Vec<_>>())
+            .filter(|parts| {
+                parts.iter().all(|n| {
+                    !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                })
+            })
+            .ok_or_else(|| format!("expected .Field in {{{{{action}}}}}"))?,
     };
-    Ok(Part::Field { name, function })
+    Ok(Part::Field {
+        path,
+        function,
+        key,
+    })
 }
 
 /// A value as text: strings bare, null empty, the rest as JSON.
@@ -196,6 +223,16 @@ mod tests {
                 .render(&rows()[..1]),
             "\n"
         );
+    }
+
+    #[test]
+    fn nested_fields_and_index() {
+        let row = json!({"State": {"Status": "running"}, "Config": {"Labels": {"a.b": "c"}}});
+        let t = Template::parse("{{.State.Status}} {{index .Config.Labels \"a.b\"}}").unwrap();
+        assert_eq!(t.render(std::slice::from_ref(&row)), "running c\n");
+        let t = Template::parse("{{json .Config.Labels}}{{.State.Nope}}").unwrap();
+        assert_eq!(t.render(&[row]), "{\"a.b\":\"c\"}\n");
+        assert!(Template::parse("{{.State..X}}").is_err());
     }
 
     #[test]

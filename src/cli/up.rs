@@ -164,6 +164,9 @@ pub fn run(global: &GlobalOptions, args: &UpArgs) -> anyhow::Result<i32> {
         .filter(|s| !scaled_to_zero(s))
         .cloned()
         .collect();
+    // Secrets and configs are read first: a missing one fails before
+    // anything is pulled or created.
+    let file_digests = crate::reconcile::files::service_digests(&project, &needed)?;
     let images = images(
         &store,
         &project,
@@ -175,7 +178,8 @@ pub fn run(global: &GlobalOptions, args: &UpArgs) -> anyhow::Result<i32> {
         .iter()
         .map(|(s, (image, _))| (s.clone(), image.id.clone()))
         .collect();
-    let desired = DesiredState::from_project(&project, &scale, &image_ids);
+    let mut desired = DesiredState::from_project(&project, &scale, &image_ids);
+    desired.set_files(file_digests);
     let runtime = Runtime::new(&global.root).context("container runtime")?;
     let networks = NetworkStore::open(&global.root).context("network store")?;
     let observed = ObservedState {

@@ -25,6 +25,14 @@ impl Environment {
         self.vars.get(name).cloned()
     }
 
+    /// Every variable, as a sorted map.
+    pub fn to_map(&self) -> std::collections::BTreeMap<String, String> {
+        self.vars
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
     pub fn contains(&self, name: &str) -> bool {
         self.vars.contains_key(name)
     }

@@ -129,6 +129,7 @@ pub fn build_project(inputs: ProjectInputs) -> Result<(Project, Vec<String>)> {
         working_dir,
         config_files,
         env_files,
+        environment: env.to_map(),
         disabled_services: disabled,
         all_profiles: all_profiles.into_iter().collect(),
     };

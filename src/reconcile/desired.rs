@@ -32,6 +32,10 @@ pub struct DesiredService {
     /// `depends_on` entries whose condition must be waited for:
     /// (service, condition, required).
     pub waits_for: Vec<(String, WaitCondition, bool)>,
+    /// Digests of its secrets' and configs' contents (`secret db_pass` ->
+    /// SHA-256), once read (see [`DesiredState::set_files`]); `None`: not
+    /// compared.
+    pub files: Option<BTreeMap<String, String>>,
 }
 
 /// A `depends_on` condition that needs waiting for.
@@ -135,6 +139,7 @@ impl DesiredState {
                             Some((name.clone(), condition, dep.required))
                         })
                         .collect(),
+                    files: None,
                 };
                 (name.clone(), desired)
             })
@@ -144,6 +149,17 @@ impl DesiredState {
             services,
             networks,
             volumes,
+        }
+    }
+
+    /// Sets the digests of services' secrets and configs (from
+    /// [`super::files::service_digests`]), so that a changed content
+    /// recreates their containers.
+    pub fn set_files(&mut self, digests: BTreeMap<String, BTreeMap<String, String>>) {
+        for (name, files) in digests {
+            if let Some(service) = self.services.get_mut(&name) {
+                service.files = Some(files);
+            }
         }
     }
 

@@ -41,6 +41,13 @@ pub fn project_containers(all: &[ContainerInfo], project: &str) -> Vec<ObservedC
                     .and_then(|text| serde_json::from_str(text).ok()),
                 working_dir: labels.get(labels::WORKING_DIR).cloned(),
                 config_files: labels.get(labels::CONFIG_FILES).cloned(),
+                files: info
+                    .record
+                    .spec
+                    .annotations
+                    .get(super::files::FILES_ANNOTATION)
+                    .and_then(|text| serde_json::from_str(text).ok())
+                    .unwrap_or_default(),
             })
         })
         .collect()

@@ -1,6 +1,6 @@
 //! What the runtime reports about a project, as the planner needs it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A container of the project, found by its labels.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,6 +18,8 @@ pub struct ObservedContainer {
     /// Where the project that made it lives (for orphan reports).
     pub working_dir: Option<String>,
     pub config_files: Option<String>,
+    /// Digests of the secrets and configs it was made with.
+    pub files: BTreeMap<String, String>,
 }
 
 /// Everything of the project that exists now.

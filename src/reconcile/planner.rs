@@ -2,7 +2,7 @@
 //! is written as the step's reason.
 //!
 //! Rules (as `docker compose up` converges): recreate only containers whose
-//! config hash or image changed, whose `network_mode`/`ipc`/`pid`/
+//! config hash, image or secret/config contents changed, whose `network_mode`/`ipc`/`pid`/
 //! `volumes_from` parent was recreated, or when forced; the new container is
 //! made (under a temporary name) before the old one is stopped and removed;
 //! scale down removes the highest numbers, scale up takes the lowest free
@@ -407,6 +407,11 @@ fn recreate_reason(context: &ServiceContext<'_>, container: &ObservedContainer) 
     if let Some(image) = &service.image_id {
         if !container.image_id.is_empty() && *image != container.image_id {
             return Some("image changed".into());
+        }
+    }
+    if let Some(files) = &service.files {
+        if let Some(changes) = super::files::describe_changes(&container.files, files) {
+            return Some(changes);
         }
     }
     service

@@ -52,6 +52,7 @@ fn up_to_date(desired: &DesiredState, service: &str, number: u32) -> ObservedCon
         config: Some(s.config.clone()),
         working_dir: None,
         config_files: None,
+        files: s.files.clone().unwrap_or_default(),
     }
 }
 
@@ -323,6 +324,40 @@ services:
     assert!(plan_is_empty(
         &desired,
         &converged,
+        &graph,
+        &PlanOptions::default()
+    ));
+}
+
+#[test]
+fn a_changed_secret_content_recreates_the_container() {
+    let (mut desired, graph) = desired(PROJECT, &[]);
+    let digests = |value: &str| -> BTreeMap<String, String> {
+        [("secret pw".to_string(), value.to_string())].into()
+    };
+    desired.services.get_mut("db").unwrap().files = Some(digests("old"));
+    let observed = everything_up(&desired);
+    assert!(plan_is_empty(
+        &desired,
+        &observed,
+        &graph,
+        &PlanOptions::default()
+    ));
+    desired.services.get_mut("db").unwrap().files = Some(digests("new"));
+    let plan = text(&desired, &observed, &graph, &PlanOptions::default());
+    assert_eq!(
+        plan,
+        "1. create container db1012345678_fuzz-db-1: recreate fuzz-db-1: content of secret pw changed\n\
+         2. stop container fuzz-db-1: replaced by its new container (after 1)\n\
+         3. remove container fuzz-db-1: replaced by its new container (after 2)\n\
+         4. rename container db1012345678_fuzz-db-1 to fuzz-db-1: takes the old container's name (after 3)\n\
+         5. start container fuzz-db-1: recreated (after 4)\n"
+    );
+    // Not read (`None`): not compared.
+    desired.services.get_mut("db").unwrap().files = None;
+    assert!(plan_is_empty(
+        &desired,
+        &observed,
         &graph,
         &PlanOptions::default()
     ));

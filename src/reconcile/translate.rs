@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use berth_runtime::container::{
-    ContainerSpec, LogConfig, Mount, ProcessSpec, Resources, Security, Ulimit,
+    ContainerSpec, InjectedFile, LogConfig, Mount, ProcessSpec, Resources, Security, Ulimit,
 };
 
 use crate::compose::hash::service_config_hash;
@@ -16,7 +16,7 @@ use crate::compose::model::mounts::MountKind;
 use crate::compose::model::service::Ulimit as ComposeUlimit;
 use crate::compose::model::{Project, Service};
 
-use super::labels;
+use super::{files, labels};
 
 /// A volume a container mounts, resolved by the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -249,6 +249,34 @@ pub fn container_spec(
     if let Ok(config) = serde_json::to_string(service) {
         annotations.insert(super::observe::CONFIG_ANNOTATION.to_string(), config);
     }
+    let service_files = files::service_files(project, service_name, service)?;
+    let digests = files::digests(&service_files);
+    if !digests.is_empty() {
+        if let Ok(text) = serde_json::to_string(&digests) {
+            annotations.insert(files::FILES_ANNOTATION.to_string(), text);
+        }
+    }
+    let mut injected = Vec::new();
+    for file in service_files {
+        let description = file.description();
+        match file.content {
+            files::Content::Bytes(content) => injected.push(InjectedFile {
+                target: file.target,
+                description,
+                content,
+                uid: file.uid,
+                gid: file.gid,
+                mode: file.mode,
+            }),
+            files::Content::Directory(source) => mounts.push(Mount::Bind {
+                source,
+                target: file.target,
+                read_only: true,
+                propagation: None,
+                recursive: true,
+            }),
+        }
+    }
     let spec = ContainerSpec {
         id: None,
         endpoints: Vec::new(),
@@ -256,6 +284,8 @@ pub fn container_spec(
         name: container_name.to_string(),
         labels,
         annotations,
+        user_annotations: service.annotations.clone(),
+        files: injected,
         process,
         hostname: service.hostname.clone(),
         domainname: service.domainname.clone(),
@@ -407,6 +437,40 @@ volumes:
         assert_eq!(t.volumes[0].name.as_deref(), Some("fuzz_cache"));
         assert_eq!(t.volumes[1].name, None);
         assert_eq!(t.host_dirs, vec![dir.path().join("data")]);
+    }
+
+    #[test]
+    fn secrets_configs_and_annotations_reach_the_spec() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("pw"), "s3cret").unwrap();
+        std::fs::create_dir(dir.path().join("certs")).unwrap();
+        let yaml = "services:\n  web:\n    image: x\n    annotations: {a.b: c}\n    secrets: [{source: pw, mode: 0400, uid: '7'}]\n    configs: [certs]\nsecrets:\n  pw: {file: ./pw}\nconfigs:\n  certs: {file: ./certs}\n";
+        let project = load_from_str(yaml, dir.path()).unwrap().project;
+        let spec = container_spec(&project, "web", &project.services["web"], 1, "x")
+            .unwrap()
+            .spec;
+        assert_eq!(
+            spec.files,
+            [InjectedFile {
+                target: "/run/secrets/pw".into(),
+                description: "secret pw".into(),
+                content: b"s3cret".to_vec(),
+                uid: 7,
+                gid: 0,
+                mode: 0o400,
+            }]
+        );
+        // A directory is bound read-only as it is.
+        assert!(spec.mounts.iter().any(|m| matches!(m,
+            Mount::Bind { target, read_only: true, source, .. }
+                if target == "/certs" && *source == dir.path().join("certs"))));
+        assert_eq!(spec.user_annotations["a.b"], "c");
+        assert!(!spec
+            .user_annotations
+            .contains_key(super::super::observe::CONFIG_ANNOTATION));
+        let digests: BTreeMap<String, String> =
+            serde_json::from_str(&spec.annotations[files::FILES_ANNOTATION]).unwrap();
+        assert_eq!(digests.keys().collect::<Vec<_>>(), ["secret pw"]);
     }
 
     #[test]

@@ -44,8 +44,8 @@ use crate::timestamp;
 pub use init::{EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_SETUP};
 pub use logs::{LogRecord, Stream};
 pub use spec::{
-    ContainerSpec, ExecSpec, LogConfig, Mount, NetworkNamespace, ProcessSpec, Resources, Security,
-    Ulimit,
+    ContainerSpec, ExecSpec, InjectedFile, LogConfig, Mount, NetworkNamespace, ProcessSpec,
+    Resources, Security, Ulimit,
 };
 pub use state::{ContainerRecord, ContainerState, Status};
 
@@ -193,6 +193,12 @@ impl Runtime {
         state::ContainerDir(self.containers_dir().join(id))
     }
 
+    /// Where injected file `index` of container `id` is kept (see
+    /// [`ContainerSpec::files`]); the source `inspect` shows for its mount.
+    pub fn injected_file_path(&self, id: &str, index: usize) -> PathBuf {
+        self.dir(id).injected_file(index)
+    }
+
     /// Every container in the state root.
     pub fn list(&self) -> Result<Vec<ContainerInfo>> {
         let entries = match fs::read_dir(self.containers_dir()) {
@@ -307,6 +313,20 @@ impl Runtime {
                 )));
             }
         }
+        for file in &spec.files {
+            if !file.target.starts_with('/') || file.target == "/" {
+                return Err(invalid(format!(
+                    "{}: target {:?} is not an absolute file path",
+                    file.description, file.target
+                )));
+            }
+            if file.mode > 0o7777 {
+                return Err(invalid(format!(
+                    "{}: invalid mode {:o}",
+                    file.description, file.mode
+                )));
+            }
+        }
         let hostname = spec
             .hostname
             .clone()
@@ -331,7 +351,7 @@ impl Runtime {
             })
             .unwrap_or_else(|| "SIGTERM".to_string());
         parse_signal(&stop_signal).map_err(invalid)?;
-        let record = ContainerRecord {
+        let mut record = ContainerRecord {
             id: id.clone(),
             name,
             created: timestamp::now(),
@@ -346,7 +366,16 @@ impl Runtime {
             spec,
         };
         let dir = self.dir(&id);
-        let made = self.write_new(&dir, &record);
+        // The files' contents go to their own files, not into config.json.
+        let contents: Vec<Vec<u8>> = record
+            .spec
+            .files
+            .iter_mut()
+            .map(|f| std::mem::take(&mut f.content))
+            .collect();
+        let made = self
+            .write_new(&dir, &record)
+            .and_then(|()| write_injected_files(&dir, &record.spec.files, &contents));
         if let Err(err) = made {
             let _ = fs::remove_dir_all(dir.path());
             return Err(err);
@@ -800,6 +829,41 @@ impl Runtime {
     }
 }
 
+/// Writes the injected files into `files/` (only root may enter it): each
+/// created exclusively with its mode, then owned by its uid/gid.
+fn write_injected_files(
+    dir: &state::ContainerDir,
+    files: &[InjectedFile],
+    contents: &[Vec<u8>],
+) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    if files.is_empty() {
+        return Ok(());
+    }
+    let parent = dir.path().join("files");
+    fs::create_dir(&parent).map_err(io_err(format!("create {}", parent.display())))?;
+    fs::set_permissions(&parent, fs::Permissions::from_mode(0o700))
+        .map_err(io_err(format!("restrict {}", parent.display())))?;
+    for (index, (file, content)) in files.iter().zip(contents).enumerate() {
+        let path = dir.injected_file(index);
+        let context = || format!("write {} for {}", path.display(), file.description);
+        let mut out = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(io_err(context()))?;
+        out.write_all(content).map_err(io_err(context()))?;
+        std::os::unix::fs::fchown(&out, Some(file.uid), Some(file.gid))
+            .map_err(io_err(context()))?;
+        // After the chown, which would clear setuid/setgid bits.
+        out.set_permissions(fs::Permissions::from_mode(file.mode))
+            .map_err(io_err(context()))?;
+    }
+    Ok(())
+}
+
 /// Runs the exec helper with captured output, killing it (and, through its
 /// parent-death signal, the program) after `limit`.
 fn run_with_limit(mut command: Command, limit: Duration) -> Result<ExecOutput> {
@@ -978,6 +1042,59 @@ mod tests {
         assert_eq!(runtime.state("three").unwrap().status, Status::Created);
         runtime.delete("three", false).unwrap();
         assert_eq!(runtime.list().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn injected_files_are_written_apart_from_the_config() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let runtime = Runtime::with_helper(dir.path(), "/nonexistent");
+        let (uid, gid) = (
+            nix::unistd::geteuid().as_raw(),
+            nix::unistd::getegid().as_raw(),
+        );
+        let spec = ContainerSpec {
+            name: "files".into(),
+            files: vec![InjectedFile {
+                target: "/run/secrets/pw".into(),
+                description: "secret pw".into(),
+                content: b"s3cret".to_vec(),
+                uid,
+                gid,
+                mode: 0o440,
+            }],
+            ..ContainerSpec::default()
+        };
+        let record = runtime.create(spec, &image(), None).unwrap();
+        let path = runtime.injected_file_path(&record.id, 0);
+        assert_eq!(fs::read(&path).unwrap(), b"s3cret");
+        let meta = fs::metadata(&path).unwrap();
+        assert_eq!(meta.mode() & 0o7777, 0o440);
+        assert_eq!((meta.uid(), meta.gid()), (uid, gid));
+        assert_eq!(
+            fs::metadata(path.parent().unwrap()).unwrap().mode() & 0o777,
+            0o700
+        );
+        let config = fs::read_to_string(
+            dir.path()
+                .join("containers")
+                .join(&record.id)
+                .join("config.json"),
+        )
+        .unwrap();
+        assert!(!config.contains("s3cret") && config.contains("/run/secrets/pw"));
+        let bad = ContainerSpec {
+            name: "bad".into(),
+            files: vec![InjectedFile {
+                target: "relative".into(),
+                ..InjectedFile::default()
+            }],
+            ..ContainerSpec::default()
+        };
+        assert!(matches!(
+            runtime.create(bad, &image(), None),
+            Err(ContainerError::Invalid { .. })
+        ));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::path::{Component, Path, PathBuf};
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::sys::stat::{makedev, mknod, Mode, SFlag};
 
-use super::spec::Mount;
+use super::spec::{InjectedFile, Mount};
 use super::state::{ContainerDir, ContainerRecord};
 
 /// Docker's masked `/proc` and `/sys` paths.
@@ -337,6 +337,28 @@ fn mount_user(rootfs: &Path, spec: &Mount) -> SetupResult<()> {
     }
 }
 
+/// Binds an injected file (a secret or config) read-only at its target,
+/// after the caller's mounts so a tmpfs on `/run` does not hide it.
+fn mount_injected(rootfs: &Path, source: &Path, file: &InjectedFile) -> SetupResult<()> {
+    let target = secure_join(rootfs, &file.target);
+    if fs::metadata(&target).is_ok_and(|m| m.is_dir()) {
+        return Err(format!(
+            "{}: target {} is a directory in the container",
+            file.description, file.target
+        ));
+    }
+    ensure_target(&target, false)?;
+    let source_text = source.display().to_string();
+    do_mount(Some(&source_text), &target, None, MsFlags::MS_BIND, None)?;
+    do_mount(
+        None,
+        &target,
+        None,
+        MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY,
+        None,
+    )
+}
+
 /// Whether a sysctl is namespaced (and so allowed), as Docker decides.
 pub fn sysctl_allowed(name: &str, shares_host_network: bool) -> bool {
     const IPC: &[&str] = &[
@@ -471,6 +493,9 @@ pub fn setup(
     }
     for spec in &record.spec.mounts {
         mount_user(&rootfs, spec)?;
+    }
+    for (index, file) in record.spec.files.iter().enumerate() {
+        mount_injected(&rootfs, &dir.injected_file(index), file)?;
     }
     write_sysctls(&rootfs, record)?;
     if !privileged {

@@ -28,6 +28,15 @@ pub struct ContainerSpec {
     /// (the reconciler keeps the service configuration here, for its reasons).
     #[serde(default)]
     pub annotations: BTreeMap<String, String>,
+    /// The user's own annotations (compose `annotations`), shown by
+    /// `inspect` as Docker's `HostConfig.Annotations`; berth's own data
+    /// stays in `annotations`.
+    #[serde(default)]
+    pub user_annotations: BTreeMap<String, String>,
+    /// Files written into the container's directory by `create` and bound
+    /// read-only at their targets (compose secrets and configs).
+    #[serde(default)]
+    pub files: Vec<InjectedFile>,
     /// The process to run.
     pub process: ProcessSpec,
     pub hostname: Option<String>,
@@ -116,6 +125,25 @@ impl Mount {
             Mount::Bind { target, .. } | Mount::Tmpfs { target, .. } => target,
         }
     }
+}
+
+/// A file `create` writes into the container's directory (`files/<n>`,
+/// owned `uid:gid` with `mode`) and the container sees read-only at
+/// `target`. The content is not kept in `config.json`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InjectedFile {
+    /// Absolute path inside the container.
+    pub target: String,
+    /// What it is, for people (`secret db_pass`).
+    #[serde(default)]
+    pub description: String,
+    /// The bytes to write; only present until `create` has written them.
+    #[serde(skip)]
+    pub content: Vec<u8>,
+    pub uid: u32,
+    pub gid: u32,
+    /// Permission bits (`0o444`).
+    pub mode: u32,
 }
 
 /// Which network namespace the container's processes live in.

@@ -137,6 +137,10 @@ impl ContainerDir {
     pub fn empty_lower(&self) -> PathBuf {
         self.0.join("empty")
     }
+    /// Where injected file `index` (a secret or config) is kept.
+    pub fn injected_file(&self, index: usize) -> PathBuf {
+        self.0.join("files").join(index.to_string())
+    }
     /// Where the generated `/etc/hosts`, `/etc/hostname` and `/etc/resolv.conf` live.
     pub fn etc_file(&self, name: &str) -> PathBuf {
         self.0.join(name)

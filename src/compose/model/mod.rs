@@ -94,6 +94,11 @@ pub struct Project {
     /// The env files that fed interpolation.
     #[serde(skip)]
     pub env_files: Vec<PathBuf>,
+    /// The variables interpolation used (process environment, then
+    /// `.env`/`--env-file`): where `environment:` secrets and configs
+    /// take their values.
+    #[serde(skip)]
+    pub environment: BTreeMap<String, String>,
     /// Services left out because their profiles are not enabled.
     #[serde(skip)]
     pub disabled_services: BTreeMap<String, Service>,
