@@ -98,6 +98,30 @@ networks:
             assert!(bridges().is_empty(), "{:?}", bridges());
             assert!(p.ok(&["network", "ls", "-q"]).trim().is_empty());
 
+            // A value the runtime cannot take stops `up` before any
+            // container is made, even one of a service that is fine.
+            p.write(
+                "name: compat
+services:
+  fine:
+    image: berth.test/busybox:latest
+    command: [sleep, '600']
+  web:
+    image: berth.test/busybox:latest
+    depends_on: [fine]
+    logging: {driver: syslog}
+",
+            );
+            let out = p.berth(&["up", "-d"]);
+            let err = support::stderr(&out);
+            assert!(!out.status.success());
+            assert!(
+                err.contains("service \"web\": logging: log driver \"syslog\" is not supported"),
+                "{err}"
+            );
+            assert_eq!(p.ok(&["ps", "-a", "-q"]), "");
+            assert!(bridges().is_empty(), "{:?}", bridges());
+
             // A platform the host cannot run.
             let other = if std::env::consts::ARCH == "aarch64" {
                 "linux/amd64"

@@ -239,12 +239,12 @@ services:
         refused(
             &p,
             &format!("{base}    configs: [shared]\nconfigs:\n  shared:\n    external: true\n"),
-            "service \"other\": configs[0]: config \"shared\": is external: not supported without a swarm",
+            "compose.yaml: configs.shared.external: external configs are not supported without a swarm",
         );
         refused(
             &p,
             &format!("{base}    configs: [tpl]\nconfigs:\n  tpl:\n    content: x\n    template_driver: golang\n"),
-            "config \"tpl\": template_driver \"golang\" is not supported",
+            "compose.yaml: configs.tpl.template_driver: template drivers are not supported without a swarm",
         );
         // `run` refuses before it starts anything either.
         p.write(&format!(
