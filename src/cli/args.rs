@@ -487,7 +487,19 @@ pub struct UpArgs {
     /// Seconds to wait when stopping containers.
     #[arg(short, long)]
     pub timeout: Option<u64>,
-    /// Pull images before running: always, missing, never.
+    #[command(flatten)]
+    pub images: ImageOptions,
+    /// Print the plan (each action and why) and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Only these services (and their dependencies).
+    pub services: Vec<String>,
+}
+
+/// How `up` and `create` get their images.
+#[derive(Debug, Clone, Args)]
+pub struct ImageOptions {
+    /// Pull images first: always, missing, never (or a pull_policy value).
     #[arg(long)]
     pub pull: Option<String>,
     /// Pull without printing progress.
@@ -496,14 +508,9 @@ pub struct UpArgs {
     /// Don't build images (berth never does: accepted for compatibility).
     #[arg(long)]
     pub no_build: bool,
-    /// Build images before starting (refused: berth does not build images).
+    /// Build images first (refused: berth does not build images).
     #[arg(long)]
     pub build: bool,
-    /// Print the plan (each action and why) and change nothing.
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Only these services (and their dependencies).
-    pub services: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -544,18 +551,8 @@ pub struct CreateArgs {
     /// Don't recreate containers that already exist.
     #[arg(long)]
     pub no_recreate: bool,
-    /// Pull images before creating: always, missing, never.
-    #[arg(long)]
-    pub pull: Option<String>,
-    /// Pull without printing progress.
-    #[arg(long)]
-    pub quiet_pull: bool,
-    /// Don't build images (berth never does: accepted for compatibility).
-    #[arg(long)]
-    pub no_build: bool,
-    /// Build images before creating (refused: berth does not build images).
-    #[arg(long)]
-    pub build: bool,
+    #[command(flatten)]
+    pub images: ImageOptions,
     /// Remove containers of services not defined in the compose file.
     #[arg(long)]
     pub remove_orphans: bool,

@@ -293,12 +293,18 @@ fn inspect(global: &GlobalOptions, args: &InspectArgs) -> anyhow::Result<i32> {
             }
         }
     }
+    print_json_array(&found)?;
+    Ok(i32::from(failed))
+}
+
+/// Prints inspect results as Docker does: a JSON array indented by four spaces.
+pub(super) fn print_json_array<T: serde::Serialize>(items: &[T]) -> anyhow::Result<()> {
     let mut bytes = Vec::new();
     let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
     let mut ser = serde_json::Serializer::with_formatter(&mut bytes, formatter);
-    serde::Serialize::serialize(&found, &mut ser)?;
+    serde::Serialize::serialize(items, &mut ser)?;
     println!("{}", String::from_utf8(bytes)?);
-    Ok(i32::from(failed))
+    Ok(())
 }
 
 /// `berth pull` / `berth image pull`.

@@ -54,13 +54,7 @@ pub fn run(global: &GlobalOptions, args: &ContainerInspectArgs) -> anyhow::Resul
     }
     match template {
         Some(template) => print!("{}", template.render(&found)),
-        None => {
-            let mut bytes = Vec::new();
-            let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
-            let mut ser = serde_json::Serializer::with_formatter(&mut bytes, formatter);
-            serde::Serialize::serialize(&found, &mut ser)?;
-            println!("{}", String::from_utf8(bytes)?);
-        }
+        None => super::image::print_json_array(&found)?,
     }
     Ok(i32::from(failed))
 }

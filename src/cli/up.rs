@@ -124,7 +124,7 @@ fn report_action(action: &Action, done: bool, error: Option<&str>) {
 }
 
 pub fn run(global: &GlobalOptions, args: &UpArgs) -> anyhow::Result<i32> {
-    if args.build {
+    if args.images.build {
         bail!("up --build: berth does not build images; build elsewhere, then `berth image load` the archive");
     }
     let project = load_project(global, &args.services, true)?.project;
@@ -182,8 +182,8 @@ pub fn run(global: &GlobalOptions, args: &UpArgs) -> anyhow::Result<i32> {
         &store,
         &project,
         &needed,
-        args.pull.as_deref(),
-        args.quiet_pull,
+        args.images.pull.as_deref(),
+        args.images.quiet_pull,
     )?;
     let image_ids = images
         .iter()
@@ -277,13 +277,13 @@ pub fn create(global: &GlobalOptions, args: &super::args::CreateArgs) -> anyhow:
     if args.remove_orphans {
         words.push("--remove-orphans".into());
     }
-    if let Some(pull) = &args.pull {
+    if let Some(pull) = &args.images.pull {
         words.push(format!("--pull={pull}"));
     }
-    if args.quiet_pull {
+    if args.images.quiet_pull {
         words.push("--quiet-pull".into());
     }
-    if args.build {
+    if args.images.build {
         bail!("create --build: berth does not build images; build elsewhere, then `berth image load` the archive");
     }
     for scale in &args.scale {
