@@ -7,8 +7,10 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use berth_runtime::container::cgroup::Hierarchies;
+use berth_runtime::container::devices::{host_devices, DeviceRule};
 use berth_runtime::container::{
-    ContainerSpec, LogConfig, Mount, ProcessSpec, Resources, Security, Ulimit,
+    ContainerSpec, LogConfig, Mount, Namespace, ProcessSpec, Resources, Security, Ulimit,
 };
 
 use crate::compose::hash::service_config_hash;
@@ -35,6 +37,155 @@ pub struct Translated {
     pub volumes: Vec<VolumeUse>,
     /// Bind sources to create when missing (`create_host_path`).
     pub host_dirs: Vec<PathBuf>,
+    /// Namespaces of other containers to join (`ipc`/`pid: service:` or
+    /// `container:`), for the caller to resolve to a running process.
+    pub joins: Vec<NamespaceJoin>,
+    /// What is accepted but not honoured on this host, one sentence each
+    /// naming the service (the caller logs them).
+    pub warnings: Vec<String>,
+}
+
+/// Another container's namespace a service joins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamespaceJoin {
+    /// `ipc` or `pid`.
+    pub field: &'static str,
+    pub target: NamespaceMode,
+}
+
+/// A parsed `ipc`, `pid` or `uts` value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NamespaceMode {
+    /// The container's own namespace (`private`, `shareable`, or unset).
+    Private,
+    Host,
+    /// `service:NAME`: replica 1 of that service.
+    Service(String),
+    /// `container:NAME`: a container by name or ID.
+    Container(String),
+}
+
+/// Parses `ipc`, `pid` or `uts` (`field`) as Docker accepts them.
+pub fn namespace_mode(field: &str, value: Option<&str>) -> Result<NamespaceMode, String> {
+    let value = value.unwrap_or("");
+    let joins = field != "uts";
+    let mode = match value {
+        "" => NamespaceMode::Private,
+        "private" | "shareable" if field == "ipc" => NamespaceMode::Private,
+        "host" => NamespaceMode::Host,
+        _ => match value.split_once(':') {
+            Some(("service", name)) if joins && !name.is_empty() => {
+                NamespaceMode::Service(name.to_string())
+            }
+            Some(("container", name)) if joins && !name.is_empty() => {
+                NamespaceMode::Container(name.to_string())
+            }
+            _ => NamespaceMode::Private,
+        },
+    };
+    let valid = mode != NamespaceMode::Private
+        || matches!(value, "")
+        || (field == "ipc" && matches!(value, "private" | "shareable"));
+    if valid {
+        return Ok(mode);
+    }
+    let expected = match field {
+        "ipc" => "private, shareable, host, service:NAME or container:NAME",
+        "pid" => "host, service:NAME or container:NAME",
+        _ => "host",
+    };
+    Err(format!("invalid value {value:?} (expected {expected})"))
+}
+
+/// `security_opt` as berth honours it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SecurityOptions {
+    pub no_new_privileges: bool,
+    /// `systempaths=unconfined`.
+    pub unmask_system_paths: bool,
+    /// Options accepted but ignored on this host.
+    pub warnings: Vec<String>,
+}
+
+/// Parses `security_opt` entries (`key=value` or the older `key:value`);
+/// `lsms` are the host's active Linux security modules. Errors are
+/// `(index, message)`.
+pub fn security_options(
+    options: &[String],
+    lsms: &[String],
+) -> Result<SecurityOptions, (usize, String)> {
+    let mut parsed = SecurityOptions::default();
+    for (index, option) in options.iter().enumerate() {
+        let at = option.find(['=', ':']);
+        let (key, value) = match at {
+            Some(at) => (&option[..at], Some(&option[at + 1..])),
+            None => (option.as_str(), None),
+        };
+        let fail = |message: String| (index, message);
+        match (key, value) {
+            ("no-new-privileges", None | Some("true")) => parsed.no_new_privileges = true,
+            ("no-new-privileges", Some("false")) => parsed.no_new_privileges = false,
+            ("no-new-privileges", Some(other)) => {
+                return Err(fail(format!(
+                    "invalid no-new-privileges value {other:?} (expected true or false)"
+                )))
+            }
+            ("seccomp", Some("unconfined")) => {}
+            ("seccomp", Some(profile)) if !profile.is_empty() => {
+                return Err(fail(format!(
+                    "seccomp profile {profile:?} is not supported: berth applies no seccomp filter (containers run as with seccomp=unconfined); remove the option or write seccomp=unconfined"
+                )))
+            }
+            ("label", Some("disable")) | ("apparmor", Some("unconfined")) => {
+                // berth applies no label or profile: this is what happens anyway.
+            }
+            ("label" | "apparmor", Some(value)) if !value.is_empty() => {
+                let (module, name) = if key == "label" {
+                    ("selinux", "SELinux")
+                } else {
+                    ("apparmor", "AppArmor")
+                };
+                if lsms.iter().any(|m| m == module) {
+                    return Err(fail(format!(
+                        "{option:?} is not supported: berth does not apply {name} {} (this host runs {name})",
+                        if key == "label" { "labels" } else { "profiles" }
+                    )));
+                }
+                parsed.warnings.push(format!(
+                    "{option} is ignored: {name} is not enabled on this host"
+                ));
+            }
+            ("systempaths", Some("unconfined")) => parsed.unmask_system_paths = true,
+            ("systempaths", Some(other)) => {
+                return Err(fail(format!(
+                    "invalid systempaths value {other:?} (expected unconfined)"
+                )))
+            }
+            _ => {
+                return Err(fail(format!(
+                    "unknown or incomplete security option {option:?} (berth knows no-new-privileges[=true|false], seccomp=unconfined, label=…, apparmor=…, systempaths=unconfined)"
+                )))
+            }
+        }
+    }
+    Ok(parsed)
+}
+
+/// The host's active Linux security modules (`/sys/kernel/security/lsm`,
+/// else guessed from `/sys/fs/selinux` and the AppArmor module).
+pub fn host_lsms() -> Vec<String> {
+    if let Ok(text) = std::fs::read_to_string("/sys/kernel/security/lsm") {
+        return text.trim().split(',').map(str::to_string).collect();
+    }
+    let mut found = Vec::new();
+    if std::path::Path::new("/sys/fs/selinux/enforce").exists() {
+        found.push("selinux".to_string());
+    }
+    let apparmor = std::fs::read_to_string("/sys/module/apparmor/parameters/enabled");
+    if apparmor.is_ok_and(|t| t.trim() == "Y") {
+        found.push("apparmor".to_string());
+    }
+    found
 }
 
 /// A service attribute berth cannot honour, named for the user.
@@ -192,6 +343,7 @@ pub fn container_spec(
         .and_then(|d| d.resources.as_ref())
         .and_then(|r| r.reservations.as_ref());
     let positive = |bytes: i64| u64::try_from(bytes).ok().filter(|b| *b > 0);
+    let mut warnings = Vec::new();
     let resources = Resources {
         memory: service
             .mem_limit
@@ -216,16 +368,100 @@ pub fn container_spec(
         cpu_shares: service.cpu_shares.and_then(|s| u64::try_from(s).ok()),
         cpuset: service.cpuset.clone(),
         pids_limit: service.pids_limit.or_else(|| limits.and_then(|l| l.pids)),
+        device_rules: service
+            .device_cgroup_rules
+            .iter()
+            .enumerate()
+            .map(|(index, rule)| {
+                DeviceRule::parse(rule)
+                    .map_err(|err| fail(&format!("device_cgroup_rules[{index}]"), err.to_string()))
+            })
+            .collect::<Result<_, _>>()?,
+        oom_kill_disable: service.oom_kill_disable,
     };
+    let mut devices = Vec::new();
+    for (index, mapping) in service.devices.iter().enumerate() {
+        let field = format!("devices[{index}]");
+        if !mapping.source.starts_with('/') {
+            return Err(fail(
+                &field,
+                format!(
+                    "{:?} is not a host device path (CDI device names are not supported)",
+                    mapping.source
+                ),
+            ));
+        }
+        let permissions = match mapping.permissions.as_str() {
+            "" => "rwm",
+            given => given,
+        };
+        let found = host_devices(&mapping.source, &mapping.target, permissions)
+            .map_err(|err| fail(&field, err.to_string()))?;
+        devices.extend(found);
+    }
+    let needs_device_cgroup = !service.privileged
+        && (!devices.is_empty() || !resources.device_rules.is_empty());
+    let needs_oom_control = resources.oom_kill_disable;
+    if needs_device_cgroup || needs_oom_control {
+        let hierarchies = Hierarchies::detect().unwrap_or_default();
+        if needs_device_cgroup && !hierarchies.enforces_devices() {
+            warnings.push(format!(
+                "service {service_name:?}: devices/device_cgroup_rules: device access is not restricted: this host has no cgroup v1 devices controller and berth does not load cgroup v2 device (eBPF) programs"
+            ));
+        }
+        if needs_oom_control && !hierarchies.v1.contains_key("memory") {
+            warnings.push(format!(
+                "service {service_name:?}: oom_kill_disable is ignored: cgroup v2 has no way to disable the OOM killer"
+            ));
+        } else if needs_oom_control && resources.memory.is_none() {
+            warnings.push(format!(
+                "service {service_name:?}: oom_kill_disable without a memory limit may let the container exhaust the host's memory"
+            ));
+        }
+    }
+    let mode = |field: &str, value: &Option<String>| {
+        namespace_mode(field, value.as_deref()).map_err(|message| fail(field, message))
+    };
+    let (ipc, pid, uts) = (
+        mode("ipc", &service.ipc)?,
+        mode("pid", &service.pid)?,
+        mode("uts", &service.uts)?,
+    );
+    if uts == NamespaceMode::Host && service.hostname.as_deref().is_some_and(|h| !h.is_empty()) {
+        return Err(fail(
+            "uts",
+            "\"host\" cannot be combined with hostname: the container has the host's name".into(),
+        ));
+    }
+    let mut joins = Vec::new();
+    let mut namespace = |field: &'static str, mode: NamespaceMode| match mode {
+        NamespaceMode::Private => Namespace::New,
+        NamespaceMode::Host => Namespace::Host,
+        target => {
+            joins.push(NamespaceJoin { field, target });
+            // Resolved by the caller to the running container's namespace.
+            Namespace::New
+        }
+    };
+    let (ipc, pid, uts) = (namespace("ipc", ipc), namespace("pid", pid), namespace("uts", uts));
+    let options = if service.security_opt.is_empty() {
+        SecurityOptions::default()
+    } else {
+        security_options(&service.security_opt, &host_lsms())
+            .map_err(|(index, message)| fail(&format!("security_opt[{index}]"), message))?
+    };
+    warnings.extend(
+        options
+            .warnings
+            .iter()
+            .map(|w| format!("service {service_name:?}: security_opt: {w}")),
+    );
     let security = Security {
         cap_add: service.cap_add.clone(),
         cap_drop: service.cap_drop.clone(),
         privileged: service.privileged,
-        no_new_privileges: service.security_opt.iter().any(|o| {
-            o == "no-new-privileges"
-                || o == "no-new-privileges:true"
-                || o == "no-new-privileges=true"
-        }),
+        no_new_privileges: options.no_new_privileges,
+        unmask_system_paths: options.unmask_system_paths,
         sysctls: service.sysctls.clone(),
         ulimits: service
             .ulimits
@@ -265,6 +501,10 @@ pub fn container_spec(
         etc_hosts: None,
         resolv_conf: None,
         network: Default::default(),
+        ipc,
+        pid,
+        uts,
+        devices,
         security,
         resources,
         init: service.init.unwrap_or(false),
@@ -276,6 +516,8 @@ pub fn container_spec(
         spec,
         volumes,
         host_dirs,
+        joins,
+        warnings,
     })
 }
 

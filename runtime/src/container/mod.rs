@@ -14,6 +14,7 @@
 
 pub mod capabilities;
 pub mod cgroup;
+pub mod devices;
 pub mod etc_files;
 mod exec;
 mod init;
@@ -44,8 +45,8 @@ use crate::timestamp;
 pub use init::{EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_SETUP};
 pub use logs::{LogRecord, Stream};
 pub use spec::{
-    ContainerSpec, ExecSpec, LogConfig, Mount, NetworkNamespace, ProcessSpec, Resources, Security,
-    Ulimit,
+    ContainerSpec, ExecSpec, LogConfig, Mount, Namespace, NetworkNamespace, ProcessSpec, Resources,
+    Security, Ulimit,
 };
 pub use state::{ContainerRecord, ContainerState, Status};
 
@@ -289,15 +290,29 @@ impl Runtime {
         )
         .map_err(|err| invalid(err.to_string()))?;
         let host_net = spec.network == NetworkNamespace::Host;
+        let own_ipc = spec.ipc == Namespace::New;
         if let Some(bad) = spec
             .security
             .sysctls
             .keys()
-            .find(|k| !rootfs::sysctl_allowed(k, host_net))
+            .find(|k| !rootfs::sysctl_allowed(k, host_net, own_ipc))
         {
             return Err(invalid(format!(
-                "sysctl {bad:?} is not allowed in a container (only namespaced sysctls are)"
+                "sysctl {bad:?} is not allowed in a container (only namespaced sysctls are, and IPC ones only with a private IPC namespace)"
             )));
+        }
+        if matches!(spec.uts, Namespace::Join(_)) {
+            return Err(invalid(
+                "a UTS namespace can be new or the host's, not another container's".into(),
+            ));
+        }
+        for device in &spec.devices {
+            if !device.path.starts_with('/') {
+                return Err(invalid(format!(
+                    "device path {:?} is not an absolute path",
+                    device.path
+                )));
+            }
         }
         for mount in &spec.mounts {
             if !mount.target().starts_with('/') {
@@ -307,11 +322,17 @@ impl Runtime {
                 )));
             }
         }
-        let hostname = spec
-            .hostname
-            .clone()
-            .filter(|h| !h.is_empty())
-            .unwrap_or_else(|| id[..12].to_string());
+        let hostname = if spec.uts == Namespace::Host {
+            // The host's UTS namespace: its name is the host's.
+            nix::unistd::gethostname()
+                .map(|h| h.to_string_lossy().into_owned())
+                .unwrap_or_else(|_| id[..12].to_string())
+        } else {
+            spec.hostname
+                .clone()
+                .filter(|h| !h.is_empty())
+                .unwrap_or_else(|| id[..12].to_string())
+        };
         let process = process::resolve(image, &spec.process, &hostname);
         if process.args.is_empty() {
             return Err(invalid(

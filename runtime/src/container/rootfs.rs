@@ -11,6 +11,7 @@ use std::path::{Component, Path, PathBuf};
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::sys::stat::{makedev, mknod, Mode, SFlag};
 
+use super::devices::{Device, DeviceType};
 use super::spec::Mount;
 use super::state::{ContainerDir, ContainerRecord};
 
@@ -264,6 +265,47 @@ fn mount_dev(rootfs: &Path, shm_size: u64, console: Option<&Path>) -> SetupResul
     Ok(())
 }
 
+/// Makes the mapped host devices' nodes (replacing whatever is at the path),
+/// with the host node's type, numbers, mode and owner.
+fn make_devices(rootfs: &Path, devices: &[Device]) -> SetupResult<()> {
+    let old_umask = nix::sys::stat::umask(Mode::empty());
+    let result = devices.iter().try_for_each(|device| {
+        let path = secure_join(rootfs, &device.path);
+        if let Some(parent) = path.parent() {
+            ctx(fs::create_dir_all(parent), || {
+                format!("create {}", parent.display())
+            })?;
+        }
+        if let Ok(meta) = fs::symlink_metadata(&path) {
+            if meta.is_dir() {
+                return Err(format!("device {}: a directory is in the way", device.path));
+            }
+            ctx(fs::remove_file(&path), || {
+                format!("replace {}", device.path)
+            })?;
+        }
+        let kind = match device.kind {
+            DeviceType::Block => SFlag::S_IFBLK,
+            _ => SFlag::S_IFCHR,
+        };
+        ctx(
+            mknod(
+                &path,
+                kind,
+                Mode::from_bits_truncate(device.mode),
+                makedev(device.major, device.minor),
+            ),
+            || format!("mknod {}", device.path),
+        )?;
+        ctx(
+            std::os::unix::fs::chown(&path, Some(device.uid), Some(device.gid)),
+            || format!("chown {}", device.path),
+        )
+    });
+    nix::sys::stat::umask(old_umask);
+    result
+}
+
 fn propagation_flag(name: &str) -> Option<MsFlags> {
     Some(match name {
         "rprivate" => MsFlags::MS_PRIVATE | MsFlags::MS_REC,
@@ -337,8 +379,10 @@ fn mount_user(rootfs: &Path, spec: &Mount) -> SetupResult<()> {
     }
 }
 
-/// Whether a sysctl is namespaced (and so allowed), as Docker decides.
-pub fn sysctl_allowed(name: &str, shares_host_network: bool) -> bool {
+/// Whether a sysctl is namespaced (and so allowed), as Docker decides: IPC
+/// ones only in a private IPC namespace, `net.*` only in a network
+/// namespace other than the host's.
+pub fn sysctl_allowed(name: &str, shares_host_network: bool, own_ipc: bool) -> bool {
     const IPC: &[&str] = &[
         "kernel.msgmax",
         "kernel.msgmnb",
@@ -349,15 +393,15 @@ pub fn sysctl_allowed(name: &str, shares_host_network: bool) -> bool {
         "kernel.shmmni",
         "kernel.shm_rmid_forced",
     ];
-    IPC.contains(&name)
-        || name.starts_with("fs.mqueue.")
+    ((IPC.contains(&name) || name.starts_with("fs.mqueue.")) && own_ipc)
         || (name.starts_with("net.") && !shares_host_network)
 }
 
 fn write_sysctls(rootfs: &Path, record: &ContainerRecord) -> SetupResult<()> {
     let host_net = record.spec.network == super::spec::NetworkNamespace::Host;
+    let own_ipc = record.spec.ipc == super::spec::Namespace::New;
     for (name, value) in &record.spec.security.sysctls {
-        if !sysctl_allowed(name, host_net) {
+        if !sysctl_allowed(name, host_net, own_ipc) {
             return Err(format!(
                 "sysctl {name:?} is not allowed: only namespaced sysctls (net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*) can be set in a container"
             ));
@@ -472,8 +516,9 @@ pub fn setup(
     for spec in &record.spec.mounts {
         mount_user(&rootfs, spec)?;
     }
+    make_devices(&rootfs, &record.spec.devices)?;
     write_sysctls(&rootfs, record)?;
-    if !privileged {
+    if !privileged && !record.spec.security.unmask_system_paths {
         mask_paths(&rootfs)?;
     }
     ctx(nix::unistd::chdir(&rootfs), || {
@@ -532,9 +577,11 @@ mod tests {
 
     #[test]
     fn sysctl_rules() {
-        assert!(sysctl_allowed("net.ipv4.ip_forward", false));
-        assert!(!sysctl_allowed("net.ipv4.ip_forward", true));
-        assert!(sysctl_allowed("kernel.shmmax", false));
-        assert!(!sysctl_allowed("kernel.panic", false));
+        assert!(sysctl_allowed("net.ipv4.ip_forward", false, true));
+        assert!(!sysctl_allowed("net.ipv4.ip_forward", true, true));
+        assert!(sysctl_allowed("kernel.shmmax", false, true));
+        assert!(!sysctl_allowed("kernel.shmmax", false, false));
+        assert!(!sysctl_allowed("fs.mqueue.msg_max", false, false));
+        assert!(!sysctl_allowed("kernel.panic", false, true));
     }
 }

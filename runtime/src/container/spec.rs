@@ -42,6 +42,20 @@ pub struct ContainerSpec {
     /// Contents of `/etc/resolv.conf`; the host's when unset.
     pub resolv_conf: Option<String>,
     pub network: NetworkNamespace,
+    /// IPC namespace: a new one (default), the host's, or another container's.
+    #[serde(default)]
+    pub ipc: Namespace,
+    /// PID namespace: a new one with the program as PID 1 (default), the
+    /// host's, or another container's (the program is not PID 1 there).
+    #[serde(default)]
+    pub pid: Namespace,
+    /// UTS namespace: a new one with `hostname` (default), or the host's.
+    #[serde(default)]
+    pub uts: Namespace,
+    /// Host device nodes made inside the container (and allowed in its
+    /// devices cgroup).
+    #[serde(default)]
+    pub devices: Vec<super::devices::Device>,
     /// Network endpoints (bridge veths) attached, in order, as `eth0`, `eth1`,
     /// … to the container's new network namespace before its program starts.
     #[serde(default)]
@@ -132,6 +146,18 @@ pub enum NetworkNamespace {
     None,
 }
 
+/// An IPC, PID or UTS namespace choice.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Namespace {
+    /// A new namespace of the container's own.
+    #[default]
+    New,
+    /// The host's (the caller's) namespace.
+    Host,
+    /// Join an existing namespace (`/proc/PID/ns/ipc`, …).
+    Join(PathBuf),
+}
+
 /// Capabilities and other privilege settings.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Security {
@@ -147,6 +173,9 @@ pub struct Security {
     pub sysctls: BTreeMap<String, String>,
     pub ulimits: Vec<Ulimit>,
     pub oom_score_adj: Option<i32>,
+    /// `systempaths=unconfined`: no masked or read-only `/proc` and `/sys` paths.
+    #[serde(default)]
+    pub unmask_system_paths: bool,
 }
 
 /// One resource limit (`nofile`, `nproc`, `core`, …).
@@ -174,6 +203,13 @@ pub struct Resources {
     pub cpuset: Option<String>,
     /// Maximum number of processes.
     pub pids_limit: Option<i64>,
+    /// Devices cgroup rules allowed besides Docker's defaults and the
+    /// mapped devices (`device_cgroup_rules`).
+    #[serde(default)]
+    pub device_rules: Vec<super::devices::DeviceRule>,
+    /// Disable the OOM killer (cgroup v1 `memory.oom_control`).
+    #[serde(default)]
+    pub oom_kill_disable: bool,
 }
 
 /// Where the container's output goes.
