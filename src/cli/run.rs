@@ -48,6 +48,7 @@ pub fn run(global: &GlobalOptions, args: &RunArgs) -> anyhow::Result<i32> {
     apply_overrides(service, args, &dir)?;
     let tty = service.tty;
     let interactive = service.stdin_open;
+    crate::reconcile::translate::check(&project, std::slice::from_ref(&args.service))?;
 
     let _lock = ProjectLock::acquire(&run_dir(), &project.name)?;
     let store = berth_runtime::image::ImageStore::open(&global.root).context("image store")?;

@@ -129,6 +129,8 @@ pub fn run(global: &GlobalOptions, args: &UpArgs) -> anyhow::Result<i32> {
         .filter(|s| !scaled_to_zero(s))
         .cloned()
         .collect();
+    // Values berth cannot honour are refused before anything is pulled or made.
+    crate::reconcile::translate::check(&project, &needed)?;
     let images = images(&store, &project, &needed, args.pull.as_deref())?;
     let image_ids = images
         .iter()

@@ -521,6 +521,17 @@ pub fn container_spec(
     })
 }
 
+/// Translates one replica of each of `services` and discards the result:
+/// the first value that cannot be honoured, before anything is made.
+pub fn check(project: &Project, services: &[String]) -> Result<(), TranslateError> {
+    for name in services {
+        if let Some(service) = project.services.get(name) {
+            container_spec(project, name, service, 1, name)?;
+        }
+    }
+    Ok(())
+}
+
 /// `json-file` (default) and `local` keep the log (with `max-size`/`max-file`);
 /// `none` discards it; other drivers are refused.
 fn log_config(service: &Service) -> Result<LogConfig, String> {
