@@ -114,7 +114,11 @@ services:
             assert!(code != 0 && text.contains(NO_DEVICE), "{text}");
             // Docker's default devices stay usable.
             assert_eq!(
-                out(&p, "dev", "head -c 4 /dev/zero | wc -c; head -c 4 /dev/urandom | wc -c"),
+                out(
+                    &p,
+                    "dev",
+                    "head -c 4 /dev/zero | wc -c; head -c 4 /dev/urandom | wc -c"
+                ),
                 "4\n4"
             );
             // Privileged: every device.
@@ -160,7 +164,8 @@ services:
 ",
         );
         p.ok(&["up", "-d", "--wait"]);
-        let ns = |service: &str, kind: &str| out(&p, service, &format!("readlink /proc/self/ns/{kind}"));
+        let ns =
+            |service: &str, kind: &str| out(&p, service, &format!("readlink /proc/self/ns/{kind}"));
         let host_ns = |kind: &str| {
             std::fs::read_link(format!("/proc/self/ns/{kind}"))
                 .unwrap()
@@ -171,9 +176,15 @@ services:
         // the peer's is not, and each sees the other.
         assert_eq!(ns("pidpeer", "pid"), ns("main", "pid"));
         assert_ne!(ns("main", "pid"), host_ns("pid"));
-        assert_eq!(out(&p, "pidpeer", "tr '\\0' ' ' < /proc/1/cmdline"), "sleep 600");
+        assert_eq!(
+            out(&p, "pidpeer", "tr '\\0' ' ' < /proc/1/cmdline"),
+            "sleep 600"
+        );
         let seen = out(&p, "pidpeer", "ps -o pid,args");
-        assert!(seen.contains("sleep 600") && seen.contains("sleep 601"), "{seen}");
+        assert!(
+            seen.contains("sleep 600") && seen.contains("sleep 601"),
+            "{seen}"
+        );
         let seen = out(&p, "main", "ps -o pid,args");
         assert!(seen.contains("sleep 601"), "{seen}");
         assert_ne!(ns("pidpeer", "ipc"), ns("main", "ipc"));
@@ -187,19 +198,31 @@ services:
         assert_ne!(ns("main", "uts"), host_ns("uts"));
         let hostname = nix::unistd::gethostname().unwrap();
         assert_eq!(out(&p, "hostns", "hostname"), hostname.to_string_lossy());
-        assert_eq!(out(&p, "hostns", "cat /etc/hostname"), hostname.to_string_lossy());
+        assert_eq!(
+            out(&p, "hostns", "cat /etc/hostname"),
+            hostname.to_string_lossy()
+        );
         // The host sees the program under its own PIDs.
         let seen = out(&p, "hostns", "ps -o args");
-        assert!(seen.contains("sleep 603") && seen.contains("sleep 601"), "{seen}");
+        assert!(
+            seen.contains("sleep 603") && seen.contains("sleep 601"),
+            "{seen}"
+        );
         // top, health (up --wait got healthy), stop and kill still work.
         let top = p.ok(&["top", "pidpeer", "hostns"]);
-        assert!(top.contains("sleep 601") && top.contains("sleep 603"), "{top}");
+        assert!(
+            top.contains("sleep 601") && top.contains("sleep 603"),
+            "{top}"
+        );
         let ps = p.ok(&["ps", "pidpeer"]);
         assert!(ps.contains("healthy"), "{ps}");
         p.ok(&["stop", "-t", "5", "pidpeer", "hostns"]);
         let running = p.ok(&["ps", "--services", "--status", "running"]);
         assert_eq!(running.lines().collect::<Vec<_>>(), ["ipcpeer", "main"]);
-        assert!(!host_has_process("sleep 603"), "pid: host program survived stop");
+        assert!(
+            !host_has_process("sleep 603"),
+            "pid: host program survived stop"
+        );
         p.ok(&["start", "hostns"]);
         p.ok(&["kill", "hostns"]);
         p.ok(&["down"]);
@@ -217,7 +240,12 @@ fn host_has_process(args: &str) -> bool {
     std::fs::read_dir("/proc")
         .unwrap()
         .flatten()
-        .filter(|e| e.file_name().to_string_lossy().bytes().all(|b| b.is_ascii_digit()))
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
         .any(|e| std::fs::read(e.path().join("cmdline")).ok().as_deref() == Some(wanted.as_bytes()))
 }
 
@@ -272,7 +300,10 @@ services:
         let ids: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
         assert!(ids.contains(&"1234") && ids.contains(&"50"), "{groups}");
         let status: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
-        assert!(status.contains(&"1234") && status.contains(&"50"), "{groups}");
+        assert!(
+            status.contains(&"1234") && status.contains(&"50"),
+            "{groups}"
+        );
         // systempaths=unconfined: no masked or read-only /proc paths.
         let masked = "grep -cE ' /proc/(keys|sys|timer_list) ' /proc/self/mountinfo";
         assert_eq!(out(&p, "nnp", masked), "3");

@@ -399,8 +399,8 @@ pub fn container_spec(
             .map_err(|err| fail(&field, err.to_string()))?;
         devices.extend(found);
     }
-    let needs_device_cgroup = !service.privileged
-        && (!devices.is_empty() || !resources.device_rules.is_empty());
+    let needs_device_cgroup =
+        !service.privileged && (!devices.is_empty() || !resources.device_rules.is_empty());
     let needs_oom_control = resources.oom_kill_disable;
     if needs_device_cgroup || needs_oom_control {
         let hierarchies = Hierarchies::detect().unwrap_or_default();
@@ -443,7 +443,11 @@ pub fn container_spec(
             Namespace::New
         }
     };
-    let (ipc, pid, uts) = (namespace("ipc", ipc), namespace("pid", pid), namespace("uts", uts));
+    let (ipc, pid, uts) = (
+        namespace("ipc", ipc),
+        namespace("pid", pid),
+        namespace("uts", uts),
+    );
     let options = if service.security_opt.is_empty() {
         SecurityOptions::default()
     } else {
@@ -660,6 +664,172 @@ volumes:
         assert_eq!(t.volumes[0].name.as_deref(), Some("fuzz_cache"));
         assert_eq!(t.volumes[1].name, None);
         assert_eq!(t.host_dirs, vec![dir.path().join("data")]);
+    }
+
+    #[test]
+    fn namespace_modes() {
+        use NamespaceMode::*;
+        let ok = |field, value| namespace_mode(field, Some(value)).unwrap();
+        assert_eq!(namespace_mode("ipc", None).unwrap(), Private);
+        assert_eq!(ok("ipc", "private"), Private);
+        assert_eq!(ok("ipc", "shareable"), Private);
+        assert_eq!(ok("ipc", "host"), Host);
+        assert_eq!(ok("ipc", "service:db"), Service("db".into()));
+        assert_eq!(ok("pid", "container:abc"), Container("abc".into()));
+        assert_eq!(ok("pid", "host"), Host);
+        assert_eq!(ok("uts", "host"), Host);
+        assert_eq!(ok("uts", ""), Private);
+        for (field, value) in [
+            ("ipc", "none"),
+            ("ipc", "service:"),
+            ("ipc", "Host"),
+            ("pid", "private"),
+            ("pid", "shareable"),
+            ("pid", "container:"),
+            ("uts", "private"),
+            ("uts", "service:x"),
+        ] {
+            let err = namespace_mode(field, Some(value)).unwrap_err();
+            assert!(
+                err.starts_with(&format!("invalid value {value:?} (expected ")),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn security_opt_variants() {
+        let parse = |opts: &[&str], lsms: &[&str]| {
+            let opts: Vec<String> = opts.iter().map(|o| o.to_string()).collect();
+            let lsms: Vec<String> = lsms.iter().map(|o| o.to_string()).collect();
+            security_options(&opts, &lsms)
+        };
+        for on in [
+            "no-new-privileges",
+            "no-new-privileges:true",
+            "no-new-privileges=true",
+        ] {
+            assert!(parse(&[on], &[]).unwrap().no_new_privileges, "{on}");
+        }
+        for off in ["no-new-privileges:false", "no-new-privileges=false"] {
+            assert!(!parse(&[off], &[]).unwrap().no_new_privileges, "{off}");
+        }
+        // Later entries win, as Docker reads them.
+        assert!(
+            !parse(&["no-new-privileges", "no-new-privileges=false"], &[])
+                .unwrap()
+                .no_new_privileges
+        );
+        let quiet = parse(
+            &[
+                "seccomp=unconfined",
+                "seccomp:unconfined",
+                "label=disable",
+                "label:disable",
+                "apparmor=unconfined",
+            ],
+            &["selinux", "apparmor"],
+        )
+        .unwrap();
+        assert_eq!(quiet, SecurityOptions::default());
+        assert!(
+            parse(&["systempaths=unconfined"], &[])
+                .unwrap()
+                .unmask_system_paths
+        );
+        // No such LSM on the host: accepted with a warning.
+        let warned = parse(
+            &["label=type:container_t", "apparmor=docker-default"],
+            &["capability", "yama"],
+        )
+        .unwrap();
+        assert_eq!(
+            warned.warnings,
+            [
+                "label=type:container_t is ignored: SELinux is not enabled on this host",
+                "apparmor=docker-default is ignored: AppArmor is not enabled on this host"
+            ]
+        );
+        // The LSM is there but berth does not apply it: refused.
+        let (index, message) =
+            parse(&["no-new-privileges", "label:level:s0"], &["selinux"]).unwrap_err();
+        assert_eq!(index, 1);
+        assert!(
+            message.contains("berth does not apply SELinux labels"),
+            "{message}"
+        );
+        assert!(parse(&["apparmor=x"], &["apparmor"])
+            .unwrap_err()
+            .1
+            .contains("AppArmor profiles"));
+        for bad in [
+            "seccomp=/x.json",
+            "seccomp=builtin",
+            "seccomp",
+            "label",
+            "systempaths=x",
+            "no-new-privileges=yes",
+            "nope",
+            "mask=/proc/x",
+        ] {
+            assert!(parse(&[bad], &[]).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn devices_and_device_rules_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let translate = |attribute: &str| {
+            let yaml = format!("services:\n  web:\n    image: x\n    {attribute}\n");
+            let project = load_from_str(&yaml, dir.path()).unwrap().project;
+            container_spec(&project, "web", &project.services["web"], 1, "x")
+        };
+        let t = translate("devices: ['/dev/null:/dev/mynull:rw']").unwrap();
+        let device = &t.spec.devices[0];
+        assert_eq!(
+            (device.path.as_str(), device.major, device.minor),
+            ("/dev/mynull", 1, 3)
+        );
+        assert_eq!(device.access, "rw");
+        let t = translate("device_cgroup_rules: ['c 1:3 mr', 'a 7:* rmw']").unwrap();
+        assert_eq!(t.spec.resources.device_rules.len(), 2);
+        let err = translate("devices: [/dev/berth-none]").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "service \"web\": devices[0]: device /dev/berth-none: no such device on the host"
+        );
+        let err = translate("devices: ['nvidia.com/gpu=all']").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("CDI device names are not supported"),
+            "{err}"
+        );
+        let err = translate("device_cgroup_rules: ['c 1:3']").unwrap_err();
+        assert!(
+            err.to_string().starts_with(
+                "service \"web\": device_cgroup_rules[0]: invalid device cgroup rule \"c 1:3\""
+            ),
+            "{err}"
+        );
+        let err = translate("ipc: bogus").unwrap_err();
+        assert_eq!(err.field, "ipc");
+        let t = translate("pid: container:other").unwrap();
+        assert_eq!(
+            t.joins,
+            [NamespaceJoin {
+                field: "pid",
+                target: NamespaceMode::Container("other".into())
+            }]
+        );
+        let t = translate("uts: host").unwrap();
+        assert_eq!(t.spec.uts, Namespace::Host);
+        let t = translate("oom_kill_disable: true").unwrap();
+        assert!(t.spec.resources.oom_kill_disable);
+        assert!(
+            t.warnings.iter().any(|w| w.contains("oom_kill_disable")),
+            "{:?}",
+            t.warnings
+        );
     }
 
     #[test]

@@ -131,7 +131,9 @@ impl Hierarchies {
         let result = self
             .create_into(&mut cgroup, parent, id, resources)
             .and_then(|()| match (devices, self.v1.get("devices")) {
-                (Some(rules), Some(mount)) => write_device_rules(&mount.join(parent).join(id), rules),
+                (Some(rules), Some(mount)) => {
+                    write_device_rules(&mount.join(parent).join(id), rules)
+                }
                 _ => Ok(()),
             });
         if let Err(err) = result {

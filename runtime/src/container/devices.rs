@@ -90,8 +90,14 @@ impl DeviceRule {
                 .map(Some)
                 .map_err(|_| invalid(&format!("{n:?} is too large")))
         };
-        let access = validate_access(access).map_err(|_| invalid("the access must be some of r, w and m"))?;
-        Ok(DeviceRule::new(kind, number(major)?, number(minor)?, &access))
+        let access = validate_access(access)
+            .map_err(|_| invalid("the access must be some of r, w and m"))?;
+        Ok(DeviceRule::new(
+            kind,
+            number(major)?,
+            number(minor)?,
+            &access,
+        ))
     }
 
     /// What to write to `devices.allow` (v1): an `a` rule is written as a
@@ -103,7 +109,13 @@ impl DeviceRule {
         };
         kinds
             .into_iter()
-            .map(|kind| DeviceRule { kind, ..self.clone() }.to_string())
+            .map(|kind| {
+                DeviceRule {
+                    kind,
+                    ..self.clone()
+                }
+                .to_string()
+            })
             .collect()
     }
 }
@@ -261,7 +273,11 @@ fn collect_dir(
 
 /// The devices cgroup rules of a container, or `None` for "allow all"
 /// (privileged): Docker's defaults, the mapped nodes, then `extra`.
-pub fn cgroup_rules(privileged: bool, devices: &[Device], extra: &[DeviceRule]) -> Option<Vec<DeviceRule>> {
+pub fn cgroup_rules(
+    privileged: bool,
+    devices: &[Device],
+    extra: &[DeviceRule],
+) -> Option<Vec<DeviceRule>> {
     if privileged {
         return None;
     }
@@ -281,12 +297,31 @@ mod tests {
         assert_eq!(rule.to_string(), "c 1:3 mr");
         assert_eq!(rule.v1_lines(), ["c 1:3 mr"]);
         let rule = DeviceRule::parse("a 7:* rmw").unwrap();
-        assert_eq!((rule.kind, rule.major, rule.minor), (DeviceType::All, Some(7), None));
+        assert_eq!(
+            (rule.kind, rule.major, rule.minor),
+            (DeviceType::All, Some(7), None)
+        );
         assert_eq!(rule.v1_lines(), ["c 7:* rmw", "b 7:* rmw"]);
-        assert_eq!(DeviceRule::parse("b *:*   m").unwrap().to_string(), "b *:* m");
-        for bad in ["", "c 1:3", "x 1:3 r", "c 1 r", "c a:3 r", "c 1:3 rx", "c 1:3 rr", "c -1:3 r", "c 1:3 r extra"] {
+        assert_eq!(
+            DeviceRule::parse("b *:*   m").unwrap().to_string(),
+            "b *:* m"
+        );
+        for bad in [
+            "",
+            "c 1:3",
+            "x 1:3 r",
+            "c 1 r",
+            "c a:3 r",
+            "c 1:3 rx",
+            "c 1:3 rr",
+            "c -1:3 r",
+            "c 1:3 r extra",
+        ] {
             let err = DeviceRule::parse(bad).unwrap_err().to_string();
-            assert!(err.starts_with(&format!("invalid device cgroup rule {bad:?}")), "{err}");
+            assert!(
+                err.starts_with(&format!("invalid device cgroup rule {bad:?}")),
+                "{err}"
+            );
         }
     }
 
@@ -304,13 +339,22 @@ mod tests {
         let null = host_devices("/dev/null", "/dev/mynull", "r").unwrap();
         assert_eq!(null.len(), 1);
         let device = &null[0];
-        assert_eq!((device.kind, device.major, device.minor), (DeviceType::Char, 1, 3));
+        assert_eq!(
+            (device.kind, device.major, device.minor),
+            (DeviceType::Char, 1, 3)
+        );
         assert_eq!(device.path, "/dev/mynull");
         assert_eq!(device.rule().to_string(), "c 1:3 r");
         let err = host_devices("/dev/berth-missing", "/dev/x", "rwm").unwrap_err();
-        assert_eq!(err.to_string(), "device /dev/berth-missing: no such device on the host");
+        assert_eq!(
+            err.to_string(),
+            "device /dev/berth-missing: no such device on the host"
+        );
         let err = host_devices("/etc/hostname", "/dev/x", "rwm").unwrap_err();
-        assert!(err.to_string().contains("not a character or block device"), "{err}");
+        assert!(
+            err.to_string().contains("not a character or block device"),
+            "{err}"
+        );
         assert!(host_devices("/dev/null", "/dev/x", "q").is_err());
     }
 
