@@ -191,6 +191,17 @@ services:
         // ipc: service:main — one IPC namespace, not the PID namespace.
         assert_eq!(ns("ipcpeer", "ipc"), ns("main", "ipc"));
         assert_ne!(ns("ipcpeer", "pid"), ns("main", "pid"));
+        // POSIX shared memory (/dev/shm) is shared with the namespace.
+        out(&p, "main", "echo shared > /dev/shm/token");
+        assert_eq!(out(&p, "ipcpeer", "cat /dev/shm/token"), "shared");
+        let (code, _) = sh(&p, "pidpeer", "cat /dev/shm/token");
+        assert_ne!(code, 0, "a private IPC namespace sees another's /dev/shm");
+        // ipc: host has the host's /dev/shm (this test's mount namespace).
+        let token = format!("/dev/shm/berth-test-{}", std::process::id());
+        std::fs::write(&token, "host\n").unwrap();
+        let seen = sh(&p, "hostns", &format!("cat {token}"));
+        std::fs::remove_file(&token).unwrap();
+        assert_eq!(seen, (0, "host\n".to_string()));
         // host: the host's PID, IPC and UTS namespaces and host name.
         assert_eq!(ns("hostns", "pid"), host_ns("pid"));
         assert_eq!(ns("hostns", "ipc"), host_ns("ipc"));

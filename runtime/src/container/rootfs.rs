@@ -9,10 +9,13 @@ use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
 
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
+use nix::sched::{setns, CloneFlags};
+use std::os::fd::AsFd;
 use nix::sys::stat::{makedev, mknod, Mode, SFlag};
 
 use super::devices::{Device, DeviceType};
-use super::spec::Mount;
+use super::spec::{Mount, Namespace};
+use super::sys;
 use super::state::{ContainerDir, ContainerRecord};
 
 /// Docker's masked `/proc` and `/sys` paths.
@@ -306,6 +309,50 @@ fn make_devices(rootfs: &Path, devices: &[Device]) -> SetupResult<()> {
     result
 }
 
+/// With a shared IPC namespace, POSIX shared memory is shared too: the
+/// host's `/dev/shm` (bound), or the other container's (copied from its
+/// mount namespace with `open_tree`, then attached here), over our own.
+fn share_shm(target: &Path, ipc: &Namespace) -> SetupResult<()> {
+    match ipc {
+        Namespace::New => Ok(()),
+        Namespace::Host => {
+            if !Path::new("/dev/shm").is_dir() {
+                return Ok(());
+            }
+            do_mount(
+                Some("/dev/shm"),
+                target,
+                None,
+                MsFlags::MS_BIND | MsFlags::MS_REC,
+                None,
+            )
+        }
+        Namespace::Join(ipc_ns) => {
+            let theirs = ipc_ns.with_file_name("mnt");
+            let open = |path: &Path| {
+                ctx(fs::File::open(path), || {
+                    format!("mount namespace {}", path.display())
+                })
+            };
+            let ours = open(Path::new("/proc/self/ns/mnt"))?;
+            let theirs = open(&theirs)?;
+            ctx(setns(theirs.as_fd(), CloneFlags::CLONE_NEWNS), || {
+                "enter the IPC peer's mount namespace".to_string()
+            })?;
+            let tree = sys::clone_mount_tree(Path::new("/dev/shm"));
+            // Back to our own namespace whatever happened (root and working
+            // directory are reset to its root).
+            ctx(setns(ours.as_fd(), CloneFlags::CLONE_NEWNS), || {
+                "return to the container's mount namespace".to_string()
+            })?;
+            let tree = ctx(tree, || "copy the IPC peer's /dev/shm".to_string())?;
+            ctx(sys::move_mount_to(tree.as_fd(), target), || {
+                format!("attach the IPC peer's /dev/shm on {}", target.display())
+            })
+        }
+    }
+}
+
 fn propagation_flag(name: &str) -> Option<MsFlags> {
     Some(match name {
         "rprivate" => MsFlags::MS_PRIVATE | MsFlags::MS_REC,
@@ -507,6 +554,7 @@ pub fn setup(
         do_mount(Some("sysfs"), &sys_dir, Some("sysfs"), sys_flags, None)?;
     }
     mount_dev(&rootfs, record.spec.shm_size.unwrap_or(64 << 20), console)?;
+    share_shm(&rootfs.join("dev/shm"), &record.spec.ipc)?;
     for name in ["hosts", "hostname", "resolv.conf"] {
         let target = secure_join(&rootfs, &format!("/etc/{name}"));
         ensure_target(&target, false)?;
