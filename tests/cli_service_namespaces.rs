@@ -141,22 +141,22 @@ fn pid_ipc_and_uts_namespaces_are_shared() {
 services:
   main:
     image: berth.test/busybox:latest
-    command: [sleep, '600']
+    command: [sleep, '7100']
     stop_signal: SIGKILL
     ipc: shareable
   pidpeer:
     image: berth.test/busybox:latest
-    command: [sleep, '601']
+    command: [sleep, '7101']
     pid: service:main
     healthcheck: {test: [CMD, 'true'], interval: 1s}
   ipcpeer:
     image: berth.test/busybox:latest
-    command: [sleep, '602']
+    command: [sleep, '7102']
     stop_signal: SIGKILL
     ipc: service:main
   hostns:
     image: berth.test/busybox:latest
-    command: [sleep, '603']
+    command: [sleep, '7103']
     pid: host
     ipc: host
     uts: host
@@ -178,15 +178,15 @@ services:
         assert_ne!(ns("main", "pid"), host_ns("pid"));
         assert_eq!(
             out(&p, "pidpeer", "tr '\\0' ' ' < /proc/1/cmdline"),
-            "sleep 600"
+            "sleep 7100"
         );
         let seen = out(&p, "pidpeer", "ps -o pid,args");
         assert!(
-            seen.contains("sleep 600") && seen.contains("sleep 601"),
+            seen.contains("sleep 7100") && seen.contains("sleep 7101"),
             "{seen}"
         );
         let seen = out(&p, "main", "ps -o pid,args");
-        assert!(seen.contains("sleep 601"), "{seen}");
+        assert!(seen.contains("sleep 7101"), "{seen}");
         assert_ne!(ns("pidpeer", "ipc"), ns("main", "ipc"));
         // ipc: service:main — one IPC namespace, not the PID namespace.
         assert_eq!(ns("ipcpeer", "ipc"), ns("main", "ipc"));
@@ -216,13 +216,13 @@ services:
         // The host sees the program under its own PIDs.
         let seen = out(&p, "hostns", "ps -o args");
         assert!(
-            seen.contains("sleep 603") && seen.contains("sleep 601"),
+            seen.contains("sleep 7103") && seen.contains("sleep 7101"),
             "{seen}"
         );
         // top, health (up --wait got healthy), stop and kill still work.
         let top = p.ok(&["top", "pidpeer", "hostns"]);
         assert!(
-            top.contains("sleep 601") && top.contains("sleep 603"),
+            top.contains("sleep 7101") && top.contains("sleep 7103"),
             "{top}"
         );
         let ps = p.ok(&["ps", "pidpeer"]);
@@ -231,14 +231,21 @@ services:
         let running = p.ok(&["ps", "--services", "--status", "running"]);
         assert_eq!(running.lines().collect::<Vec<_>>(), ["ipcpeer", "main"]);
         assert!(
-            !host_has_process("sleep 603"),
+            !host_has_process("sleep 7103"),
             "pid: host program survived stop"
         );
         p.ok(&["start", "hostns"]);
         p.ok(&["kill", "hostns"]);
+        // main restarted has a new PID namespace: pidpeer started again
+        // joins that one, not the one it was created with.
+        let before = ns("main", "pid");
+        p.ok(&["restart", "main"]);
+        assert_ne!(ns("main", "pid"), before);
+        p.ok(&["start", "pidpeer"]);
+        assert_eq!(ns("pidpeer", "pid"), ns("main", "pid"));
         p.ok(&["down"]);
         assert_nothing_left(&p);
-        for program in ["sleep 600", "sleep 601", "sleep 602", "sleep 603"] {
+        for program in ["sleep 7100", "sleep 7101", "sleep 7102", "sleep 7103"] {
             assert!(!host_has_process(program), "{program} left running");
         }
     });

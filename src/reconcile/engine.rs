@@ -392,13 +392,18 @@ impl RuntimeEngine<'_> {
         }
         let id = new_id().map_err(|e| e.to_string())?;
         for join in &translated.joins {
-            let (_, pid) = self
+            // Checked running now; the runtime joins whatever process runs
+            // it each time this container starts.
+            let (container, _) = self
                 .running_parent(join.field, &join.target)
                 .map_err(|e| format!("service {service_name}: {e}"))?;
-            let path = PathBuf::from(format!("/proc/{pid}/ns/{}", join.field));
+            let peer = self
+                .runtime
+                .lookup(&container)
+                .map_err(|e| format!("service {service_name}: {}: {e}", join.field))?;
             match join.field {
-                "ipc" => translated.spec.ipc = Namespace::Join(path),
-                _ => translated.spec.pid = Namespace::Join(path),
+                "ipc" => translated.spec.ipc = Namespace::Container(peer.id),
+                _ => translated.spec.pid = Namespace::Container(peer.id),
             }
         }
         let spec = &mut translated.spec;

@@ -131,7 +131,8 @@ fn prepare_and_exec(
     ] {
         match namespace {
             Namespace::New => flags |= flag,
-            Namespace::Host => {}
+            // Resolved by the monitor; never reaches here unresolved.
+            Namespace::Host | Namespace::Container(_) => {}
             Namespace::Join(path) => {
                 let ns = fs::File::open(path).map_err(|err| {
                     setup_error(format!("{name} namespace {}: {err}", path.display()))

@@ -301,7 +301,16 @@ impl Runtime {
                 "sysctl {bad:?} is not allowed in a container (only namespaced sysctls are, and IPC ones only with a private IPC namespace)"
             )));
         }
-        if matches!(spec.uts, Namespace::Join(_)) {
+        for (namespace, kind) in [(&spec.ipc, "IPC"), (&spec.pid, "PID")] {
+            if let Namespace::Container(peer) = namespace {
+                if self.lookup(peer).ok().map(|r| r.id).as_ref() != Some(peer) {
+                    return Err(invalid(format!(
+                        "the {kind} namespace to join belongs to {peer:?}, which is not a container ID here"
+                    )));
+                }
+            }
+        }
+        if matches!(spec.uts, Namespace::Join(_) | Namespace::Container(_)) {
             return Err(invalid(
                 "a UTS namespace can be new or the host's, not another container's".into(),
             ));

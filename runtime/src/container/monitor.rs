@@ -24,7 +24,9 @@ use super::cgroup::{ContainerCgroup, Hierarchies};
 use super::init::{self, InitIo, EXIT_SETUP};
 use super::logs::{LogWriter, Stream};
 use super::spec::Namespace;
-use super::state::{process_start_time, ContainerDir, ContainerRecord, ContainerState, Status};
+use super::state::{
+    process_alive, process_start_time, ContainerDir, ContainerRecord, ContainerState, Status,
+};
 use super::sys::{self, Forked};
 use crate::timestamp;
 
@@ -41,7 +43,13 @@ pub fn main(dir: PathBuf) -> i32 {
     }
     let _ = nix::unistd::setsid();
     let dir = ContainerDir(dir);
-    let record = match dir.read_record() {
+    let record = match dir
+        .read_record()
+        .map_err(|e| e.to_string())
+        .and_then(|mut record| {
+            resolve_peers(&dir, &mut record)?;
+            Ok(record)
+        }) {
         Ok(record) => record,
         Err(err) => {
             report(&format!("error {EXIT_SETUP} {err}"));
@@ -178,13 +186,37 @@ fn place_in_cgroups(
     Ok(cgroup)
 }
 
+/// Turns `Namespace::Container(ID)` into that running container's
+/// `/proc/PID/ns/…` path, now that this one starts.
+fn resolve_peers(dir: &ContainerDir, record: &mut ContainerRecord) -> Result<(), String> {
+    for (namespace, kind) in [(&mut record.spec.ipc, "ipc"), (&mut record.spec.pid, "pid")] {
+        let Namespace::Container(id) = namespace else {
+            continue;
+        };
+        let peer = ContainerDir(dir.0.with_file_name(&*id));
+        let name = peer
+            .read_record()
+            .map(|r| r.name)
+            .unwrap_or_else(|_| id.chars().take(12).collect());
+        let pid = peer
+            .read_state()
+            .ok()
+            .and_then(|state| state.pid.filter(|pid| process_alive(*pid, state.pid_start)))
+            .ok_or_else(|| {
+                format!("cannot join the {kind} namespace of container {name}: it is not running")
+            })?;
+        *namespace = Namespace::Join(PathBuf::from(format!("/proc/{pid}/ns/{kind}")));
+    }
+    Ok(())
+}
+
 /// Makes the PID namespace the container's first process is forked into:
 /// a new one (it is PID 1 there), the host's (nothing to do), or another
 /// container's (`setns` affects only the children forked afterwards).
 fn enter_pid_namespace(pid: &Namespace) -> Result<(), LaunchError> {
     match pid {
         Namespace::New => unshare(CloneFlags::CLONE_NEWPID).map_err(setup_err("new PID namespace")),
-        Namespace::Host => Ok(()),
+        Namespace::Host | Namespace::Container(_) => Ok(()),
         Namespace::Join(path) => {
             let what = format!("join PID namespace {}", path.display());
             let ns = File::open(path).map_err(setup_err(&what))?;

@@ -10,13 +10,13 @@ use std::path::{Component, Path, PathBuf};
 
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::sched::{setns, CloneFlags};
-use std::os::fd::AsFd;
 use nix::sys::stat::{makedev, mknod, Mode, SFlag};
+use std::os::fd::AsFd;
 
 use super::devices::{Device, DeviceType};
 use super::spec::{Mount, Namespace};
-use super::sys;
 use super::state::{ContainerDir, ContainerRecord};
+use super::sys;
 
 /// Docker's masked `/proc` and `/sys` paths.
 pub const MASKED_PATHS: &[&str] = &[
@@ -314,7 +314,7 @@ fn make_devices(rootfs: &Path, devices: &[Device]) -> SetupResult<()> {
 /// mount namespace with `open_tree`, then attached here), over our own.
 fn share_shm(target: &Path, ipc: &Namespace) -> SetupResult<()> {
     match ipc {
-        Namespace::New => Ok(()),
+        Namespace::New | Namespace::Container(_) => Ok(()),
         Namespace::Host => {
             if !Path::new("/dev/shm").is_dir() {
                 return Ok(());

@@ -156,6 +156,9 @@ pub enum Namespace {
     Host,
     /// Join an existing namespace (`/proc/PID/ns/ipc`, …).
     Join(PathBuf),
+    /// Join the namespace of another container of the same state root (its
+    /// ID), looked up each time this one starts: it must be running then.
+    Container(String),
 }
 
 /// Capabilities and other privilege settings.
