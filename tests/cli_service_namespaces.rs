@@ -154,6 +154,11 @@ services:
     command: [sleep, '7102']
     stop_signal: SIGKILL
     ipc: service:main
+  noshm:
+    image: berth.test/busybox:latest
+    command: [sleep, '7104']
+    stop_signal: SIGKILL
+    ipc: none
   hostns:
     image: berth.test/busybox:latest
     command: [sleep, '7103']
@@ -196,6 +201,16 @@ services:
         assert_eq!(out(&p, "ipcpeer", "cat /dev/shm/token"), "shared");
         let (code, _) = sh(&p, "pidpeer", "cat /dev/shm/token");
         assert_ne!(code, 0, "a private IPC namespace sees another's /dev/shm");
+        // ipc: none: a private IPC namespace and no /dev/shm.
+        assert_ne!(ns("noshm", "ipc"), ns("main", "ipc"));
+        assert_eq!(
+            out(&p, "noshm", "test -e /dev/shm || echo absent"),
+            "absent"
+        );
+        assert_eq!(
+            out(&p, "main", "test -d /dev/shm && echo present"),
+            "present"
+        );
         // ipc: host has the host's /dev/shm (this test's mount namespace).
         let token = format!("/dev/shm/berth-test-{}", std::process::id());
         std::fs::write(&token, "host\n").unwrap();
@@ -229,7 +244,10 @@ services:
         assert!(ps.contains("healthy"), "{ps}");
         p.ok(&["stop", "-t", "5", "pidpeer", "hostns"]);
         let running = p.ok(&["ps", "--services", "--status", "running"]);
-        assert_eq!(running.lines().collect::<Vec<_>>(), ["ipcpeer", "main"]);
+        assert_eq!(
+            running.lines().collect::<Vec<_>>(),
+            ["ipcpeer", "main", "noshm"]
+        );
         assert!(
             !host_has_process("sleep 7103"),
             "pid: host program survived stop"
@@ -245,7 +263,13 @@ services:
         assert_eq!(ns("pidpeer", "pid"), ns("main", "pid"));
         p.ok(&["down"]);
         assert_nothing_left(&p);
-        for program in ["sleep 7100", "sleep 7101", "sleep 7102", "sleep 7103"] {
+        for program in [
+            "sleep 7100",
+            "sleep 7101",
+            "sleep 7102",
+            "sleep 7103",
+            "sleep 7104",
+        ] {
             assert!(!host_has_process(program), "{program} left running");
         }
     });
@@ -366,7 +390,7 @@ fn invalid_values_are_refused_before_anything_is_made() {
         let cases: &[(&str, &str)] = &[
             (
                 "ipc: bogus",
-                "service \"bad\": ipc: invalid value \"bogus\" (expected private, shareable, host, service:NAME or container:NAME)",
+                "service \"bad\": ipc: invalid value \"bogus\" (expected private, shareable, none, host, service:NAME or container:NAME)",
             ),
             (
                 "pid: private",

@@ -56,7 +56,7 @@ pub struct NamespaceJoin {
 /// A parsed `ipc`, `pid` or `uts` value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NamespaceMode {
-    /// The container's own namespace (`private`, `shareable`, or unset).
+    /// The container's own namespace (`private`, `shareable`, `none`, or unset).
     Private,
     Host,
     /// `service:NAME`: replica 1 of that service.
@@ -71,7 +71,7 @@ pub fn namespace_mode(field: &str, value: Option<&str>) -> Result<NamespaceMode,
     let joins = field != "uts";
     let mode = match value {
         "" => NamespaceMode::Private,
-        "private" | "shareable" if field == "ipc" => NamespaceMode::Private,
+        "private" | "shareable" | "none" if field == "ipc" => NamespaceMode::Private,
         "host" => NamespaceMode::Host,
         _ => match value.split_once(':') {
             Some(("service", name)) if joins && !name.is_empty() => {
@@ -85,12 +85,12 @@ pub fn namespace_mode(field: &str, value: Option<&str>) -> Result<NamespaceMode,
     };
     let valid = mode != NamespaceMode::Private
         || matches!(value, "")
-        || (field == "ipc" && matches!(value, "private" | "shareable"));
+        || (field == "ipc" && matches!(value, "private" | "shareable" | "none"));
     if valid {
         return Ok(mode);
     }
     let expected = match field {
-        "ipc" => "private, shareable, host, service:NAME or container:NAME",
+        "ipc" => "private, shareable, none, host, service:NAME or container:NAME",
         "pid" => "host, service:NAME or container:NAME",
         _ => "host",
     };
@@ -502,6 +502,7 @@ pub fn container_spec(
         mounts,
         read_only_rootfs: service.read_only,
         shm_size: service.shm_size.as_ref().and_then(|s| positive(s.0)),
+        no_shm: service.ipc.as_deref() == Some("none"),
         etc_hosts: None,
         resolv_conf: None,
         network: Default::default(),
@@ -679,8 +680,8 @@ volumes:
         assert_eq!(ok("pid", "host"), Host);
         assert_eq!(ok("uts", "host"), Host);
         assert_eq!(ok("uts", ""), Private);
+        assert_eq!(ok("ipc", "none"), Private);
         for (field, value) in [
-            ("ipc", "none"),
             ("ipc", "service:"),
             ("ipc", "Host"),
             ("pid", "private"),

@@ -186,7 +186,8 @@ fn mount_overlay(dir: &ContainerDir, record: &ContainerRecord) -> SetupResult<()
     ctx(nix::unistd::chdir("/"), || "chdir /".to_string())
 }
 
-fn mount_dev(rootfs: &Path, shm_size: u64, console: Option<&Path>) -> SetupResult<()> {
+/// `shm_size` `None`: no `/dev/shm` at all (`ipc: none`).
+fn mount_dev(rootfs: &Path, shm_size: Option<u64>, console: Option<&Path>) -> SetupResult<()> {
     let dev = rootfs.join("dev");
     ensure_target(&dev, true)?;
     do_mount(
@@ -218,7 +219,7 @@ fn mount_dev(rootfs: &Path, shm_size: u64, console: Option<&Path>) -> SetupResul
         )?;
     }
     nix::sys::stat::umask(old_umask);
-    for dir in ["pts", "shm", "mqueue"] {
+    for dir in ["pts", "mqueue"] {
         ensure_target(&dev.join(dir), true)?;
     }
     do_mount(
@@ -228,13 +229,16 @@ fn mount_dev(rootfs: &Path, shm_size: u64, console: Option<&Path>) -> SetupResul
         MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
         Some("newinstance,ptmxmode=0666,mode=0620,gid=5"),
     )?;
-    do_mount(
-        Some("shm"),
-        &dev.join("shm"),
-        Some("tmpfs"),
-        MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC | MsFlags::MS_NODEV,
-        Some(&format!("mode=1777,size={shm_size}")),
-    )?;
+    if let Some(shm_size) = shm_size {
+        ensure_target(&dev.join("shm"), true)?;
+        do_mount(
+            Some("shm"),
+            &dev.join("shm"),
+            Some("tmpfs"),
+            MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC | MsFlags::MS_NODEV,
+            Some(&format!("mode=1777,size={shm_size}")),
+        )?;
+    }
     do_mount(
         Some("mqueue"),
         &dev.join("mqueue"),
@@ -339,12 +343,17 @@ fn share_shm(target: &Path, ipc: &Namespace) -> SetupResult<()> {
             ctx(setns(theirs.as_fd(), CloneFlags::CLONE_NEWNS), || {
                 "enter the IPC peer's mount namespace".to_string()
             })?;
-            let tree = sys::clone_mount_tree(Path::new("/dev/shm"));
+            // A peer with `ipc: none` has no /dev/shm: we keep our own.
+            let shm = Path::new("/dev/shm");
+            let tree = shm.is_dir().then(|| sys::clone_mount_tree(shm));
             // Back to our own namespace whatever happened (root and working
             // directory are reset to its root).
             ctx(setns(ours.as_fd(), CloneFlags::CLONE_NEWNS), || {
                 "return to the container's mount namespace".to_string()
             })?;
+            let Some(tree) = tree else {
+                return Ok(());
+            };
             let tree = ctx(tree, || "copy the IPC peer's /dev/shm".to_string())?;
             ctx(sys::move_mount_to(tree.as_fd(), target), || {
                 format!("attach the IPC peer's /dev/shm on {}", target.display())
@@ -553,8 +562,11 @@ pub fn setup(
     } else {
         do_mount(Some("sysfs"), &sys_dir, Some("sysfs"), sys_flags, None)?;
     }
-    mount_dev(&rootfs, record.spec.shm_size.unwrap_or(64 << 20), console)?;
-    share_shm(&rootfs.join("dev/shm"), &record.spec.ipc)?;
+    let shm_size = (!record.spec.no_shm).then(|| record.spec.shm_size.unwrap_or(64 << 20));
+    mount_dev(&rootfs, shm_size, console)?;
+    if shm_size.is_some() {
+        share_shm(&rootfs.join("dev/shm"), &record.spec.ipc)?;
+    }
     for name in ["hosts", "hostname", "resolv.conf"] {
         let target = secure_join(&rootfs, &format!("/etc/{name}"));
         ensure_target(&target, false)?;

@@ -37,6 +37,9 @@ pub struct ContainerSpec {
     pub read_only_rootfs: bool,
     /// Size of `/dev/shm` in bytes (Docker's default is 64 MiB).
     pub shm_size: Option<u64>,
+    /// No `/dev/shm` at all (`ipc: none`: a private IPC namespace without it).
+    #[serde(default)]
+    pub no_shm: bool,
     /// Contents of `/etc/hosts`; a default naming localhost and the hostname when unset.
     pub etc_hosts: Option<String>,
     /// Contents of `/etc/resolv.conf`; the host's when unset.
