@@ -275,6 +275,57 @@ services:
     });
 }
 
+#[test]
+fn sharers_are_created_before_their_peer_runs_and_join_it_at_start() {
+    if !can_run_containers() {
+        return;
+    }
+    isolated(
+        "sharers_are_created_before_their_peer_runs_and_join_it_at_start",
+        || {
+            let p = Project::new(
+                "name: later
+services:
+  main:
+    image: berth.test/busybox:latest
+    command: [sleep, '7200']
+    stop_signal: SIGKILL
+  peer:
+    image: berth.test/busybox:latest
+    command: [sleep, '7201']
+    stop_signal: SIGKILL
+    pid: service:main
+    ipc: service:main
+",
+            );
+            p.ok(&["create"]);
+            p.ok(&["start"]);
+            let ns = |service: &str, kind: &str| {
+                out(&p, service, &format!("readlink /proc/self/ns/{kind}"))
+            };
+            assert_eq!(ns("peer", "pid"), ns("main", "pid"));
+            assert_eq!(ns("peer", "ipc"), ns("main", "ipc"));
+            // main stopped: its PID namespace is gone, and so is peer's
+            // program; peer cannot start without it.
+            p.ok(&["stop", "main"]);
+            let start = p.berth(&["start", "peer"]);
+            let stderr = support::stderr(&start);
+            assert!(!start.status.success(), "{stderr}");
+            assert!(
+                stderr.contains(
+                    "cannot join the ipc namespace of container later-main-1: it is not running"
+                ),
+                "{stderr}"
+            );
+            p.ok(&["start", "main"]);
+            p.ok(&["start", "peer"]);
+            assert_eq!(ns("peer", "pid"), ns("main", "pid"));
+            p.ok(&["down"]);
+            assert_nothing_left(&p);
+        },
+    );
+}
+
 /// Whether a process with exactly this command line runs (in this PID
 /// namespace, the host's).
 fn host_has_process(args: &str) -> bool {

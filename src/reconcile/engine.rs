@@ -311,7 +311,22 @@ impl RuntimeEngine<'_> {
         field: &str,
         target: &translate::NamespaceMode,
     ) -> Result<(String, i32), String> {
-        let (mode, container) = match target {
+        let (mode, container) = self.peer_name(target);
+        let state = self
+            .runtime
+            .state(&container)
+            .map_err(|e| format!("{field} {mode}: {e}"))?;
+        let pid = state
+            .pid
+            .filter(|_| state.status == berth_runtime::container::Status::Running)
+            .ok_or_else(|| format!("{field} {mode}: container {container} is not running"))?;
+        Ok((container, pid))
+    }
+
+    /// `service:NAME`/`container:NAME` as written, and the container it
+    /// names (replica 1 of a service).
+    fn peer_name(&self, target: &translate::NamespaceMode) -> (String, String) {
+        match target {
             translate::NamespaceMode::Service(service) => (
                 format!("service:{service}"),
                 self.desired
@@ -323,17 +338,9 @@ impl RuntimeEngine<'_> {
             translate::NamespaceMode::Container(name) => {
                 (format!("container:{name}"), name.clone())
             }
-            other => return Err(format!("{field}: {other:?} is not another container")),
-        };
-        let state = self
-            .runtime
-            .state(&container)
-            .map_err(|e| format!("{field} {mode}: {e}"))?;
-        let pid = state
-            .pid
-            .filter(|_| state.status == berth_runtime::container::Status::Running)
-            .ok_or_else(|| format!("{field} {mode}: container {container} is not running"))?;
-        Ok((container, pid))
+            translate::NamespaceMode::Private => ("private".into(), String::new()),
+            translate::NamespaceMode::Host => ("host".into(), String::new()),
+        }
     }
 
     fn create_container(&self, service_name: &str, number: u32, name: &str) -> Result<(), String> {
@@ -392,15 +399,13 @@ impl RuntimeEngine<'_> {
         }
         let id = new_id().map_err(|e| e.to_string())?;
         for join in &translated.joins {
-            // Checked running now; the runtime joins whatever process runs
-            // it each time this container starts.
-            let (container, _) = self
-                .running_parent(join.field, &join.target)
-                .map_err(|e| format!("service {service_name}: {e}"))?;
+            // The peer must exist now; it must run when this container
+            // starts (the runtime joins its namespace then, each start).
+            let (mode, container) = self.peer_name(&join.target);
             let peer = self
                 .runtime
                 .lookup(&container)
-                .map_err(|e| format!("service {service_name}: {}: {e}", join.field))?;
+                .map_err(|e| format!("service {service_name}: {} {mode}: {e}", join.field))?;
             match join.field {
                 "ipc" => translated.spec.ipc = Namespace::Container(peer.id),
                 _ => translated.spec.pid = Namespace::Container(peer.id),
