@@ -1,9 +1,11 @@
-//! The container's first process: forked by the monitor into a new PID
-//! namespace, it enters the other namespaces, builds the root filesystem,
+//! The container's first process: forked by the monitor into its PID
+//! namespace (new, the host's or another container's), it enters the other
+//! namespaces (new ones, or joined), builds the root filesystem,
 //! becomes the container's user and execs the program. A failure before
 //! exec is written to the error pipe with Docker's exit code (127 not
 //! found, 126 not executable, 125 anything else). With `init: true` it
-//! stays PID 1, reaping zombies and forwarding signals.
+//! stays PID 1 (a subreaper when it is not PID 1), reaping zombies and
+//! forwarding signals.
 
 use std::ffi::CString;
 use std::fs;

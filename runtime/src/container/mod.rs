@@ -4,7 +4,8 @@
 //! what `create` decided and what happened since (see [`state`]). `start`
 //! launches a detached per-container monitor (`berth __berth-monitor DIR`,
 //! see [`monitor`]) that forks the container's first process into new PID,
-//! mount, UTS, IPC (and network) namespaces and its cgroups, keeps its
+//! mount, UTS, IPC (and network) namespaces, or the host's or another
+//! container's where the spec says so, and its cgroups, keeps its
 //! output in a JSON-lines log and records how it ended. Everything else is
 //! read from the directory and `/proc`, so any process can drive any
 //! container and a crash loses nothing.
