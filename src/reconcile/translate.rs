@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use berth_runtime::container::cgroup::Hierarchies;
-use berth_runtime::container::devices::{host_devices, DeviceRule};
+use berth_runtime::container::devices::{host_devices, Device, DeviceRule};
 use berth_runtime::container::{
     ContainerSpec, LogConfig, Mount, Namespace, ProcessSpec, Resources, Security, Ulimit,
 };
@@ -38,7 +38,7 @@ pub struct Translated {
     /// Bind sources to create when missing (`create_host_path`).
     pub host_dirs: Vec<PathBuf>,
     /// Namespaces of other containers to join (`ipc`/`pid: service:` or
-    /// `container:`), for the caller to resolve to a running process.
+    /// `container:`), for the caller to resolve to a container ID.
     pub joins: Vec<NamespaceJoin>,
     /// What is accepted but not honoured on this host, one sentence each
     /// naming the service (the caller logs them).
@@ -68,33 +68,28 @@ pub enum NamespaceMode {
 /// Parses `ipc`, `pid` or `uts` (`field`) as Docker accepts them.
 pub fn namespace_mode(field: &str, value: Option<&str>) -> Result<NamespaceMode, String> {
     let value = value.unwrap_or("");
-    let joins = field != "uts";
-    let mode = match value {
-        "" => NamespaceMode::Private,
-        "private" | "shareable" | "none" if field == "ipc" => NamespaceMode::Private,
-        "host" => NamespaceMode::Host,
-        _ => match value.split_once(':') {
-            Some(("service", name)) if joins && !name.is_empty() => {
-                NamespaceMode::Service(name.to_string())
+    let mode = match (field, value) {
+        (_, "") | ("ipc", "private" | "shareable" | "none") => Some(NamespaceMode::Private),
+        (_, "host") => Some(NamespaceMode::Host),
+        ("ipc" | "pid", _) => match value.split_once(':') {
+            Some(("service", name)) if !name.is_empty() => {
+                Some(NamespaceMode::Service(name.to_string()))
             }
-            Some(("container", name)) if joins && !name.is_empty() => {
-                NamespaceMode::Container(name.to_string())
+            Some(("container", name)) if !name.is_empty() => {
+                Some(NamespaceMode::Container(name.to_string()))
             }
-            _ => NamespaceMode::Private,
+            _ => None,
         },
+        _ => None,
     };
-    let valid = mode != NamespaceMode::Private
-        || matches!(value, "")
-        || (field == "ipc" && matches!(value, "private" | "shareable" | "none"));
-    if valid {
-        return Ok(mode);
-    }
-    let expected = match field {
-        "ipc" => "private, shareable, none, host, service:NAME or container:NAME",
-        "pid" => "host, service:NAME or container:NAME",
-        _ => "host",
-    };
-    Err(format!("invalid value {value:?} (expected {expected})"))
+    mode.ok_or_else(|| {
+        let expected = match field {
+            "ipc" => "private, shareable, none, host, service:NAME or container:NAME",
+            "pid" => "host, service:NAME or container:NAME",
+            _ => "host",
+        };
+        format!("invalid value {value:?} (expected {expected})")
+    })
 }
 
 /// `security_opt` as berth honours it.
@@ -379,46 +374,8 @@ pub fn container_spec(
             .collect::<Result<_, _>>()?,
         oom_kill_disable: service.oom_kill_disable,
     };
-    let mut devices = Vec::new();
-    for (index, mapping) in service.devices.iter().enumerate() {
-        let field = format!("devices[{index}]");
-        if !mapping.source.starts_with('/') {
-            return Err(fail(
-                &field,
-                format!(
-                    "{:?} is not a host device path (CDI device names are not supported)",
-                    mapping.source
-                ),
-            ));
-        }
-        let permissions = match mapping.permissions.as_str() {
-            "" => "rwm",
-            given => given,
-        };
-        let found = host_devices(&mapping.source, &mapping.target, permissions)
-            .map_err(|err| fail(&field, err.to_string()))?;
-        devices.extend(found);
-    }
-    let needs_device_cgroup =
-        !service.privileged && (!devices.is_empty() || !resources.device_rules.is_empty());
-    let needs_oom_control = resources.oom_kill_disable;
-    if needs_device_cgroup || needs_oom_control {
-        let hierarchies = Hierarchies::detect().unwrap_or_default();
-        if needs_device_cgroup && !hierarchies.enforces_devices() {
-            warnings.push(format!(
-                "service {service_name:?}: devices/device_cgroup_rules: device access is not restricted: this host has no cgroup v1 devices controller and berth does not load cgroup v2 device (eBPF) programs"
-            ));
-        }
-        if needs_oom_control && !hierarchies.v1.contains_key("memory") {
-            warnings.push(format!(
-                "service {service_name:?}: oom_kill_disable is ignored: cgroup v2 has no way to disable the OOM killer"
-            ));
-        } else if needs_oom_control && resources.memory.is_none() {
-            warnings.push(format!(
-                "service {service_name:?}: oom_kill_disable without a memory limit may let the container exhaust the host's memory"
-            ));
-        }
-    }
+    let devices = mapped_devices(service).map_err(|(field, message)| fail(&field, message))?;
+    warnings.extend(cgroup_warnings(service_name, service, &devices, &resources));
     let mode = |field: &str, value: &Option<String>| {
         namespace_mode(field, value.as_deref()).map_err(|message| fail(field, message))
     };
@@ -439,7 +396,7 @@ pub fn container_spec(
         NamespaceMode::Host => Namespace::Host,
         target => {
             joins.push(NamespaceJoin { field, target });
-            // Resolved by the caller to the running container's namespace.
+            // The caller sets the peer's container ID.
             Namespace::New
         }
     };
@@ -524,6 +481,65 @@ pub fn container_spec(
         joins,
         warnings,
     })
+}
+
+/// The host device nodes `devices:` maps; errors are (field, message).
+fn mapped_devices(service: &Service) -> Result<Vec<Device>, (String, String)> {
+    let mut devices = Vec::new();
+    for (index, mapping) in service.devices.iter().enumerate() {
+        let field = format!("devices[{index}]");
+        if !mapping.source.starts_with('/') {
+            return Err((
+                field,
+                format!(
+                    "{:?} is not a host device path (CDI device names are not supported)",
+                    mapping.source
+                ),
+            ));
+        }
+        let permissions = match mapping.permissions.as_str() {
+            "" => "rwm",
+            given => given,
+        };
+        let found = host_devices(&mapping.source, &mapping.target, permissions)
+            .map_err(|err| (field, err.to_string()))?;
+        devices.extend(found);
+    }
+    Ok(devices)
+}
+
+/// What this host's cgroups cannot do of what the service asks: device
+/// rules without a v1 devices controller, `oom_kill_disable` without v1
+/// memory (and Docker's warning when it comes without a memory limit).
+fn cgroup_warnings(
+    service_name: &str,
+    service: &Service,
+    devices: &[Device],
+    resources: &Resources,
+) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let needs_device_cgroup =
+        !service.privileged && (!devices.is_empty() || !resources.device_rules.is_empty());
+    let needs_oom_control = resources.oom_kill_disable;
+    if !needs_device_cgroup && !needs_oom_control {
+        return warnings;
+    }
+    let hierarchies = Hierarchies::detect().unwrap_or_default();
+    if needs_device_cgroup && !hierarchies.enforces_devices() {
+        warnings.push(format!(
+            "service {service_name:?}: devices/device_cgroup_rules: device access is not restricted: this host has no cgroup v1 devices controller and berth does not load cgroup v2 device (eBPF) programs"
+        ));
+    }
+    if needs_oom_control && !hierarchies.v1.contains_key("memory") {
+        warnings.push(format!(
+            "service {service_name:?}: oom_kill_disable is ignored: cgroup v2 has no way to disable the OOM killer"
+        ));
+    } else if needs_oom_control && resources.memory.is_none() {
+        warnings.push(format!(
+            "service {service_name:?}: oom_kill_disable without a memory limit may let the container exhaust the host's memory"
+        ));
+    }
+    warnings
 }
 
 /// Translates one replica of each of `services` and discards the result:
