@@ -359,6 +359,38 @@ mod tests {
     }
 
     #[test]
+    fn a_directory_maps_every_node_below_it() {
+        use nix::sys::stat::{makedev, mknod, Mode, SFlag};
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        std::fs::write(dir.path().join("plain"), "").unwrap();
+        for (name, minor) in [("b", 2), ("sub/a", 1)] {
+            let node = mknod(
+                &dir.path().join(name),
+                SFlag::S_IFCHR,
+                Mode::from_bits_truncate(0o600),
+                makedev(240, minor),
+            );
+            if node.is_err() {
+                return; // not root: nothing to test here
+            }
+        }
+        let source = dir.path().to_str().unwrap();
+        let found = host_devices(source, "/dev/snd/", "rw").unwrap();
+        let paths: Vec<(&str, u64)> = found.iter().map(|d| (d.path.as_str(), d.minor)).collect();
+        assert_eq!(paths, [("/dev/snd/b", 2), ("/dev/snd/sub/a", 1)]);
+        assert!(found.iter().all(|d| d.mode == 0o600 && d.access == "rw"));
+        std::fs::remove_file(dir.path().join("b")).unwrap();
+        std::fs::remove_file(dir.path().join("sub/a")).unwrap();
+        let err = host_devices(source, "/dev/x", "rw").unwrap_err();
+        assert!(
+            err.to_string()
+                .ends_with("the directory holds no device nodes"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn policy() {
         assert_eq!(cgroup_rules(true, &[], &[]), None);
         let extra = DeviceRule::parse("c 10:200 rwm").unwrap();
