@@ -32,6 +32,7 @@ pub fn run(global: &GlobalOptions, args: &RunArgs) -> anyhow::Result<i32> {
     super::up::check_attributes(&project, std::slice::from_ref(&args.service))?;
     // Its secrets and configs are read before its dependencies start.
     crate::reconcile::files::service_digests(&project, std::slice::from_ref(&args.service))?;
+    crate::reconcile::translate::check(&project, std::slice::from_ref(&args.service))?;
     let graph = ProjectGraph::new(&graph_input(&project.services))?;
     let dependencies = graph.dependencies(&args.service, true);
     if !args.no_deps && !dependencies.is_empty() {
@@ -54,6 +55,7 @@ pub fn run(global: &GlobalOptions, args: &RunArgs) -> anyhow::Result<i32> {
     apply_overrides(service, args, &dir)?;
     let tty = service.tty;
     let interactive = service.stdin_open;
+    crate::reconcile::translate::check(&project, std::slice::from_ref(&args.service))?;
 
     let _lock = ProjectLock::acquire(&run_dir(), &project.name)?;
     let store = berth_runtime::image::ImageStore::open(&global.root).context("image store")?;

@@ -167,17 +167,8 @@ pub fn run(global: &GlobalOptions, args: &UpArgs) -> anyhow::Result<i32> {
     // Secrets and configs are read first: a missing one fails before
     // anything is pulled or created.
     let file_digests = crate::reconcile::files::service_digests(&project, &needed)?;
-    // Every value the runtime cannot take is refused now, not halfway
-    // through the plan with some containers made.
-    for name in &needed {
-        crate::reconcile::translate::container_spec(
-            &project,
-            name,
-            &project.services[name],
-            1,
-            name,
-        )?;
-    }
+    // Values berth cannot honour are refused before anything is pulled or made.
+    crate::reconcile::translate::check(&project, &needed)?;
     let images = images(
         &store,
         &project,

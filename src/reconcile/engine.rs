@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use berth_runtime::container::etc_files::{extra_host_address, hosts_file, HostEntry};
-use berth_runtime::container::{new_id, NetworkNamespace, Runtime};
+use berth_runtime::container::{new_id, Namespace, NetworkNamespace, Runtime};
 use berth_runtime::image::ResolvedImage;
 use berth_runtime::network::{Endpoint, IpamPool, NetworkSpec, NetworkStore};
 use berth_runtime::volume::VolumeStore;
@@ -304,6 +304,45 @@ impl RuntimeEngine<'_> {
             .map_err(|e| e.to_string())
     }
 
+    /// The container a `service:`/`container:` namespace reference names
+    /// (replica 1 of a service) and its running first process.
+    fn running_parent(
+        &self,
+        field: &str,
+        target: &translate::NamespaceMode,
+    ) -> Result<(String, i32), String> {
+        let (mode, container) = self.peer_name(target);
+        let state = self
+            .runtime
+            .state(&container)
+            .map_err(|e| format!("{field} {mode}: {e}"))?;
+        let pid = state
+            .pid
+            .filter(|_| state.status == berth_runtime::container::Status::Running)
+            .ok_or_else(|| format!("{field} {mode}: container {container} is not running"))?;
+        Ok((container, pid))
+    }
+
+    /// `service:NAME`/`container:NAME` as written, and the container it
+    /// names (replica 1 of a service).
+    fn peer_name(&self, target: &translate::NamespaceMode) -> (String, String) {
+        match target {
+            translate::NamespaceMode::Service(service) => (
+                format!("service:{service}"),
+                self.desired
+                    .services
+                    .get(service)
+                    .map(|s| self.desired.container_name(s, 1))
+                    .unwrap_or_default(),
+            ),
+            translate::NamespaceMode::Container(name) => {
+                (format!("container:{name}"), name.clone())
+            }
+            translate::NamespaceMode::Private => ("private".into(), String::new()),
+            translate::NamespaceMode::Host => ("host".into(), String::new()),
+        }
+    }
+
     fn create_container(&self, service_name: &str, number: u32, name: &str) -> Result<(), String> {
         self.create_container_as(service_name, number, name, false)
     }
@@ -355,7 +394,23 @@ impl RuntimeEngine<'_> {
                 crate::supervisor::process::supervisor_pid(&self.run_dir, &self.project.name);
             check_ports_free(service_name, &ports, supervisor)?;
         }
+        for warning in &translated.warnings {
+            tracing::warn!("{warning}");
+        }
         let id = new_id().map_err(|e| e.to_string())?;
+        for join in &translated.joins {
+            // The peer must exist now; it must run when this container
+            // starts (the runtime joins its namespace then, each start).
+            let (mode, container) = self.peer_name(&join.target);
+            let peer = self
+                .runtime
+                .lookup(&container)
+                .map_err(|e| format!("service {service_name}: {} {mode}: {e}", join.field))?;
+            match join.field {
+                "ipc" => translated.spec.ipc = Namespace::Container(peer.id),
+                _ => translated.spec.pid = Namespace::Container(peer.id),
+            }
+        }
         let spec = &mut translated.spec;
         if !anonymous.is_empty() {
             if let Ok(text) = serde_json::to_string(&anonymous) {
@@ -376,22 +431,12 @@ impl RuntimeEngine<'_> {
             Some("none") => spec.network = NetworkNamespace::None,
             Some(mode) if mode.starts_with("service:") || mode.starts_with("container:") => {
                 let target = mode.split_once(':').map(|(_, t)| t).unwrap_or_default();
-                let container = if mode.starts_with("service:") {
-                    self.desired
-                        .services
-                        .get(target)
-                        .map(|s| self.desired.container_name(s, 1))
-                        .unwrap_or_default()
+                let target = if mode.starts_with("service:") {
+                    translate::NamespaceMode::Service(target.to_string())
                 } else {
-                    target.to_string()
+                    translate::NamespaceMode::Container(target.to_string())
                 };
-                let state = self
-                    .runtime
-                    .state(&container)
-                    .map_err(|e| format!("network_mode {mode}: {e}"))?;
-                let pid = state.pid.ok_or_else(|| {
-                    format!("network_mode {mode}: container {container} is not running")
-                })?;
+                let (container, pid) = self.running_parent("network_mode", &target)?;
                 spec.network = NetworkNamespace::Join(PathBuf::from(format!("/proc/{pid}/ns/net")));
                 network_parent = self.runtime.lookup(&container).ok();
             }

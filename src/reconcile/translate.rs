@@ -7,8 +7,11 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use berth_runtime::container::cgroup::Hierarchies;
+use berth_runtime::container::devices::{host_devices, Device, DeviceRule};
 use berth_runtime::container::{
-    ContainerSpec, InjectedFile, LogConfig, Mount, ProcessSpec, Resources, Security, Ulimit,
+    ContainerSpec, InjectedFile, LogConfig, Mount, Namespace, ProcessSpec, Resources, Security,
+    Ulimit,
 };
 
 use crate::compose::hash::service_config_hash;
@@ -35,6 +38,150 @@ pub struct Translated {
     pub volumes: Vec<VolumeUse>,
     /// Bind sources to create when missing (`create_host_path`).
     pub host_dirs: Vec<PathBuf>,
+    /// Namespaces of other containers to join (`ipc`/`pid: service:` or
+    /// `container:`), for the caller to resolve to a container ID.
+    pub joins: Vec<NamespaceJoin>,
+    /// What is accepted but not honoured on this host, one sentence each
+    /// naming the service (the caller logs them).
+    pub warnings: Vec<String>,
+}
+
+/// Another container's namespace a service joins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamespaceJoin {
+    /// `ipc` or `pid`.
+    pub field: &'static str,
+    pub target: NamespaceMode,
+}
+
+/// A parsed `ipc`, `pid` or `uts` value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NamespaceMode {
+    /// The container's own namespace (`private`, `shareable`, `none`, or unset).
+    Private,
+    Host,
+    /// `service:NAME`: replica 1 of that service.
+    Service(String),
+    /// `container:NAME`: a container by name or ID.
+    Container(String),
+}
+
+/// Parses `ipc`, `pid` or `uts` (`field`) as Docker accepts them.
+pub fn namespace_mode(field: &str, value: Option<&str>) -> Result<NamespaceMode, String> {
+    let value = value.unwrap_or("");
+    let mode = match (field, value) {
+        (_, "") | ("ipc", "private" | "shareable" | "none") => Some(NamespaceMode::Private),
+        (_, "host") => Some(NamespaceMode::Host),
+        ("ipc" | "pid", _) => match value.split_once(':') {
+            Some(("service", name)) if !name.is_empty() => {
+                Some(NamespaceMode::Service(name.to_string()))
+            }
+            Some(("container", name)) if !name.is_empty() => {
+                Some(NamespaceMode::Container(name.to_string()))
+            }
+            _ => None,
+        },
+        _ => None,
+    };
+    mode.ok_or_else(|| {
+        let expected = match field {
+            "ipc" => "private, shareable, none, host, service:NAME or container:NAME",
+            "pid" => "host, service:NAME or container:NAME",
+            _ => "host",
+        };
+        format!("invalid value {value:?} (expected {expected})")
+    })
+}
+
+/// `security_opt` as berth honours it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SecurityOptions {
+    pub no_new_privileges: bool,
+    /// `systempaths=unconfined`.
+    pub unmask_system_paths: bool,
+    /// Options accepted but ignored on this host.
+    pub warnings: Vec<String>,
+}
+
+/// Parses `security_opt` entries (`key=value` or the older `key:value`);
+/// `lsms` are the host's active Linux security modules. Errors are
+/// `(index, message)`.
+pub fn security_options(
+    options: &[String],
+    lsms: &[String],
+) -> Result<SecurityOptions, (usize, String)> {
+    let mut parsed = SecurityOptions::default();
+    for (index, option) in options.iter().enumerate() {
+        let at = option.find(['=', ':']);
+        let (key, value) = match at {
+            Some(at) => (&option[..at], Some(&option[at + 1..])),
+            None => (option.as_str(), None),
+        };
+        let fail = |message: String| (index, message);
+        match (key, value) {
+            ("no-new-privileges", None | Some("true")) => parsed.no_new_privileges = true,
+            ("no-new-privileges", Some("false")) => parsed.no_new_privileges = false,
+            ("no-new-privileges", Some(other)) => {
+                return Err(fail(format!(
+                    "invalid no-new-privileges value {other:?} (expected true or false)"
+                )))
+            }
+            ("seccomp", Some("unconfined")) => {}
+            ("seccomp", Some(profile)) if !profile.is_empty() => {
+                return Err(fail(format!(
+                    "seccomp profile {profile:?} is not supported: berth applies no seccomp filter (containers run as with seccomp=unconfined); remove the option or write seccomp=unconfined"
+                )))
+            }
+            ("label", Some("disable")) | ("apparmor", Some("unconfined")) => {
+                // berth applies no label or profile: this is what happens anyway.
+            }
+            ("label" | "apparmor", Some(value)) if !value.is_empty() => {
+                let (module, name) = if key == "label" {
+                    ("selinux", "SELinux")
+                } else {
+                    ("apparmor", "AppArmor")
+                };
+                if lsms.iter().any(|m| m == module) {
+                    return Err(fail(format!(
+                        "{option:?} is not supported: berth does not apply {name} {} (this host runs {name})",
+                        if key == "label" { "labels" } else { "profiles" }
+                    )));
+                }
+                parsed.warnings.push(format!(
+                    "{option} is ignored: {name} is not enabled on this host"
+                ));
+            }
+            ("systempaths", Some("unconfined")) => parsed.unmask_system_paths = true,
+            ("systempaths", Some(other)) => {
+                return Err(fail(format!(
+                    "invalid systempaths value {other:?} (expected unconfined)"
+                )))
+            }
+            _ => {
+                return Err(fail(format!(
+                    "unknown or incomplete security option {option:?} (berth knows no-new-privileges[=true|false], seccomp=unconfined, label=…, apparmor=…, systempaths=unconfined)"
+                )))
+            }
+        }
+    }
+    Ok(parsed)
+}
+
+/// The host's active Linux security modules (`/sys/kernel/security/lsm`,
+/// else guessed from `/sys/fs/selinux` and the AppArmor module).
+pub fn host_lsms() -> Vec<String> {
+    if let Ok(text) = std::fs::read_to_string("/sys/kernel/security/lsm") {
+        return text.trim().split(',').map(str::to_string).collect();
+    }
+    let mut found = Vec::new();
+    if std::path::Path::new("/sys/fs/selinux/enforce").exists() {
+        found.push("selinux".to_string());
+    }
+    let apparmor = std::fs::read_to_string("/sys/module/apparmor/parameters/enabled");
+    if apparmor.is_ok_and(|t| t.trim() == "Y") {
+        found.push("apparmor".to_string());
+    }
+    found
 }
 
 /// A service attribute berth cannot honour, named for the user.
@@ -192,6 +339,7 @@ pub fn container_spec(
         .and_then(|d| d.resources.as_ref())
         .and_then(|r| r.reservations.as_ref());
     let positive = |bytes: i64| u64::try_from(bytes).ok().filter(|b| *b > 0);
+    let mut warnings = Vec::new();
     let resources = Resources {
         memory: service
             .mem_limit
@@ -216,16 +364,66 @@ pub fn container_spec(
         cpu_shares: service.cpu_shares.and_then(|s| u64::try_from(s).ok()),
         cpuset: service.cpuset.clone(),
         pids_limit: service.pids_limit.or_else(|| limits.and_then(|l| l.pids)),
+        device_rules: service
+            .device_cgroup_rules
+            .iter()
+            .enumerate()
+            .map(|(index, rule)| {
+                DeviceRule::parse(rule)
+                    .map_err(|err| fail(&format!("device_cgroup_rules[{index}]"), err.to_string()))
+            })
+            .collect::<Result<_, _>>()?,
+        oom_kill_disable: service.oom_kill_disable,
     };
+    let devices = mapped_devices(service).map_err(|(field, message)| fail(&field, message))?;
+    warnings.extend(cgroup_warnings(service_name, service, &devices, &resources));
+    let mode = |field: &str, value: &Option<String>| {
+        namespace_mode(field, value.as_deref()).map_err(|message| fail(field, message))
+    };
+    let (ipc, pid, uts) = (
+        mode("ipc", &service.ipc)?,
+        mode("pid", &service.pid)?,
+        mode("uts", &service.uts)?,
+    );
+    if uts == NamespaceMode::Host && service.hostname.as_deref().is_some_and(|h| !h.is_empty()) {
+        return Err(fail(
+            "uts",
+            "\"host\" cannot be combined with hostname: the container has the host's name".into(),
+        ));
+    }
+    let mut joins = Vec::new();
+    let mut namespace = |field: &'static str, mode: NamespaceMode| match mode {
+        NamespaceMode::Private => Namespace::New,
+        NamespaceMode::Host => Namespace::Host,
+        target => {
+            joins.push(NamespaceJoin { field, target });
+            // The caller sets the peer's container ID.
+            Namespace::New
+        }
+    };
+    let (ipc, pid, uts) = (
+        namespace("ipc", ipc),
+        namespace("pid", pid),
+        namespace("uts", uts),
+    );
+    let options = if service.security_opt.is_empty() {
+        SecurityOptions::default()
+    } else {
+        security_options(&service.security_opt, &host_lsms())
+            .map_err(|(index, message)| fail(&format!("security_opt[{index}]"), message))?
+    };
+    warnings.extend(
+        options
+            .warnings
+            .iter()
+            .map(|w| format!("service {service_name:?}: security_opt: {w}")),
+    );
     let security = Security {
         cap_add: service.cap_add.clone(),
         cap_drop: service.cap_drop.clone(),
         privileged: service.privileged,
-        no_new_privileges: service.security_opt.iter().any(|o| {
-            o == "no-new-privileges"
-                || o == "no-new-privileges:true"
-                || o == "no-new-privileges=true"
-        }),
+        no_new_privileges: options.no_new_privileges,
+        unmask_system_paths: options.unmask_system_paths,
         sysctls: service.sysctls.clone(),
         ulimits: service
             .ulimits
@@ -292,9 +490,14 @@ pub fn container_spec(
         mounts,
         read_only_rootfs: service.read_only,
         shm_size: service.shm_size.as_ref().and_then(|s| positive(s.0)),
+        no_shm: service.ipc.as_deref() == Some("none"),
         etc_hosts: None,
         resolv_conf: None,
         network: Default::default(),
+        ipc,
+        pid,
+        uts,
+        devices,
         security,
         resources,
         init: service.init.unwrap_or(false),
@@ -306,7 +509,79 @@ pub fn container_spec(
         spec,
         volumes,
         host_dirs,
+        joins,
+        warnings,
     })
+}
+
+/// The host device nodes `devices:` maps; errors are (field, message).
+fn mapped_devices(service: &Service) -> Result<Vec<Device>, (String, String)> {
+    let mut devices = Vec::new();
+    for (index, mapping) in service.devices.iter().enumerate() {
+        let field = format!("devices[{index}]");
+        if !mapping.source.starts_with('/') {
+            return Err((
+                field,
+                format!(
+                    "{:?} is not a host device path (CDI device names are not supported)",
+                    mapping.source
+                ),
+            ));
+        }
+        let permissions = match mapping.permissions.as_str() {
+            "" => "rwm",
+            given => given,
+        };
+        let found = host_devices(&mapping.source, &mapping.target, permissions)
+            .map_err(|err| (field, err.to_string()))?;
+        devices.extend(found);
+    }
+    Ok(devices)
+}
+
+/// What this host's cgroups cannot do of what the service asks: device
+/// rules without a v1 devices controller, `oom_kill_disable` without v1
+/// memory (and Docker's warning when it comes without a memory limit).
+fn cgroup_warnings(
+    service_name: &str,
+    service: &Service,
+    devices: &[Device],
+    resources: &Resources,
+) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let needs_device_cgroup =
+        !service.privileged && (!devices.is_empty() || !resources.device_rules.is_empty());
+    let needs_oom_control = resources.oom_kill_disable;
+    if !needs_device_cgroup && !needs_oom_control {
+        return warnings;
+    }
+    let hierarchies = Hierarchies::detect().unwrap_or_default();
+    if needs_device_cgroup && !hierarchies.enforces_devices() {
+        warnings.push(format!(
+            "service {service_name:?}: devices/device_cgroup_rules: device access is not restricted: this host has no cgroup v1 devices controller and berth does not load cgroup v2 device (eBPF) programs"
+        ));
+    }
+    if needs_oom_control && !hierarchies.v1.contains_key("memory") {
+        warnings.push(format!(
+            "service {service_name:?}: oom_kill_disable is ignored: cgroup v2 has no way to disable the OOM killer"
+        ));
+    } else if needs_oom_control && resources.memory.is_none() {
+        warnings.push(format!(
+            "service {service_name:?}: oom_kill_disable without a memory limit may let the container exhaust the host's memory"
+        ));
+    }
+    warnings
+}
+
+/// Translates one replica of each of `services` and discards the result:
+/// the first value that cannot be honoured, before anything is made.
+pub fn check(project: &Project, services: &[String]) -> Result<(), TranslateError> {
+    for name in services {
+        if let Some(service) = project.services.get(name) {
+            container_spec(project, name, service, 1, name)?;
+        }
+    }
+    Ok(())
 }
 
 /// `json-file` (default) and `local` keep the log (with `max-size`/`max-file`);
@@ -471,6 +746,172 @@ volumes:
         let digests: BTreeMap<String, String> =
             serde_json::from_str(&spec.annotations[files::FILES_ANNOTATION]).unwrap();
         assert_eq!(digests.keys().collect::<Vec<_>>(), ["secret pw"]);
+    }
+
+    #[test]
+    fn namespace_modes() {
+        use NamespaceMode::*;
+        let ok = |field, value| namespace_mode(field, Some(value)).unwrap();
+        assert_eq!(namespace_mode("ipc", None).unwrap(), Private);
+        assert_eq!(ok("ipc", "private"), Private);
+        assert_eq!(ok("ipc", "shareable"), Private);
+        assert_eq!(ok("ipc", "host"), Host);
+        assert_eq!(ok("ipc", "service:db"), Service("db".into()));
+        assert_eq!(ok("pid", "container:abc"), Container("abc".into()));
+        assert_eq!(ok("pid", "host"), Host);
+        assert_eq!(ok("uts", "host"), Host);
+        assert_eq!(ok("uts", ""), Private);
+        assert_eq!(ok("ipc", "none"), Private);
+        for (field, value) in [
+            ("ipc", "service:"),
+            ("ipc", "Host"),
+            ("pid", "private"),
+            ("pid", "shareable"),
+            ("pid", "container:"),
+            ("uts", "private"),
+            ("uts", "service:x"),
+        ] {
+            let err = namespace_mode(field, Some(value)).unwrap_err();
+            assert!(
+                err.starts_with(&format!("invalid value {value:?} (expected ")),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn security_opt_variants() {
+        let parse = |opts: &[&str], lsms: &[&str]| {
+            let opts: Vec<String> = opts.iter().map(|o| o.to_string()).collect();
+            let lsms: Vec<String> = lsms.iter().map(|o| o.to_string()).collect();
+            security_options(&opts, &lsms)
+        };
+        for on in [
+            "no-new-privileges",
+            "no-new-privileges:true",
+            "no-new-privileges=true",
+        ] {
+            assert!(parse(&[on], &[]).unwrap().no_new_privileges, "{on}");
+        }
+        for off in ["no-new-privileges:false", "no-new-privileges=false"] {
+            assert!(!parse(&[off], &[]).unwrap().no_new_privileges, "{off}");
+        }
+        // Later entries win, as Docker reads them.
+        assert!(
+            !parse(&["no-new-privileges", "no-new-privileges=false"], &[])
+                .unwrap()
+                .no_new_privileges
+        );
+        let quiet = parse(
+            &[
+                "seccomp=unconfined",
+                "seccomp:unconfined",
+                "label=disable",
+                "label:disable",
+                "apparmor=unconfined",
+            ],
+            &["selinux", "apparmor"],
+        )
+        .unwrap();
+        assert_eq!(quiet, SecurityOptions::default());
+        assert!(
+            parse(&["systempaths=unconfined"], &[])
+                .unwrap()
+                .unmask_system_paths
+        );
+        // No such LSM on the host: accepted with a warning.
+        let warned = parse(
+            &["label=type:container_t", "apparmor=docker-default"],
+            &["capability", "yama"],
+        )
+        .unwrap();
+        assert_eq!(
+            warned.warnings,
+            [
+                "label=type:container_t is ignored: SELinux is not enabled on this host",
+                "apparmor=docker-default is ignored: AppArmor is not enabled on this host"
+            ]
+        );
+        // The LSM is there but berth does not apply it: refused.
+        let (index, message) =
+            parse(&["no-new-privileges", "label:level:s0"], &["selinux"]).unwrap_err();
+        assert_eq!(index, 1);
+        assert!(
+            message.contains("berth does not apply SELinux labels"),
+            "{message}"
+        );
+        assert!(parse(&["apparmor=x"], &["apparmor"])
+            .unwrap_err()
+            .1
+            .contains("AppArmor profiles"));
+        for bad in [
+            "seccomp=/x.json",
+            "seccomp=builtin",
+            "seccomp",
+            "label",
+            "systempaths=x",
+            "no-new-privileges=yes",
+            "nope",
+            "mask=/proc/x",
+        ] {
+            assert!(parse(&[bad], &[]).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn devices_and_device_rules_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let translate = |attribute: &str| {
+            let yaml = format!("services:\n  web:\n    image: x\n    {attribute}\n");
+            let project = load_from_str(&yaml, dir.path()).unwrap().project;
+            container_spec(&project, "web", &project.services["web"], 1, "x")
+        };
+        let t = translate("devices: ['/dev/null:/dev/mynull:rw']").unwrap();
+        let device = &t.spec.devices[0];
+        assert_eq!(
+            (device.path.as_str(), device.major, device.minor),
+            ("/dev/mynull", 1, 3)
+        );
+        assert_eq!(device.access, "rw");
+        let t = translate("device_cgroup_rules: ['c 1:3 mr', 'a 7:* rmw']").unwrap();
+        assert_eq!(t.spec.resources.device_rules.len(), 2);
+        let err = translate("devices: [/dev/berth-none]").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "service \"web\": devices[0]: device /dev/berth-none: no such device on the host"
+        );
+        let err = translate("devices: ['nvidia.com/gpu=all']").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("CDI device names are not supported"),
+            "{err}"
+        );
+        let err = translate("device_cgroup_rules: ['c 1:3']").unwrap_err();
+        assert!(
+            err.to_string().starts_with(
+                "service \"web\": device_cgroup_rules[0]: invalid device cgroup rule \"c 1:3\""
+            ),
+            "{err}"
+        );
+        let err = translate("ipc: bogus").unwrap_err();
+        assert_eq!(err.field, "ipc");
+        let t = translate("pid: container:other").unwrap();
+        assert_eq!(
+            t.joins,
+            [NamespaceJoin {
+                field: "pid",
+                target: NamespaceMode::Container("other".into())
+            }]
+        );
+        let t = translate("uts: host").unwrap();
+        assert_eq!(t.spec.uts, Namespace::Host);
+        let t = translate("oom_kill_disable: true").unwrap();
+        assert!(t.spec.resources.oom_kill_disable);
+        assert!(
+            t.warnings.iter().any(|w| w.contains("oom_kill_disable")),
+            "{:?}",
+            t.warnings
+        );
     }
 
     #[test]

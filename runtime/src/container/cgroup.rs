@@ -8,6 +8,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use super::devices::DeviceRule;
 use super::spec::Resources;
 
 /// An error touching a cgroup file, naming the file.
@@ -110,16 +111,31 @@ impl Hierarchies {
         }
     }
 
-    /// Makes the container's cgroups under `parent/id` and writes `resources`.
+    /// Whether device rules can be enforced here (a v1 `devices` hierarchy;
+    /// cgroup v2 needs an eBPF program berth does not load).
+    pub fn enforces_devices(&self) -> bool {
+        self.v1.contains_key("devices")
+    }
+
+    /// Makes the container's cgroups under `parent/id` and writes `resources`
+    /// and, when given, the device allow list (everything else denied).
     /// On error, whatever was made is removed again.
     pub fn create(
         &self,
         parent: &str,
         id: &str,
         resources: &Resources,
+        devices: Option<&[DeviceRule]>,
     ) -> Result<ContainerCgroup, CgroupError> {
         let mut cgroup = ContainerCgroup::default();
-        let result = self.create_into(&mut cgroup, parent, id, resources);
+        let result = self
+            .create_into(&mut cgroup, parent, id, resources)
+            .and_then(|()| match (devices, self.v1.get("devices")) {
+                (Some(rules), Some(mount)) => {
+                    write_device_rules(&mount.join(parent).join(id), rules)
+                }
+                _ => Ok(()),
+            });
         if let Err(err) = result {
             cgroup.remove();
             return Err(err);
@@ -201,6 +217,17 @@ impl Hierarchies {
     }
 }
 
+/// Denies every device, then allows `rules` (v1 `devices` controller).
+fn write_device_rules(dir: &Path, rules: &[DeviceRule]) -> Result<(), CgroupError> {
+    write(&dir.join("devices.deny"), "a")?;
+    for rule in rules {
+        for line in rule.v1_lines() {
+            write(&dir.join("devices.allow"), &line)?;
+        }
+    }
+    Ok(())
+}
+
 /// Files to write per controller, for each cgroup version.
 #[derive(Default)]
 struct LimitFiles {
@@ -235,6 +262,10 @@ fn limit_files(resources: &Resources) -> Vec<(&'static str, LimitFiles)> {
             }
             _ => {}
         }
+    }
+    if resources.oom_kill_disable {
+        // cgroup v2 has no switch for this; callers warn.
+        memory.v1.push(("memory.oom_control", "1".into()));
     }
     let mut cpu = LimitFiles::default();
     if let Some(cpus) = resources.cpus.filter(|c| *c > 0.0) {
@@ -454,6 +485,7 @@ mod tests {
             cpus: Some(1.5),
             cpu_shares: Some(512),
             pids_limit: Some(20),
+            oom_kill_disable: true,
             ..Resources::default()
         });
         let get = |controller: &str| files.iter().find(|(c, _)| *c == controller).unwrap();
@@ -464,6 +496,8 @@ mod tests {
         assert!(memory
             .v2
             .contains(&("memory.swap.max", (64u64 << 20).to_string())));
+        assert!(memory.v1.contains(&("memory.oom_control", "1".to_string())));
+        assert!(!memory.v2.iter().any(|(file, _)| file.contains("oom")));
         let cpu = &get("cpu").1;
         assert!(cpu.v1.contains(&("cpu.cfs_quota_us", "150000".to_string())));
         assert!(cpu.v2.contains(&("cpu.max", "150000 100000".to_string())));

@@ -1,9 +1,11 @@
-//! The container's first process: forked by the monitor into a new PID
-//! namespace, it enters the other namespaces, builds the root filesystem,
+//! The container's first process: forked by the monitor into its PID
+//! namespace (new, the host's or another container's), it enters the other
+//! namespaces (new ones, or joined), builds the root filesystem,
 //! becomes the container's user and execs the program. A failure before
 //! exec is written to the error pipe with Docker's exit code (127 not
 //! found, 126 not executable, 125 anything else). With `init: true` it
-//! stays PID 1, reaping zombies and forwarding signals.
+//! stays PID 1 (a subreaper when it is not PID 1), reaping zombies and
+//! forwarding signals.
 
 use std::ffi::CString;
 use std::fs;
@@ -21,7 +23,7 @@ use nix::unistd::{Gid, Pid, Uid};
 use super::capabilities;
 use super::process::env_value;
 use super::rootfs;
-use super::spec::{NetworkNamespace, Ulimit};
+use super::spec::{Namespace, NetworkNamespace, Ulimit};
 use super::state::{ContainerDir, ContainerRecord};
 use super::sys::{self, Forked};
 use super::user::{self, Identity};
@@ -122,7 +124,26 @@ fn prepare_and_exec(
         sys::set_controlling_terminal(std::io::stdin().as_fd())
             .map_err(|err| setup_error(format!("controlling terminal: {err}")))?;
     }
-    let mut flags = CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWUTS | CloneFlags::CLONE_NEWIPC;
+    let mut flags = CloneFlags::CLONE_NEWNS;
+    // Other containers' namespaces are opened through the host's /proc,
+    // before this process has a mount namespace of its own.
+    for (namespace, flag, name) in [
+        (&record.spec.uts, CloneFlags::CLONE_NEWUTS, "UTS"),
+        (&record.spec.ipc, CloneFlags::CLONE_NEWIPC, "IPC"),
+    ] {
+        match namespace {
+            Namespace::New => flags |= flag,
+            // Resolved by the monitor; never reaches here unresolved.
+            Namespace::Host | Namespace::Container(_) => {}
+            Namespace::Join(path) => {
+                let ns = fs::File::open(path).map_err(|err| {
+                    setup_error(format!("{name} namespace {}: {err}", path.display()))
+                })?;
+                setns(ns.as_fd(), flag)
+                    .map_err(os(&format!("join {name} namespace {}", path.display())))?;
+            }
+        }
+    }
     match &record.spec.network {
         NetworkNamespace::New | NetworkNamespace::None => flags |= CloneFlags::CLONE_NEWNET,
         NetworkNamespace::Join(path) => {
@@ -140,8 +161,16 @@ fn prepare_and_exec(
     }
     let _ = nix::unistd::write(&netns_ready, b"n");
     drop(netns_ready);
-    nix::unistd::sethostname(&record.hostname).map_err(os("sethostname"))?;
-    if let Some(domain) = record.spec.domainname.as_deref().filter(|d| !d.is_empty()) {
+    let own_uts = record.spec.uts == Namespace::New;
+    if own_uts {
+        nix::unistd::sethostname(&record.hostname).map_err(os("sethostname"))?;
+    }
+    if let Some(domain) = record
+        .spec
+        .domainname
+        .as_deref()
+        .filter(|d| !d.is_empty() && own_uts)
+    {
         fs::write("/proc/sys/kernel/domainname", domain)
             .map_err(|err| setup_error(format!("domainname: {err}")))?;
     }
@@ -342,6 +371,11 @@ fn resolve_program(program: &str, path_var: &str) -> Result<PathBuf, Failure> {
 /// Forks: the child goes on to exec the program; this process stays PID 1,
 /// reaps every child and forwards signals to the program.
 fn become_init(errors: &mut Option<OwnedFd>) -> Result<(), Failure> {
+    // Not PID 1 when sharing the host's or another container's PID
+    // namespace: orphans come to us only as a subreaper.
+    if nix::unistd::getpid().as_raw() != 1 {
+        let _ = nix::sys::prctl::set_child_subreaper(true);
+    }
     let all = SigSet::all();
     all.thread_block()
         .map_err(|err| setup_error(format!("block signals: {err}")))?;

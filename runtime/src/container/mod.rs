@@ -4,7 +4,8 @@
 //! what `create` decided and what happened since (see [`state`]). `start`
 //! launches a detached per-container monitor (`berth __berth-monitor DIR`,
 //! see [`monitor`]) that forks the container's first process into new PID,
-//! mount, UTS, IPC (and network) namespaces and its cgroups, keeps its
+//! mount, UTS, IPC (and network) namespaces, or the host's or another
+//! container's where the spec says so, and its cgroups, keeps its
 //! output in a JSON-lines log and records how it ended. Everything else is
 //! read from the directory and `/proc`, so any process can drive any
 //! container and a crash loses nothing.
@@ -14,6 +15,7 @@
 
 pub mod capabilities;
 pub mod cgroup;
+pub mod devices;
 pub mod etc_files;
 mod exec;
 mod init;
@@ -44,8 +46,8 @@ use crate::timestamp;
 pub use init::{EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_SETUP};
 pub use logs::{LogRecord, Stream};
 pub use spec::{
-    ContainerSpec, ExecSpec, InjectedFile, LogConfig, Mount, NetworkNamespace, ProcessSpec,
-    Resources, Security, Ulimit,
+    ContainerSpec, ExecSpec, InjectedFile, LogConfig, Mount, Namespace, NetworkNamespace,
+    ProcessSpec, Resources, Security, Ulimit,
 };
 pub use state::{ContainerRecord, ContainerState, Status};
 
@@ -295,15 +297,38 @@ impl Runtime {
         )
         .map_err(|err| invalid(err.to_string()))?;
         let host_net = spec.network == NetworkNamespace::Host;
+        let own_ipc = spec.ipc == Namespace::New;
         if let Some(bad) = spec
             .security
             .sysctls
             .keys()
-            .find(|k| !rootfs::sysctl_allowed(k, host_net))
+            .find(|k| !rootfs::sysctl_allowed(k, host_net, own_ipc))
         {
             return Err(invalid(format!(
-                "sysctl {bad:?} is not allowed in a container (only namespaced sysctls are)"
+                "sysctl {bad:?} is not allowed in a container (only namespaced sysctls are, and IPC ones only with a private IPC namespace)"
             )));
+        }
+        for (namespace, kind) in [(&spec.ipc, "IPC"), (&spec.pid, "PID")] {
+            if let Namespace::Container(peer) = namespace {
+                if self.lookup(peer).ok().map(|r| r.id).as_ref() != Some(peer) {
+                    return Err(invalid(format!(
+                        "the {kind} namespace to join belongs to {peer:?}, which is not a container ID here"
+                    )));
+                }
+            }
+        }
+        if matches!(spec.uts, Namespace::Join(_) | Namespace::Container(_)) {
+            return Err(invalid(
+                "a UTS namespace can be new or the host's, not another container's".into(),
+            ));
+        }
+        for device in &spec.devices {
+            if !device.path.starts_with('/') {
+                return Err(invalid(format!(
+                    "device path {:?} is not an absolute path",
+                    device.path
+                )));
+            }
         }
         for mount in &spec.mounts {
             if !mount.target().starts_with('/') {
@@ -327,11 +352,17 @@ impl Runtime {
                 )));
             }
         }
-        let hostname = spec
-            .hostname
-            .clone()
-            .filter(|h| !h.is_empty())
-            .unwrap_or_else(|| id[..12].to_string());
+        let hostname = if spec.uts == Namespace::Host {
+            // The host's UTS namespace: its name is the host's.
+            nix::unistd::gethostname()
+                .map(|h| h.to_string_lossy().into_owned())
+                .unwrap_or_else(|_| id[..12].to_string())
+        } else {
+            spec.hostname
+                .clone()
+                .filter(|h| !h.is_empty())
+                .unwrap_or_else(|| id[..12].to_string())
+        };
         let process = process::resolve(image, &spec.process, &hostname);
         if process.args.is_empty() {
             return Err(invalid(

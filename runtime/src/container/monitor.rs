@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 use nix::fcntl::OFlag;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use nix::sched::{unshare, CloneFlags};
+use nix::sched::{setns, unshare, CloneFlags};
 use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
@@ -23,7 +23,10 @@ use nix::unistd::{pipe2, Pid};
 use super::cgroup::{ContainerCgroup, Hierarchies};
 use super::init::{self, InitIo, EXIT_SETUP};
 use super::logs::{LogWriter, Stream};
-use super::state::{process_start_time, ContainerDir, ContainerRecord, ContainerState, Status};
+use super::spec::Namespace;
+use super::state::{
+    process_alive, process_start_time, ContainerDir, ContainerRecord, ContainerState, Status,
+};
 use super::sys::{self, Forked};
 use crate::timestamp;
 
@@ -40,7 +43,13 @@ pub fn main(dir: PathBuf) -> i32 {
     }
     let _ = nix::unistd::setsid();
     let dir = ContainerDir(dir);
-    let record = match dir.read_record() {
+    let record = match dir
+        .read_record()
+        .map_err(|e| e.to_string())
+        .and_then(|mut record| {
+            resolve_peers(&dir, &mut record)?;
+            Ok(record)
+        }) {
         Ok(record) => record,
         Err(err) => {
             report(&format!("error {EXIT_SETUP} {err}"));
@@ -156,14 +165,64 @@ fn place_in_cgroups(
     hierarchies: &Hierarchies,
     child: Pid,
 ) -> Result<ContainerCgroup, LaunchError> {
+    let spec = &record.spec;
+    let devices = super::devices::cgroup_rules(
+        spec.security.privileged,
+        &spec.devices,
+        &spec.resources.device_rules,
+    );
     let cgroup = hierarchies
-        .create(&record.cgroup_parent, &record.id, &record.spec.resources)
+        .create(
+            &record.cgroup_parent,
+            &record.id,
+            &spec.resources,
+            devices.as_deref(),
+        )
         .map_err(|err| (EXIT_SETUP, err.to_string()))?;
     if let Err(err) = cgroup.add_process(child.as_raw()) {
         cgroup.remove();
         return Err((EXIT_SETUP, err.to_string()));
     }
     Ok(cgroup)
+}
+
+/// Turns `Namespace::Container(ID)` into that running container's
+/// `/proc/PID/ns/…` path, now that this one starts.
+fn resolve_peers(dir: &ContainerDir, record: &mut ContainerRecord) -> Result<(), String> {
+    for (namespace, kind) in [(&mut record.spec.ipc, "ipc"), (&mut record.spec.pid, "pid")] {
+        let Namespace::Container(id) = namespace else {
+            continue;
+        };
+        let peer = ContainerDir(dir.0.with_file_name(&*id));
+        let name = peer
+            .read_record()
+            .map(|r| r.name)
+            .unwrap_or_else(|_| id.chars().take(12).collect());
+        let pid = peer
+            .read_state()
+            .ok()
+            .and_then(|state| state.pid.filter(|pid| process_alive(*pid, state.pid_start)))
+            .ok_or_else(|| {
+                format!("cannot join the {kind} namespace of container {name}: it is not running")
+            })?;
+        *namespace = Namespace::Join(PathBuf::from(format!("/proc/{pid}/ns/{kind}")));
+    }
+    Ok(())
+}
+
+/// Makes the PID namespace the container's first process is forked into:
+/// a new one (it is PID 1 there), the host's (nothing to do), or another
+/// container's (`setns` affects only the children forked afterwards).
+fn enter_pid_namespace(pid: &Namespace) -> Result<(), LaunchError> {
+    match pid {
+        Namespace::New => unshare(CloneFlags::CLONE_NEWPID).map_err(setup_err("new PID namespace")),
+        Namespace::Host | Namespace::Container(_) => Ok(()),
+        Namespace::Join(path) => {
+            let what = format!("join PID namespace {}", path.display());
+            let ns = File::open(path).map_err(setup_err(&what))?;
+            setns(ns.as_fd(), CloneFlags::CLONE_NEWPID).map_err(setup_err(&what))
+        }
+    }
 }
 
 fn spawn(
@@ -208,7 +267,7 @@ fn spawn(
     mask.thread_block().map_err(setup_err("block SIGCHLD"))?;
     let signals = SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
         .map_err(setup_err("signalfd"))?;
-    unshare(CloneFlags::CLONE_NEWPID).map_err(setup_err("new PID namespace"))?;
+    enter_pid_namespace(&record.spec.pid)?;
     let child = match sys::fork_single_threaded().map_err(setup_err("fork"))? {
         Forked::Child => {
             drop(go_w);

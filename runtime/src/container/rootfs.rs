@@ -9,10 +9,14 @@ use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
 
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
+use nix::sched::{setns, CloneFlags};
 use nix::sys::stat::{makedev, mknod, Mode, SFlag};
+use std::os::fd::AsFd;
 
-use super::spec::{InjectedFile, Mount};
+use super::devices::{Device, DeviceType};
+use super::spec::{InjectedFile, Mount, Namespace};
 use super::state::{ContainerDir, ContainerRecord};
+use super::sys;
 
 /// Docker's masked `/proc` and `/sys` paths.
 pub const MASKED_PATHS: &[&str] = &[
@@ -182,7 +186,8 @@ fn mount_overlay(dir: &ContainerDir, record: &ContainerRecord) -> SetupResult<()
     ctx(nix::unistd::chdir("/"), || "chdir /".to_string())
 }
 
-fn mount_dev(rootfs: &Path, shm_size: u64, console: Option<&Path>) -> SetupResult<()> {
+/// `shm_size` `None`: no `/dev/shm` at all (`ipc: none`).
+fn mount_dev(rootfs: &Path, shm_size: Option<u64>, console: Option<&Path>) -> SetupResult<()> {
     let dev = rootfs.join("dev");
     ensure_target(&dev, true)?;
     do_mount(
@@ -214,7 +219,7 @@ fn mount_dev(rootfs: &Path, shm_size: u64, console: Option<&Path>) -> SetupResul
         )?;
     }
     nix::sys::stat::umask(old_umask);
-    for dir in ["pts", "shm", "mqueue"] {
+    for dir in ["pts", "mqueue"] {
         ensure_target(&dev.join(dir), true)?;
     }
     do_mount(
@@ -224,13 +229,16 @@ fn mount_dev(rootfs: &Path, shm_size: u64, console: Option<&Path>) -> SetupResul
         MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
         Some("newinstance,ptmxmode=0666,mode=0620,gid=5"),
     )?;
-    do_mount(
-        Some("shm"),
-        &dev.join("shm"),
-        Some("tmpfs"),
-        MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC | MsFlags::MS_NODEV,
-        Some(&format!("mode=1777,size={shm_size}")),
-    )?;
+    if let Some(shm_size) = shm_size {
+        ensure_target(&dev.join("shm"), true)?;
+        do_mount(
+            Some("shm"),
+            &dev.join("shm"),
+            Some("tmpfs"),
+            MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC | MsFlags::MS_NODEV,
+            Some(&format!("mode=1777,size={shm_size}")),
+        )?;
+    }
     do_mount(
         Some("mqueue"),
         &dev.join("mqueue"),
@@ -262,6 +270,96 @@ fn mount_dev(rootfs: &Path, shm_size: u64, console: Option<&Path>) -> SetupResul
         )?;
     }
     Ok(())
+}
+
+/// Makes the mapped host devices' nodes (replacing whatever is at the path),
+/// with the host node's type, numbers, mode and owner.
+fn make_devices(rootfs: &Path, devices: &[Device]) -> SetupResult<()> {
+    let old_umask = nix::sys::stat::umask(Mode::empty());
+    let result = devices.iter().try_for_each(|device| {
+        let path = secure_join(rootfs, &device.path);
+        if let Some(parent) = path.parent() {
+            ctx(fs::create_dir_all(parent), || {
+                format!("create {}", parent.display())
+            })?;
+        }
+        if let Ok(meta) = fs::symlink_metadata(&path) {
+            if meta.is_dir() {
+                return Err(format!("device {}: a directory is in the way", device.path));
+            }
+            ctx(fs::remove_file(&path), || {
+                format!("replace {}", device.path)
+            })?;
+        }
+        let kind = match device.kind {
+            DeviceType::Block => SFlag::S_IFBLK,
+            _ => SFlag::S_IFCHR,
+        };
+        ctx(
+            mknod(
+                &path,
+                kind,
+                Mode::from_bits_truncate(device.mode),
+                makedev(device.major, device.minor),
+            ),
+            || format!("mknod {}", device.path),
+        )?;
+        ctx(
+            std::os::unix::fs::chown(&path, Some(device.uid), Some(device.gid)),
+            || format!("chown {}", device.path),
+        )
+    });
+    nix::sys::stat::umask(old_umask);
+    result
+}
+
+/// With a shared IPC namespace, POSIX shared memory is shared too: the
+/// host's `/dev/shm` (bound), or the other container's (copied from its
+/// mount namespace with `open_tree`, then attached here), over our own.
+fn share_shm(target: &Path, ipc: &Namespace) -> SetupResult<()> {
+    match ipc {
+        Namespace::New | Namespace::Container(_) => Ok(()),
+        Namespace::Host => {
+            if !Path::new("/dev/shm").is_dir() {
+                return Ok(());
+            }
+            do_mount(
+                Some("/dev/shm"),
+                target,
+                None,
+                MsFlags::MS_BIND | MsFlags::MS_REC,
+                None,
+            )
+        }
+        Namespace::Join(ipc_ns) => {
+            let theirs = ipc_ns.with_file_name("mnt");
+            let open = |path: &Path| {
+                ctx(fs::File::open(path), || {
+                    format!("mount namespace {}", path.display())
+                })
+            };
+            let ours = open(Path::new("/proc/self/ns/mnt"))?;
+            let theirs = open(&theirs)?;
+            ctx(setns(theirs.as_fd(), CloneFlags::CLONE_NEWNS), || {
+                "enter the IPC peer's mount namespace".to_string()
+            })?;
+            // A peer with `ipc: none` has no /dev/shm: we keep our own.
+            let shm = Path::new("/dev/shm");
+            let tree = shm.is_dir().then(|| sys::clone_mount_tree(shm));
+            // Back to our own namespace whatever happened (root and working
+            // directory are reset to its root).
+            ctx(setns(ours.as_fd(), CloneFlags::CLONE_NEWNS), || {
+                "return to the container's mount namespace".to_string()
+            })?;
+            let Some(tree) = tree else {
+                return Ok(());
+            };
+            let tree = ctx(tree, || "copy the IPC peer's /dev/shm".to_string())?;
+            ctx(sys::move_mount_to(tree.as_fd(), target), || {
+                format!("attach the IPC peer's /dev/shm on {}", target.display())
+            })
+        }
+    }
 }
 
 fn propagation_flag(name: &str) -> Option<MsFlags> {
@@ -359,8 +457,10 @@ fn mount_injected(rootfs: &Path, source: &Path, file: &InjectedFile) -> SetupRes
     )
 }
 
-/// Whether a sysctl is namespaced (and so allowed), as Docker decides.
-pub fn sysctl_allowed(name: &str, shares_host_network: bool) -> bool {
+/// Whether a sysctl is namespaced (and so allowed), as Docker decides: IPC
+/// ones only in a private IPC namespace, `net.*` only in a network
+/// namespace other than the host's.
+pub fn sysctl_allowed(name: &str, shares_host_network: bool, own_ipc: bool) -> bool {
     const IPC: &[&str] = &[
         "kernel.msgmax",
         "kernel.msgmnb",
@@ -371,15 +471,15 @@ pub fn sysctl_allowed(name: &str, shares_host_network: bool) -> bool {
         "kernel.shmmni",
         "kernel.shm_rmid_forced",
     ];
-    IPC.contains(&name)
-        || name.starts_with("fs.mqueue.")
+    ((IPC.contains(&name) || name.starts_with("fs.mqueue.")) && own_ipc)
         || (name.starts_with("net.") && !shares_host_network)
 }
 
 fn write_sysctls(rootfs: &Path, record: &ContainerRecord) -> SetupResult<()> {
     let host_net = record.spec.network == super::spec::NetworkNamespace::Host;
+    let own_ipc = record.spec.ipc == super::spec::Namespace::New;
     for (name, value) in &record.spec.security.sysctls {
-        if !sysctl_allowed(name, host_net) {
+        if !sysctl_allowed(name, host_net, own_ipc) {
             return Err(format!(
                 "sysctl {name:?} is not allowed: only namespaced sysctls (net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*) can be set in a container"
             ));
@@ -484,7 +584,11 @@ pub fn setup(
     } else {
         do_mount(Some("sysfs"), &sys_dir, Some("sysfs"), sys_flags, None)?;
     }
-    mount_dev(&rootfs, record.spec.shm_size.unwrap_or(64 << 20), console)?;
+    let shm_size = (!record.spec.no_shm).then(|| record.spec.shm_size.unwrap_or(64 << 20));
+    mount_dev(&rootfs, shm_size, console)?;
+    if shm_size.is_some() {
+        share_shm(&rootfs.join("dev/shm"), &record.spec.ipc)?;
+    }
     for name in ["hosts", "hostname", "resolv.conf"] {
         let target = secure_join(&rootfs, &format!("/etc/{name}"));
         ensure_target(&target, false)?;
@@ -494,11 +598,12 @@ pub fn setup(
     for spec in &record.spec.mounts {
         mount_user(&rootfs, spec)?;
     }
+    make_devices(&rootfs, &record.spec.devices)?;
     for (index, file) in record.spec.files.iter().enumerate() {
         mount_injected(&rootfs, &dir.injected_file(index), file)?;
     }
     write_sysctls(&rootfs, record)?;
-    if !privileged {
+    if !privileged && !record.spec.security.unmask_system_paths {
         mask_paths(&rootfs)?;
     }
     ctx(nix::unistd::chdir(&rootfs), || {
@@ -557,9 +662,11 @@ mod tests {
 
     #[test]
     fn sysctl_rules() {
-        assert!(sysctl_allowed("net.ipv4.ip_forward", false));
-        assert!(!sysctl_allowed("net.ipv4.ip_forward", true));
-        assert!(sysctl_allowed("kernel.shmmax", false));
-        assert!(!sysctl_allowed("kernel.panic", false));
+        assert!(sysctl_allowed("net.ipv4.ip_forward", false, true));
+        assert!(!sysctl_allowed("net.ipv4.ip_forward", true, true));
+        assert!(sysctl_allowed("kernel.shmmax", false, true));
+        assert!(!sysctl_allowed("kernel.shmmax", false, false));
+        assert!(!sysctl_allowed("fs.mqueue.msg_max", false, false));
+        assert!(!sysctl_allowed("kernel.panic", false, true));
     }
 }

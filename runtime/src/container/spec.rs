@@ -46,11 +46,28 @@ pub struct ContainerSpec {
     pub read_only_rootfs: bool,
     /// Size of `/dev/shm` in bytes (Docker's default is 64 MiB).
     pub shm_size: Option<u64>,
+    /// No `/dev/shm` at all (`ipc: none`: a private IPC namespace without it).
+    #[serde(default)]
+    pub no_shm: bool,
     /// Contents of `/etc/hosts`; a default naming localhost and the hostname when unset.
     pub etc_hosts: Option<String>,
     /// Contents of `/etc/resolv.conf`; the host's when unset.
     pub resolv_conf: Option<String>,
     pub network: NetworkNamespace,
+    /// IPC namespace: a new one (default), the host's, or another container's.
+    #[serde(default)]
+    pub ipc: Namespace,
+    /// PID namespace: a new one with the program as PID 1 (default), the
+    /// host's, or another container's (the program is not PID 1 there).
+    #[serde(default)]
+    pub pid: Namespace,
+    /// UTS namespace: a new one with `hostname` (default), or the host's.
+    #[serde(default)]
+    pub uts: Namespace,
+    /// Host device nodes made inside the container (and allowed in its
+    /// devices cgroup).
+    #[serde(default)]
+    pub devices: Vec<super::devices::Device>,
     /// Network endpoints (bridge veths) attached, in order, as `eth0`, `eth1`,
     /// … to the container's new network namespace before its program starts.
     #[serde(default)]
@@ -160,6 +177,21 @@ pub enum NetworkNamespace {
     None,
 }
 
+/// An IPC, PID or UTS namespace choice.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Namespace {
+    /// A new namespace of the container's own.
+    #[default]
+    New,
+    /// The host's (the caller's) namespace.
+    Host,
+    /// Join an existing namespace (`/proc/PID/ns/ipc`, …).
+    Join(PathBuf),
+    /// Join the namespace of another container of the same state root (its
+    /// ID), looked up each time this one starts: it must be running then.
+    Container(String),
+}
+
 /// Capabilities and other privilege settings.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Security {
@@ -175,6 +207,9 @@ pub struct Security {
     pub sysctls: BTreeMap<String, String>,
     pub ulimits: Vec<Ulimit>,
     pub oom_score_adj: Option<i32>,
+    /// `systempaths=unconfined`: no masked or read-only `/proc` and `/sys` paths.
+    #[serde(default)]
+    pub unmask_system_paths: bool,
 }
 
 /// One resource limit (`nofile`, `nproc`, `core`, …).
@@ -202,6 +237,13 @@ pub struct Resources {
     pub cpuset: Option<String>,
     /// Maximum number of processes.
     pub pids_limit: Option<i64>,
+    /// Devices cgroup rules allowed besides Docker's defaults and the
+    /// mapped devices (`device_cgroup_rules`).
+    #[serde(default)]
+    pub device_rules: Vec<super::devices::DeviceRule>,
+    /// Disable the OOM killer (cgroup v1 `memory.oom_control`).
+    #[serde(default)]
+    pub oom_kill_disable: bool,
 }
 
 /// Where the container's output goes.

@@ -1,6 +1,7 @@
 //! The few system calls without a safe wrapper in `nix`: fork in a
-//! single-threaded process, pidfd, the controlling terminal, and signal
-//! dispositions reset before exec. Every `unsafe` block of the container
+//! single-threaded process, pidfd, the controlling terminal, signal
+//! dispositions reset before exec, and the new mount API (a mount copied
+//! from another container's mount namespace). Every `unsafe` block of the container
 //! code lives here, each with its reason.
 
 #![allow(unsafe_code)]
@@ -92,4 +93,51 @@ pub fn exit_now(code: i32) -> ! {
 pub fn default_sigpipe() {
     // SAFETY: installing SIG_DFL runs no code of ours in signal context.
     let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
+}
+
+const OPEN_TREE_CLONE: libc::c_uint = 1;
+const AT_RECURSIVE: libc::c_uint = 0x8000;
+const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 0x4;
+
+fn c_path(path: &std::path::Path) -> io::Result<std::ffi::CString> {
+    use std::os::unix::ffi::OsStrExt;
+    std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path contains a NUL byte"))
+}
+
+/// `open_tree(2)` with `OPEN_TREE_CLONE | AT_RECURSIVE`: a detached copy of
+/// the mount tree at `path` (in the caller's mount namespace), which can be
+/// attached in another mount namespace with [`move_mount_to`].
+pub fn clone_mount_tree(path: &std::path::Path) -> io::Result<OwnedFd> {
+    let path = c_path(path)?;
+    let flags = OPEN_TREE_CLONE | AT_RECURSIVE | libc::O_CLOEXEC as libc::c_uint;
+    // SAFETY: a system call with a valid NUL-terminated path and integer flags.
+    let fd = unsafe { libc::syscall(libc::SYS_open_tree, libc::AT_FDCWD, path.as_ptr(), flags) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the kernel returned a new descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+}
+
+/// `move_mount(2)`: attaches the detached tree `tree` on `target`.
+pub fn move_mount_to(tree: BorrowedFd<'_>, target: &std::path::Path) -> io::Result<()> {
+    let target = c_path(target)?;
+    let empty = c"";
+    // SAFETY: a system call with a live descriptor, valid NUL-terminated
+    // paths and integer flags.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            tree.as_raw_fd(),
+            empty.as_ptr(),
+            libc::AT_FDCWD,
+            target.as_ptr(),
+            MOVE_MOUNT_F_EMPTY_PATH,
+        )
+    };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
