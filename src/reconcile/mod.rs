@@ -7,6 +7,7 @@
 pub mod desired;
 pub mod engine;
 pub mod executor;
+pub mod hooks;
 pub mod labels;
 pub mod observe;
 pub mod observed;
