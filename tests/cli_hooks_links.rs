@@ -82,7 +82,7 @@ services:
       FROM_SERVICE: service-value
       SHARED: from-service
     post_start:
-      - command: [sh, -c, 'echo \"hook uid=$(id -u) pwd=$(pwd) var=$HOOK_VAR svc=$FROM_SERVICE shared=$SHARED\"; echo hook-on-stderr >&2']
+      - command: [sh, -c, 'echo \"hook uid=$(id -u) pwd=$(pwd) var=$$HOOK_VAR svc=$$FROM_SERVICE shared=$$SHARED\"; echo hook-on-stderr >&2']
         user: '1000'
         working_dir: /home/app
         environment:
