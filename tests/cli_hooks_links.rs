@@ -234,6 +234,16 @@ fn order(dir: &Path) -> Vec<String> {
         .collect()
 }
 
+/// Waits until the app has logged its start `times` times (its TERM trap
+/// is set from then on).
+fn wait_for_runs(p: &Project, times: usize) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while logs(p, "app").matches("app running").count() < times {
+        assert!(Instant::now() < deadline, "app did not start {times} times");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Removes the hook's marker so the next stop proves itself again.
 fn reset_marker(dir: &Path) {
     let _ = std::fs::remove_file(dir.join("hooked"));
@@ -248,7 +258,7 @@ fn pre_stop_runs_before_the_stop_signal_on_every_stop() {
         let p = Project::new(PRE_STOP);
         let shared: PathBuf = p.dir.join("shared");
         p.ok(&["up", "-d"]);
-        wait_for_log(&p, "app", "app running");
+        wait_for_runs(&p, 1);
 
         p.ok(&["stop", "app"]);
         assert_eq!(order(&shared), ["before"], "stop");
@@ -257,10 +267,11 @@ fn pre_stop_runs_before_the_stop_signal_on_every_stop() {
         assert!(out.contains("pre_stop hook ran\n"), "{out}");
 
         p.ok(&["start", "app"]);
-        wait_for_log(&p, "app", "app running");
+        wait_for_runs(&p, 2);
         p.ok(&["restart", "app"]);
         assert_eq!(order(&shared), ["before", "before"], "restart");
         reset_marker(&shared);
+        wait_for_runs(&p, 3);
 
         // A changed configuration: `up` recreates the container, stopping
         // the old one through its hook.
@@ -269,13 +280,35 @@ fn pre_stop_runs_before_the_stop_signal_on_every_stop() {
         assert_eq!(order(&shared), ["before", "before", "before"], "recreate");
         reset_marker(&shared);
 
-        wait_for_log(&p, "app", "app running");
+        // Ctrl-C of a foreground `up` (attached to the running container).
+        wait_for_runs(&p, 1);
+        let mut child = p
+            .command(&["up"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        while !line.contains("app running") {
+            line.clear();
+            let read = std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
+            assert!(read > 0, "foreground up ended before attaching");
+        }
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(child.id() as i32),
+            nix::sys::signal::Signal::SIGINT,
+        )
+        .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(130), "{}", support::stderr(&out));
+        assert_eq!(order(&shared), ["before"; 4], "Ctrl-C");
+        reset_marker(&shared);
+
+        p.ok(&["up", "-d"]);
+        wait_for_runs(&p, 2);
         p.ok(&["down"]);
-        assert_eq!(
-            order(&shared),
-            ["before", "before", "before", "before"],
-            "down"
-        );
+        assert_eq!(order(&shared), ["before"; 5], "down");
     });
 }
 
