@@ -406,7 +406,7 @@ fn a_links_alias_resolves_in_the_linking_container() {
             "{running}"
         );
         let db = address_of(&p.root, "linked-db-1", "linked_default");
-        assert_eq!(lookup(&p, "web", "database"), [db.clone()]);
+        assert_eq!(lookup(&p, "web", "database"), std::slice::from_ref(&db));
         assert_eq!(lookup(&p, "web", "cache").len(), 1);
         let ping = p.berth(&["exec", "-T", "web", "ping", "-c1", "-W2", "database"]);
         assert!(
