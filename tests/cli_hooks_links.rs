@@ -89,6 +89,14 @@ services:
           HOOK_VAR: hook-value
           SHARED: from-hook
       - command: [sh, -c, 'echo second hook as $(id -un) in $(pwd)']
+  console:
+    image: berth.test/busybox:latest
+    tty: true
+    init: true
+    command: [sleep, '600']
+    stop_signal: SIGKILL
+    post_start:
+      - command: [echo, hook through the pty]
 ";
 
 #[test]
@@ -135,6 +143,9 @@ fn post_start_output_is_in_the_logs_with_its_user_dir_and_environment() {
                 )),
                 "{streams:?}"
             );
+            // A container on a pty (behind berth's init) logs its hooks too.
+            let console = logs(&p, "console");
+            assert!(console.contains("hook through the pty"), "{console:?}");
             // `restart` runs them again.
             p.ok(&["restart", "web"]);
             let out = logs(&p, "web");
