@@ -338,6 +338,19 @@ services:
     stop_grace_period: 1s
     pre_stop:
       - command: [sleep, '600']
+  quitter:
+    image: berth.test/busybox:latest
+    restart: always
+    command: [sh, -c, 'trap \"exit 0\" USR1; while true; do sleep 0.1; done']
+    pre_stop:
+      # Ends the program itself: the stop is still one on purpose.
+      - command: [sh, -c, 'kill -USR1 1; sleep 5']
+  frozen:
+    image: berth.test/busybox:latest
+    command: [sleep, '600']
+    stop_signal: SIGKILL
+    pre_stop:
+      - command: [echo, frozen hook ran]
 ";
 
 #[test]
@@ -350,6 +363,7 @@ fn a_failing_or_hanging_pre_stop_is_a_warning_and_the_stop_goes_on() {
         || {
             let p = Project::new(PRE_STOP_FAILURES);
             p.ok(&["up", "-d"]);
+            p.ok(&["pause", "frozen"]);
             let begun = Instant::now();
             let stop = p.berth(&["stop"]);
             let took = begun.elapsed();
@@ -368,12 +382,18 @@ fn a_failing_or_hanging_pre_stop_is_a_warning_and_the_stop_goes_on() {
                 "{err}"
             );
             assert!(took < Duration::from_secs(8), "stop took {took:?}");
+            // Longer than a restart policy's first delay.
+            std::thread::sleep(Duration::from_millis(1500));
             let states = p.ok(&["ps", "-a", "--format", "{{.Service}} {{.State}}"]);
-            assert!(
-                states.contains("flaky exited") && states.contains("stuck exited"),
-                "{states}"
-            );
+            for service in ["flaky", "stuck", "quitter", "frozen"] {
+                assert!(
+                    states.contains(&format!("{service} exited")),
+                    "{service}: {states}"
+                );
+            }
             assert!(logs(&p, "flaky").contains("flaky hook\n"));
+            // A paused container is thawed for its hook.
+            assert!(logs(&p, "frozen").contains("frozen hook ran\n"));
             p.ok(&["down"]);
         },
     );

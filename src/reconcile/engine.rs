@@ -552,7 +552,7 @@ impl RuntimeEngine<'_> {
                 internal: endpoints.iter().all(|e| e.internal),
                 links: links_of(service),
             };
-            self.check_external_links(service_name, &dns.links, &endpoints);
+            self.check_links(service_name, &dns.links, &endpoints);
             if let Ok(text) = serde_json::to_string(&dns) {
                 spec.annotations.insert(DNS_ANNOTATION.to_string(), text);
             }
@@ -773,13 +773,32 @@ impl RuntimeEngine<'_> {
         Ok(())
     }
 
-    /// Warns about `external_links` that cannot resolve now: Docker refuses
-    /// them; here the name resolves as soon as such a container runs on a
-    /// network the linking one is on (the supervisor looks every pass).
-    fn check_external_links(&self, service_name: &str, links: &[Link], endpoints: &[Endpoint]) {
+    /// Warns about links that cannot resolve: a service that shares no
+    /// network with this one; an `external_links` container that does not
+    /// exist (Docker refuses it; here the name resolves as soon as such a
+    /// container runs on a network the linking one is on: the supervisor
+    /// looks at every pass) or shares no network.
+    fn check_links(&self, service_name: &str, links: &[Link], endpoints: &[Endpoint]) {
         for link in links {
-            let LinkTarget::Container(target) = &link.target else {
-                continue;
+            let target = match &link.target {
+                LinkTarget::Service(target) => {
+                    let shared = self.project.services.get(target).is_some_and(|other| {
+                        other.networks.keys().any(|key| {
+                            self.desired
+                                .networks
+                                .get(key)
+                                .is_some_and(|n| endpoints.iter().any(|own| own.network == n.name))
+                        })
+                    });
+                    if !shared {
+                        eprintln!(
+                            "warning: service {service_name}: links {target}: the services share no network; {:?} will not resolve",
+                            link.alias
+                        );
+                    }
+                    continue;
+                }
+                LinkTarget::Container(target) => target,
             };
             let problem = match self.runtime.lookup(target) {
                 Err(_) => Some("no such container".to_string()),

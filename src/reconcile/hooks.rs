@@ -237,14 +237,20 @@ pub fn pre_stop(
         return None;
     }
     let state = runtime.state(&record.id).ok()?;
-    // Not running: nothing to stop. Paused: an exec would freeze with it.
-    if state.status != Status::Running || state.paused {
+    if state.status != Status::Running {
         return None;
     }
     let grace = grace_period(record, timeout);
     // No time at all (`-t 0`, a second Ctrl-C): a kill, no hook.
     if grace.is_zero() {
         return None;
+    }
+    // The stop is on purpose from here: a hook that ends the program must
+    // not have a restart policy bring it back.
+    runtime.mark_stop_requested(&record.id);
+    // A frozen container would freeze its hooks (the stop thaws it anyway).
+    if state.paused {
+        let _ = runtime.unpause(&record.id);
     }
     run_hooks(runtime, record, HookKind::PreStop, &hooks, Some(grace)).err()
 }

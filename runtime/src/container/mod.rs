@@ -606,8 +606,11 @@ impl Runtime {
             .map_err(io_err(format!("record the state of {}", record.name)))
     }
 
-    /// Records that the container is being stopped on purpose.
-    fn mark_stop_requested(&self, id: &str) {
+    /// Records that the container is being stopped on purpose (restart
+    /// policies then leave it alone), before the stop itself: a caller
+    /// that first runs something inside it (a `pre_stop` hook that may end
+    /// the program) marks it so an early exit is not taken for a crash.
+    pub fn mark_stop_requested(&self, id: &str) {
         let dir = self.dir(id);
         if let Ok(mut current) = dir.read_state() {
             if current.status == Status::Running && !current.stop_requested {
