@@ -15,9 +15,13 @@
 //!
 //! Failures: a `post_start` hook that fails is an error of the start (the
 //! container keeps running, as with docker compose); a `pre_stop` hook that
-//! fails or outlives its time is a warning and the stop goes on. The
-//! `pre_stop` hooks of a container share one time limit, its stop grace
-//! period, so a hook never holds a stop longer than that.
+//! fails or outlives its time is a warning and the stop goes on (one that
+//! ends the program itself, a graceful quit, is no failure). The `pre_stop`
+//! hooks of a container share one time limit, its stop grace period, so a
+//! hook never holds a stop longer than that; the stop signal then still
+//! gets the whole grace period. The container is marked as stopped on
+//! purpose before its hooks run, so a restart policy never brings it back
+//! in between.
 
 use std::time::{Duration, Instant};
 
@@ -252,7 +256,17 @@ pub fn pre_stop(
     if state.paused {
         let _ = runtime.unpause(&record.id);
     }
-    run_hooks(runtime, record, HookKind::PreStop, &hooks, Some(grace)).err()
+    let failure = run_hooks(runtime, record, HookKind::PreStop, &hooks, Some(grace)).err()?;
+    // A hook that ended the program (a graceful quit command) goes with it:
+    // that is the hook doing its job, not a failure.
+    let ended = runtime
+        .state(&record.id)
+        .is_ok_and(|s| s.status != Status::Running);
+    if ended {
+        tracing::debug!("{failure}, and the container has ended");
+        return None;
+    }
+    Some(failure)
 }
 
 /// Stops a container the way every command does: its `pre_stop` hooks
