@@ -88,7 +88,9 @@ services:
         environment:
           HOOK_VAR: hook-value
           SHARED: from-hook
-      - command: [sh, -c, 'echo second hook as $(id -un) in $(pwd)']
+      - command: [sh, -c, 'echo second hook as $(id -un) in $(pwd); grep CapEff /proc/self/status']
+      - command: [sh, -c, 'echo privileged hook; grep CapEff /proc/self/status']
+        privileged: true
   console:
     image: berth.test/busybox:latest
     tty: true
@@ -110,7 +112,8 @@ fn post_start_output_is_in_the_logs_with_its_user_dir_and_environment() {
             let p = Project::new(POST_START);
             p.ok(&["up", "-d"]);
             // The hooks have run when `up` returns: their lines are logged.
-            let out = logs(&p, "web");
+            // (Without the program's own line, which may come anywhere.)
+            let out = logs(&p, "web").replace("main program up\n", "");
             assert!(
                 out.contains(
                     "hook uid=1000 pwd=/home/app var=hook-value svc=service-value shared=from-hook\n"
@@ -118,8 +121,21 @@ fn post_start_output_is_in_the_logs_with_its_user_dir_and_environment() {
                 "{out}"
             );
             assert!(out.contains("hook-on-stderr\n"), "{out}");
-            // Without user/working_dir: the container's own (root, /).
-            assert!(out.contains("second hook as root in /\n"), "{out}");
+            // Without user/working_dir: the container's own (root, /), with
+            // Docker's default capabilities; `privileged` gives it them all.
+            assert!(
+                out.contains("second hook as root in /\nCapEff:\t00000000a80425fb\n"),
+                "{out}"
+            );
+            let privileged = out
+                .split("privileged hook\n")
+                .nth(1)
+                .and_then(|rest| rest.lines().next())
+                .unwrap_or_default();
+            assert!(
+                privileged.starts_with("CapEff:") && !privileged.ends_with("00000000a80425fb"),
+                "{out}"
+            );
             assert!(
                 wait_for_log(&p, "web", "main program up").contains("main program up\n"),
                 "the program's own output is in the same log"
