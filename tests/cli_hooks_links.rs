@@ -438,6 +438,14 @@ services:
     stop_signal: SIGKILL
     # Names it does not know are forwarded here: nothing listens.
     dns: [127.0.0.1]
+  island:
+    image: berth.test/busybox:latest
+    command: [sleep, '600']
+    stop_signal: SIGKILL
+    links: ['db:database']
+    networks: [elsewhere]
+networks:
+  elsewhere: {}
 ";
 
 #[test]
@@ -468,6 +476,14 @@ fn a_links_alias_resolves_in_the_linking_container() {
         p.ok(&["up", "-d", "bystander"]);
         assert_eq!(lookup(&p, "bystander", "database"), Vec::<String>::new());
         assert_eq!(lookup(&p, "bystander", "db"), [db]);
+        // A link to a service on no network of its own: a warning.
+        let up = p.berth(&["up", "-d", "island"]);
+        let err = support::stderr(&up);
+        assert!(up.status.success(), "{err}");
+        assert!(
+            err.contains("warning: service island: links db: the services share no network"),
+            "{err}"
+        );
         p.ok(&["down"]);
     });
 }

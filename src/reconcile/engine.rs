@@ -782,13 +782,14 @@ impl RuntimeEngine<'_> {
         for link in links {
             let target = match &link.target {
                 LinkTarget::Service(target) => {
-                    let shared = self.project.services.get(target).is_some_and(|other| {
-                        other.networks.keys().any(|key| {
-                            self.desired
-                                .networks
-                                .get(key)
-                                .is_some_and(|n| endpoints.iter().any(|own| own.network == n.name))
-                        })
+                    // (One in another's network namespace is not judged.)
+                    let shared = self.project.services.get(target).is_none_or(|other| {
+                        other.network_mode.is_some()
+                            || other.networks.keys().any(|key| {
+                                self.desired.networks.get(key).is_some_and(|n| {
+                                    endpoints.iter().any(|own| own.network == n.name)
+                                })
+                            })
                     });
                     if !shared {
                         eprintln!(
