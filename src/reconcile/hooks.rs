@@ -5,9 +5,10 @@
 //! program's lines.
 //!
 //! Every command that starts or stops a service container goes through
-//! [`start`] and [`stop`] here: `up` (starts, and the stops of a recreate or
-//! a scale-down), `start`, `stop`, `restart`, `rm -s`, `down`, a foreground
-//! `up` stopped with Ctrl-C. The hooks are read from the service
+//! [`start`] and [`stop`] here: `up` (starts, and the stops of a recreate,
+//! a scale-down or a `restart: true` dependency), `start`, `stop`,
+//! `restart`, `rm -s`, `down`, a foreground `up` stopped with Ctrl-C; `run`
+//! calls [`post_start`] for its one-off container. The hooks are read from the service
 //! configuration kept with the container ([`CONFIG_ANNOTATION`]), so a stop
 //! finds them without the compose file. As with docker compose, a restart
 //! made by a restart policy (the supervisor's, Docker's engine's) runs no
