@@ -1,6 +1,7 @@
 //! `start`, `stop`, `restart`, `kill`, `rm` and `down` over the project's
 //! existing containers, in dependency order (stop in reverse), services of
-//! one level in parallel.
+//! one level in parallel. Starts and stops go through
+//! [`crate::reconcile::hooks`] (post_start and pre_stop hooks).
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, Write};
@@ -15,6 +16,7 @@ use super::ps::{project_containers, service_of};
 use crate::compose::graph_input;
 use crate::compose::model::Project;
 use crate::graph::ProjectGraph;
+use crate::reconcile::hooks;
 
 struct ProjectState {
     project: Project,
@@ -119,8 +121,7 @@ fn stop_all(ctx: &ProjectState, services: &[String], seconds: Option<u64>) -> an
     each_level(&levels(ctx, services, true), &|c| {
         if c.state.status == Status::Running {
             super::progress::report("Container", &c.record.name, "Stopping");
-            ctx.runtime
-                .stop(&c.record.id, timeout(seconds))
+            hooks::stop(&ctx.runtime, &c.record.id, timeout(seconds))
                 .with_context(|| format!("stopping {}", c.record.name))?;
             super::progress::report("Container", &c.record.name, "Stopped");
         }
@@ -149,14 +150,10 @@ fn start_all(ctx: &ProjectState, services: &[String], only_stopped: bool) -> any
     each_level(&levels(ctx, services, false), &|c| {
         if !only_stopped || c.state.status != Status::Running {
             super::progress::report("Container", &c.record.name, "Starting");
-            ctx.runtime
-                .start_with(&c.record.id, || {
-                    crate::supervisor::process::converge_now(
-                        &super::lock::run_dir(),
-                        &ctx.project.name,
-                    )
-                })
-                .with_context(|| format!("starting {}", c.record.name))?;
+            hooks::start(&ctx.runtime, &c.record.id, || {
+                crate::supervisor::process::converge_now(&super::lock::run_dir(), &ctx.project.name)
+            })
+            .with_context(|| format!("starting {}", c.record.name))?;
             super::progress::report("Container", &c.record.name, "Started");
         }
         Ok(())
@@ -276,8 +273,7 @@ pub fn down(global: &GlobalOptions, args: &DownArgs) -> anyhow::Result<i32> {
     each_level(&leveled, &|c| {
         if c.state.status == Status::Running {
             super::progress::report("Container", &c.record.name, "Stopping");
-            ctx.runtime
-                .stop(&c.record.id, timeout(args.timeout))
+            hooks::stop(&ctx.runtime, &c.record.id, timeout(args.timeout))
                 .with_context(|| format!("stopping {}", c.record.name))?;
         }
         ctx.runtime

@@ -108,8 +108,15 @@ pub fn run(global: &GlobalOptions, args: &RunArgs) -> anyhow::Result<i32> {
         }
         return Err(err).with_context(|| format!("starting {name}"));
     }
+    // post_start hooks, as docker compose runs them for `run` too: a
+    // failure fails the command once the container is done (its output,
+    // hook output included, is still shown).
+    let hook_failure = crate::reconcile::hooks::post_start(&runtime, &name).err();
     drop(_lock);
     if args.detach {
+        if let Some(failure) = hook_failure {
+            return Err(failure).with_context(|| format!("starting {name}"));
+        }
         println!("{name}");
         return Ok(0);
     }
@@ -124,6 +131,9 @@ pub fn run(global: &GlobalOptions, args: &RunArgs) -> anyhow::Result<i32> {
                 eprintln!("warning: anonymous volume {volume} of {name} kept: {err}");
             }
         }
+    }
+    if let Some(failure) = hook_failure {
+        return Err(failure).with_context(|| format!("starting {name}"));
     }
     Ok(code)
 }

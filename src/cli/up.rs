@@ -529,7 +529,7 @@ fn stop_all(runtime: &Runtime, project: &str, interrupts: &AtomicUsize, timeout:
                 } else {
                     timeout.map(Duration::from_secs)
                 };
-                let _ = runtime.stop(&container.id, grace);
+                let _ = crate::reconcile::hooks::stop(runtime, &container.id, grace);
                 super::progress::report("Container", &container.name, "Stopped");
             });
         }

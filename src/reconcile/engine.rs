@@ -25,13 +25,56 @@ use crate::compose::model::Project;
 /// Annotation with what the embedded DNS needs about a container.
 pub const DNS_ANNOTATION: &str = "berth.dns";
 
-/// Aliases per network (final names), upstream servers, and whether every
-/// network is internal.
+/// Aliases per network (final names), upstream servers, whether every
+/// network is internal, and the legacy links only this container resolves.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct DnsAnnotation {
     pub aliases: BTreeMap<String, Vec<String>>,
     pub upstreams: Vec<String>,
     pub internal: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<Link>,
+}
+
+/// What a legacy link points at.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkTarget {
+    /// Every container of this project's service (`links`).
+    Service(String),
+    /// The container of this name, in any project (`external_links`).
+    Container(String),
+}
+
+/// A legacy link: its target's addresses (on the networks the linking
+/// container shares with it) answer `alias`, for the linking container only.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Link {
+    pub target: LinkTarget,
+    pub alias: String,
+}
+
+/// `links: [SERVICE[:ALIAS]]` and `external_links: [CONTAINER[:ALIAS]]`
+/// (the alias is the target's name when not given).
+pub fn links_of(service: &crate::compose::model::Service) -> Vec<Link> {
+    let parse = |entry: &String, target: fn(String) -> LinkTarget| {
+        let (name, alias) = entry.split_once(':').unwrap_or((entry, entry));
+        Link {
+            target: target(name.to_string()),
+            alias: alias.to_string(),
+        }
+    };
+    service
+        .links
+        .iter()
+        .map(|entry| parse(entry, LinkTarget::Service))
+        .chain(
+            service
+                .external_links
+                .iter()
+                .map(|entry| parse(entry, LinkTarget::Container)),
+        )
+        .collect()
 }
 
 /// Annotation with the ports to publish for a container.
@@ -168,18 +211,20 @@ impl Engine for RuntimeEngine<'_> {
             Action::StartContainer { name } => {
                 // Its start gate, DNS and ports are the supervisor's: ask it
                 // to act as soon as the container waits at the gate.
-                self.runtime
-                    .start_with(name, || {
-                        crate::supervisor::process::converge_now(&self.run_dir, &self.project.name)
-                    })
+                // Then its post_start hooks: one failing fails the step
+                // (the container runs on, as with docker compose).
+                super::hooks::start(&self.runtime, name, || {
+                    crate::supervisor::process::converge_now(&self.run_dir, &self.project.name)
+                })
+                .map(drop)
+                .map_err(|e| e.to_string())
+            }
+            // Its pre_stop hooks first (a failure is a warning).
+            Action::StopContainer { name } => {
+                super::hooks::stop(&self.runtime, name, self.stop_timeout)
                     .map(drop)
                     .map_err(|e| e.to_string())
             }
-            Action::StopContainer { name } => self
-                .runtime
-                .stop(name, self.stop_timeout)
-                .map(drop)
-                .map_err(|e| e.to_string()),
             Action::RemoveContainer { name } => self.remove_container(name),
             Action::RenameContainer { from, to } => {
                 self.runtime.rename(from, to).map_err(|e| e.to_string())
@@ -550,7 +595,9 @@ impl RuntimeEngine<'_> {
                     service.dns.iter().map(|d| format!("{d}:53")).collect()
                 },
                 internal: endpoints.iter().all(|e| e.internal),
+                links: links_of(service),
             };
+            self.check_links(service_name, &dns.links, &endpoints);
             if let Ok(text) = serde_json::to_string(&dns) {
                 spec.annotations.insert(DNS_ANNOTATION.to_string(), text);
             }
@@ -771,6 +818,58 @@ impl RuntimeEngine<'_> {
         Ok(())
     }
 
+    /// Warns about links that cannot resolve: a service that shares no
+    /// network with this one; an `external_links` container that does not
+    /// exist (Docker refuses it; here the name resolves as soon as such a
+    /// container runs on a network the linking one is on: the supervisor
+    /// looks at every pass) or shares no network.
+    fn check_links(&self, service_name: &str, links: &[Link], endpoints: &[Endpoint]) {
+        for link in links {
+            let target = match &link.target {
+                LinkTarget::Service(target) => {
+                    // (One in another's network namespace is not judged.)
+                    let shared = self.project.services.get(target).is_none_or(|other| {
+                        other.network_mode.is_some()
+                            || other.networks.keys().any(|key| {
+                                self.desired.networks.get(key).is_some_and(|n| {
+                                    endpoints.iter().any(|own| own.network == n.name)
+                                })
+                            })
+                    });
+                    if !shared {
+                        eprintln!(
+                            "warning: service {service_name}: links {target}: the services share no network; {:?} will not resolve",
+                            link.alias
+                        );
+                    }
+                    continue;
+                }
+                LinkTarget::Container(target) => target,
+            };
+            let problem = match self.runtime.lookup(target) {
+                Err(_) => Some("no such container".to_string()),
+                Ok(record)
+                    if !record
+                        .spec
+                        .endpoints
+                        .iter()
+                        .any(|e| endpoints.iter().any(|own| own.network == e.network)) =>
+                {
+                    Some(format!(
+                        "container {target} shares no network with the service"
+                    ))
+                }
+                Ok(_) => None,
+            };
+            if let Some(problem) = problem {
+                eprintln!(
+                    "warning: service {service_name}: external_links {target}: {problem}; {:?} will not resolve until it does",
+                    link.alias
+                );
+            }
+        }
+    }
+
     fn release(&self, endpoints: &[Endpoint], id: &str) {
         for endpoint in endpoints {
             let _ = self.networks.release(&endpoint.network, id);
@@ -782,5 +881,46 @@ impl RuntimeEngine<'_> {
         self.runtime.delete(name, true).map_err(|e| e.to_string())?;
         self.release(&record.spec.endpoints, &record.id);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_and_external_links_parse_with_their_aliases() {
+        let service: crate::compose::model::Service = serde_json::from_value(serde_json::json!({
+            "image": "busybox",
+            "links": ["db", "cache:memo"],
+            "external_links": ["other-db-1", "legacy_redis_1:redis"],
+        }))
+        .unwrap();
+        let link = |target, alias: &str| Link {
+            target,
+            alias: alias.to_string(),
+        };
+        assert_eq!(
+            links_of(&service),
+            [
+                link(LinkTarget::Service("db".into()), "db"),
+                link(LinkTarget::Service("cache".into()), "memo"),
+                link(LinkTarget::Container("other-db-1".into()), "other-db-1"),
+                link(LinkTarget::Container("legacy_redis_1".into()), "redis"),
+            ]
+        );
+        // Kept in the DNS annotation; one without links reads as before.
+        let annotation = DnsAnnotation {
+            links: links_of(&service),
+            ..DnsAnnotation::default()
+        };
+        let text = serde_json::to_string(&annotation).unwrap();
+        assert!(
+            text.contains(r#"{"target":{"service":"cache"},"alias":"memo"}"#),
+            "{text}"
+        );
+        let old: DnsAnnotation =
+            serde_json::from_str(r#"{"aliases":{},"upstreams":[],"internal":false}"#).unwrap();
+        assert!(old.links.is_empty());
     }
 }

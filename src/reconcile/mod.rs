@@ -8,6 +8,7 @@ pub mod desired;
 pub mod engine;
 pub mod executor;
 pub mod files;
+pub mod hooks;
 pub mod labels;
 pub mod observe;
 pub mod observed;

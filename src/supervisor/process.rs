@@ -15,14 +15,16 @@ use std::time::{Duration, Instant};
 
 use berth_runtime::container::{ContainerInfo, Runtime, Status};
 
-use berth_runtime::dns::{DnsRecord, DnsServer, DnsTable, Querier, ServingHandle};
+use berth_runtime::dns::{DnsLink, DnsRecord, DnsServer, DnsTable, Querier, ServingHandle};
 use berth_runtime::ports::{publish_all, PortError, PortMapping, Publication, PublishedPort};
 
 use super::control::{self, Pending, Request, Response};
 use super::health::{self, HealthConfig, HealthState};
 use super::restart::{self, RestartPolicy};
 use crate::compose::model::Service;
-use crate::reconcile::engine::{DnsAnnotation, PortRequest, DNS_ANNOTATION, PORTS_ANNOTATION};
+use crate::reconcile::engine::{
+    DnsAnnotation, LinkTarget, PortRequest, DNS_ANNOTATION, PORTS_ANNOTATION,
+};
 use crate::reconcile::labels;
 use crate::reconcile::observe::CONFIG_ANNOTATION;
 
@@ -240,11 +242,12 @@ pub fn main(args: &[std::ffi::OsString]) -> i32 {
     // Answers owed to `converge` requests, sent after the next pass.
     let mut converged: Vec<mpsc::Sender<Response>> = Vec::new();
     loop {
-        let containers: Vec<ContainerInfo> = runtime
-            .list()
-            .unwrap_or_default()
-            .into_iter()
+        // Every container: `external_links` may name another project's.
+        let all: Vec<ContainerInfo> = runtime.list().unwrap_or_default();
+        let containers: Vec<ContainerInfo> = all
+            .iter()
             .filter(|c| c.record.spec.labels.get(labels::PROJECT) == Some(&project))
+            .cloned()
             .collect();
         if containers.is_empty() {
             // `up` starts the supervisor before it makes the containers.
@@ -264,7 +267,7 @@ pub fn main(args: &[std::ffi::OsString]) -> i32 {
                 watches: &watches,
                 wake: &wake,
             };
-            let due = converge(&context, &containers, &mut ports, &mut dns);
+            let due = converge(&context, &containers, &all, &mut ports, &mut dns);
             wake_at = due.map_or(wake_at, |due| due.min(wake_at));
         }
         for reply in converged.drain(..) {
@@ -319,6 +322,7 @@ struct Context<'a> {
 fn converge(
     context: &Context,
     containers: &[ContainerInfo],
+    all: &[ContainerInfo],
     ports: &mut PortsState,
     dns: &mut DnsState,
 ) -> Option<Instant> {
@@ -331,7 +335,7 @@ fn converge(
     } = *context;
     {
         ports.converge(runtime, run_dir, project, containers);
-        dns.converge(runtime, containers);
+        dns.converge(runtime, containers, all);
         let now = Instant::now();
         let mut table = watches.lock().unwrap();
         table.retain(|id, _| containers.iter().any(|c| &c.record.id == id));
@@ -537,6 +541,7 @@ fn publish(
 struct DnsState {
     server: DnsServer,
     records: Vec<DnsRecord>,
+    links: Vec<DnsLink>,
     /// container ID -> (namespace PID, handle)
     serving: BTreeMap<String, (i32, ServingHandle)>,
 }
@@ -546,7 +551,7 @@ impl DnsState {
         names_of(self.serving.keys(), containers)
     }
 
-    fn converge(&mut self, runtime: &Runtime, containers: &[ContainerInfo]) {
+    fn converge(&mut self, runtime: &Runtime, containers: &[ContainerInfo], all: &[ContainerInfo]) {
         let pending = pending_gates(runtime, containers);
         // Containers that run (or are about to) and have endpoints.
         let live: Vec<(&ContainerInfo, i32)> = containers
@@ -580,10 +585,15 @@ impl DnsState {
                     || self.serving.contains_key(&c.record.id)
             })
             .collect();
-        let records: Vec<DnsRecord> = named.into_iter().flat_map(dns_records).collect();
-        if records != self.records {
-            self.server.update(DnsTable::new(&records));
+        let records: Vec<DnsRecord> = named.iter().copied().flat_map(dns_records).collect();
+        let links: Vec<DnsLink> = named
+            .iter()
+            .flat_map(|c| dns_links(c, containers, all))
+            .collect();
+        if records != self.records || links != self.links {
+            self.server.update(DnsTable::with_links(&records, &links));
             self.records = records;
+            self.links = links;
         }
         // Only now, with the names in the table, may the programs start.
         for (info, _) in &live {
@@ -643,6 +653,56 @@ fn dns_records(info: &ContainerInfo) -> Vec<DnsRecord> {
                 names,
                 address: endpoint.address,
                 container_id: info.record.id.clone(),
+            }
+        })
+        .collect()
+}
+
+/// The names a container's legacy links give it (and only it): each
+/// running target's addresses on the networks the linking container is
+/// on. `containers`: the project's; `all`: every container (an
+/// `external_links` target may belong to another project or none).
+fn dns_links(
+    info: &ContainerInfo,
+    containers: &[ContainerInfo],
+    all: &[ContainerInfo],
+) -> Vec<DnsLink> {
+    let annotation = dns_annotation(info);
+    let networks: Vec<&String> = info
+        .record
+        .spec
+        .endpoints
+        .iter()
+        .map(|e| &e.network)
+        .collect();
+    annotation
+        .links
+        .iter()
+        .map(|link| {
+            let targets: Vec<&ContainerInfo> = match &link.target {
+                LinkTarget::Service(service) => containers
+                    .iter()
+                    .filter(|c| {
+                        let own = &c.record.spec.labels;
+                        own.get(labels::SERVICE) == Some(service)
+                            && own.get(labels::ONEOFF).map(String::as_str) != Some("True")
+                    })
+                    .collect(),
+                LinkTarget::Container(name) => {
+                    all.iter().filter(|c| &c.record.name == name).collect()
+                }
+            };
+            let addresses = targets
+                .into_iter()
+                .filter(|c| c.state.status == Status::Running)
+                .flat_map(|c| &c.record.spec.endpoints)
+                .filter(|e| networks.contains(&&e.network))
+                .map(|e| e.address)
+                .collect();
+            DnsLink {
+                asker: info.record.id.clone(),
+                name: link.alias.clone(),
+                addresses,
             }
         })
         .collect()

@@ -155,6 +155,12 @@ pub enum ExecIo {
     Capture,
     /// Captured, and killed if it runs longer than this (health checks).
     CaptureWithin(Duration),
+    /// Into the container's own output: the process writes to the stdout
+    /// and stderr of the container's first process (the pipes or the pty
+    /// its monitor reads), so what it prints lands in the container's log,
+    /// interleaved with the program's own output (lifecycle hooks). Killed
+    /// after the time limit when one is given; stdin is empty.
+    ContainerOutput(Option<Duration>),
 }
 
 /// The container runtime over one state root.
@@ -660,8 +666,11 @@ impl Runtime {
             .map_err(io_err(format!("record the state of {}", record.name)))
     }
 
-    /// Records that the container is being stopped on purpose.
-    fn mark_stop_requested(&self, id: &str) {
+    /// Records that the container is being stopped on purpose (restart
+    /// policies then leave it alone), before the stop itself: a caller
+    /// that first runs something inside it (a `pre_stop` hook that may end
+    /// the program) marks it so an early exit is not taken for a crash.
+    pub fn mark_stop_requested(&self, id: &str) {
         let dir = self.dir(id);
         if let Ok(mut current) = dir.read_state() {
             if current.status == Status::Running && !current.stop_requested {
@@ -807,6 +816,20 @@ impl Runtime {
                 }
             }
             ExecIo::CaptureWithin(limit) => run_with_limit(command, limit)?,
+            ExecIo::ContainerOutput(limit) => {
+                let pid = current.pid.unwrap_or_default();
+                command
+                    .stdin(Stdio::null())
+                    .stdout(container_stream(pid, 1))
+                    .stderr(container_stream(pid, 2));
+                let mut child = command.spawn().map_err(io_err("run exec"))?;
+                let (status, timed_out) = wait_within(&mut child, limit);
+                ExecOutput {
+                    exit_code: status.map(exit_code_of).unwrap_or(EXIT_SETUP),
+                    timed_out,
+                    ..ExecOutput::default()
+                }
+            }
         };
         Ok(output)
     }
@@ -895,6 +918,57 @@ fn write_injected_files(
     Ok(())
 }
 
+/// A new open file of descriptor `fd` (1 or 2) of process `pid`: for the
+/// container's first process, the write end of the pipe (or the pty) its
+/// monitor reads. Opened non-blocking (a pipe whose reader is gone would
+/// block the open), then made blocking again. `/dev/null` when it cannot be
+/// opened (the program closed its output, or has just exited).
+fn container_stream(pid: i32, fd: i32) -> Stdio {
+    use std::os::unix::fs::OpenOptionsExt;
+    let opened = fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(format!("/proc/{pid}/fd/{fd}"));
+    match opened {
+        Ok(file) => {
+            let flags = nix::fcntl::fcntl(&file, nix::fcntl::FcntlArg::F_GETFL)
+                .map(nix::fcntl::OFlag::from_bits_truncate)
+                .unwrap_or(nix::fcntl::OFlag::O_WRONLY);
+            let _ = nix::fcntl::fcntl(
+                &file,
+                nix::fcntl::FcntlArg::F_SETFL(flags - nix::fcntl::OFlag::O_NONBLOCK),
+            );
+            Stdio::from(file)
+        }
+        Err(err) => {
+            tracing::debug!("output of PID {pid} (fd {fd}) not reachable: {err}");
+            Stdio::null()
+        }
+    }
+}
+
+/// Waits for `child`, killing it once `limit` has passed; (status, timed out).
+fn wait_within(
+    child: &mut std::process::Child,
+    limit: Option<Duration>,
+) -> (Option<std::process::ExitStatus>, bool) {
+    let Some(limit) = limit else {
+        return (child.wait().ok(), false);
+    };
+    let deadline = Instant::now() + limit;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return (Some(status), false),
+            Ok(None) if Instant::now() >= deadline => {
+                let _ = child.kill();
+                return (child.wait().ok(), true);
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(2)),
+            Err(_) => return (None, false),
+        }
+    }
+}
+
 /// Runs the exec helper with captured output, killing it (and, through its
 /// parent-death signal, the program) after `limit`.
 fn run_with_limit(mut command: Command, limit: Duration) -> Result<ExecOutput> {
@@ -922,20 +996,7 @@ fn run_with_limit(mut command: Command, limit: Duration) -> Result<ExecOutput> {
             }
             buffer
         });
-        let deadline = Instant::now() + limit;
-        let mut timed_out = false;
-        let status = loop {
-            match child.try_wait() {
-                Ok(Some(status)) => break Some(status),
-                Ok(None) if Instant::now() >= deadline => {
-                    timed_out = true;
-                    let _ = child.kill();
-                    break child.wait().ok();
-                }
-                Ok(None) => std::thread::sleep(Duration::from_millis(2)),
-                Err(_) => break None,
-            }
-        };
+        let (status, timed_out) = wait_within(&mut child, Some(limit));
         (
             status,
             timed_out,

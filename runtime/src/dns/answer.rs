@@ -23,6 +23,17 @@ pub enum Answer {
 /// Answers `query` (wire format) from `table` for a container on `networks`.
 /// `internal`: never forward (no way out), answer NXDOMAIN instead.
 pub fn answer(query: &[u8], table: &DnsTable, networks: &[String], internal: bool) -> Answer {
+    answer_for("", query, table, networks, internal)
+}
+
+/// [`answer`] for the container `asker`, which also resolves its links.
+pub fn answer_for(
+    asker: &str,
+    query: &[u8],
+    table: &DnsTable,
+    networks: &[String],
+    internal: bool,
+) -> Answer {
     let Ok(request) = Message::from_vec(query) else {
         return Answer::Drop;
     };
@@ -65,7 +76,7 @@ pub fn answer(query: &[u8], table: &DnsTable, networks: &[String], internal: boo
             None => not_ours(response),
         };
     }
-    let Some(mut addresses) = table.lookup(&name, networks) else {
+    let Some(mut addresses) = table.lookup_for(asker, &name, networks) else {
         return not_ours(response);
     };
     if question.query_type() == RecordType::A {
@@ -217,5 +228,31 @@ mod tests {
         );
         assert_eq!(other_network, Answer::Forward);
         assert_eq!(answer(b"garbage", &table(), &networks, false), Answer::Drop);
+    }
+
+    #[test]
+    fn a_link_alias_answers_its_linking_container_only() {
+        use crate::dns::table::DnsLink;
+        let table = DnsTable::with_links(
+            &[],
+            &[DnsLink {
+                asker: "web-id".into(),
+                name: "database".into(),
+                addresses: vec![Ipv4Addr::new(10, 0, 0, 9)],
+            }],
+        );
+        let networks = vec!["front".to_string()];
+        let asked = |asker: &str| {
+            answer_for(
+                asker,
+                &query("database.", RecordType::A),
+                &table,
+                &networks,
+                false,
+            )
+        };
+        let message = reply(asked("web-id"));
+        assert_eq!(message.answers()[0].data().to_string(), "10.0.0.9");
+        assert_eq!(asked("db-id"), Answer::Forward);
     }
 }

@@ -15,7 +15,7 @@ pub mod server;
 pub mod table;
 
 pub use server::{DnsServer, Querier, ServingHandle};
-pub use table::{DnsRecord, DnsTable};
+pub use table::{DnsLink, DnsRecord, DnsTable};
 
 /// The address containers resolve through.
 pub const EMBEDDED_DNS: std::net::Ipv4Addr = std::net::Ipv4Addr::new(127, 0, 0, 11);

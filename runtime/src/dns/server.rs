@@ -21,7 +21,7 @@ use hickory_proto::op::{Message, MessageType, ResponseCode};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sched::{setns, CloneFlags};
 
-use super::answer::{answer, Answer};
+use super::answer::{answer_for, Answer};
 use super::table::DnsTable;
 use super::EMBEDDED_DNS;
 
@@ -140,7 +140,13 @@ fn serve_udp(
             continue;
         };
         let query = &buffer[..length];
-        match answer(query, &current(table), &querier.networks, querier.internal) {
+        match answer_for(
+            &querier.container_id,
+            query,
+            &current(table),
+            &querier.networks,
+            querier.internal,
+        ) {
             Answer::Reply(bytes) => {
                 let _ = socket.send_to(&bytes, from);
             }
@@ -192,7 +198,13 @@ fn serve_tcp_connection(mut stream: TcpStream, table: &DnsTable, querier: &Queri
         if stream.read_exact(&mut query).is_err() {
             return;
         }
-        let reply = match answer(&query, table, &querier.networks, querier.internal) {
+        let reply = match answer_for(
+            &querier.container_id,
+            &query,
+            table,
+            &querier.networks,
+            querier.internal,
+        ) {
             Answer::Reply(bytes) => bytes,
             Answer::Forward => forward(&query, &querier.upstreams),
             Answer::Drop => return,

@@ -1,6 +1,8 @@
 //! The names the embedded DNS answers: for each container address on each
 //! network, its service name, container name, hostname and aliases. Pure
-//! data; a query only sees the networks the asking container is on.
+//! data; a query only sees the networks the asking container is on. Legacy
+//! links (`links`, `external_links`) add names only their linking container
+//! resolves, as Docker's links do.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
@@ -14,9 +16,21 @@ pub struct DnsRecord {
     pub container_id: String,
 }
 
+/// A name only one container resolves: a link's alias (`links: [db:database]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DnsLink {
+    /// The linking container, the only one the name answers.
+    pub asker: String,
+    pub name: String,
+    /// The linked container's addresses on the networks the asker is on.
+    pub addresses: Vec<Ipv4Addr>,
+}
+
 /// The lookup table, built once per change.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DnsTable {
+    /// (asking container ID, lowercased name) -> addresses.
+    links: BTreeMap<(String, String), Vec<Ipv4Addr>>,
     /// (network, lowercased name) -> addresses, in record order.
     by_name: BTreeMap<(String, String), Vec<Ipv4Addr>>,
     /// (network, address) -> the container's first name.
@@ -48,6 +62,38 @@ impl DnsTable {
             }
         }
         table
+    }
+
+    /// A table with names per network and per-container link names.
+    pub fn with_links(records: &[DnsRecord], links: &[DnsLink]) -> DnsTable {
+        let mut table = DnsTable::new(records);
+        for link in links.iter().filter(|l| !l.addresses.is_empty()) {
+            let entry = table
+                .links
+                .entry((link.asker.clone(), normalize(&link.name)))
+                .or_default();
+            for address in &link.addresses {
+                if !entry.contains(address) {
+                    entry.push(*address);
+                }
+            }
+        }
+        table
+    }
+
+    /// Addresses of `name` for container `asker` on `networks`: its links
+    /// first (a link's alias shadows a name on the network, as in Docker),
+    /// then the names of the networks.
+    pub fn lookup_for(
+        &self,
+        asker: &str,
+        name: &str,
+        networks: &[String],
+    ) -> Option<Vec<Ipv4Addr>> {
+        if let Some(addresses) = self.links.get(&(asker.to_string(), normalize(name))) {
+            return Some(addresses.clone());
+        }
+        self.lookup(name, networks)
     }
 
     /// Addresses of `name` on any of `networks` (`None` when the name is not
@@ -122,5 +168,35 @@ mod tests {
             Some("web")
         );
         assert_eq!(table.reverse(Ipv4Addr::new(10, 1, 0, 2), &front), None);
+    }
+
+    #[test]
+    fn link_names_answer_only_their_linking_container() {
+        let db = Ipv4Addr::new(10, 0, 0, 9);
+        let table = DnsTable::with_links(
+            &[record("front", &["db", "demo-db-1"], [10, 0, 0, 9])],
+            &[
+                DnsLink {
+                    asker: "web-id".into(),
+                    name: "Database".into(),
+                    addresses: vec![db, db],
+                },
+                // A link whose target is down names nothing.
+                DnsLink {
+                    asker: "web-id".into(),
+                    name: "cache".into(),
+                    addresses: Vec::new(),
+                },
+            ],
+        );
+        let front = vec!["front".to_string()];
+        assert_eq!(
+            table.lookup_for("web-id", "database.", &front),
+            Some(vec![db])
+        );
+        assert_eq!(table.lookup_for("other-id", "database", &front), None);
+        assert_eq!(table.lookup_for("web-id", "cache", &front), None);
+        // Network names still answer the linking container.
+        assert_eq!(table.lookup_for("web-id", "db", &front), Some(vec![db]));
     }
 }
