@@ -31,32 +31,6 @@ fn wait_for_log(p: &Project, service: &str, text: &str) -> String {
     }
 }
 
-/// The IPv4 addresses `nslookup NAME` prints from inside `service`.
-fn lookup(p: &Project, service: &str, name: &str) -> Vec<String> {
-    let out = p.berth(&[
-        "exec",
-        "-T",
-        service,
-        "sh",
-        "-c",
-        &format!("nslookup {name} 2>&1"),
-    ]);
-    let text = support::stdout(&out);
-    let mut answers = Vec::new();
-    let mut after_name = false;
-    for line in text.lines() {
-        if line.starts_with("Name:") {
-            after_name = true;
-        } else if let Some(address) = line.strip_prefix("Address:").map(str::trim) {
-            if after_name && !address.contains(':') {
-                answers.push(address.split_whitespace().next().unwrap().to_string());
-            }
-        }
-    }
-    answers.sort();
-    answers
-}
-
 /// The address of `container` on `network`, from the runtime's records.
 fn address_of(root: &Path, container: &str, network: &str) -> String {
     let runtime =
@@ -463,8 +437,8 @@ fn a_links_alias_resolves_in_the_linking_container() {
             "{running}"
         );
         let db = address_of(&p.root, "linked-db-1", "linked_default");
-        assert_eq!(lookup(&p, "web", "database"), std::slice::from_ref(&db));
-        assert_eq!(lookup(&p, "web", "cache").len(), 1);
+        assert_eq!(p.lookup("web", "database"), std::slice::from_ref(&db));
+        assert_eq!(p.lookup("web", "cache").len(), 1);
         let ping = p.berth(&["exec", "-T", "web", "ping", "-c1", "-W2", "database"]);
         assert!(
             ping.status.success(),
@@ -474,8 +448,8 @@ fn a_links_alias_resolves_in_the_linking_container() {
         );
         // As with Docker, a link's alias is the linking container's alone.
         p.ok(&["up", "-d", "bystander"]);
-        assert_eq!(lookup(&p, "bystander", "database"), Vec::<String>::new());
-        assert_eq!(lookup(&p, "bystander", "db"), [db]);
+        assert_eq!(p.lookup("bystander", "database"), Vec::<String>::new());
+        assert_eq!(p.lookup("bystander", "db"), [db]);
         // A link to a service on no network of its own: a warning.
         let up = p.berth(&["up", "-d", "island"]);
         let err = support::stderr(&up);

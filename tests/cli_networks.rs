@@ -59,33 +59,6 @@ networks:
     internal: true
 ";
 
-/// Runs `script` in the first container of `service`; (exit code, stdout).
-fn sh(p: &Project, service: &str, script: &str) -> (i32, String) {
-    let out = p.berth(&["exec", "-T", service, "sh", "-c", script]);
-    (
-        out.status.code().unwrap_or(-1),
-        support::stdout(&out) + &support::stderr(&out),
-    )
-}
-
-/// The IPv4 addresses `nslookup NAME` prints from inside `service`.
-fn lookup(p: &Project, service: &str, name: &str) -> Vec<String> {
-    let (_, out) = sh(p, service, &format!("nslookup {name} 2>&1"));
-    let mut answers = Vec::new();
-    let mut after_name = false;
-    for line in out.lines() {
-        if line.starts_with("Name:") {
-            after_name = true;
-        } else if let Some(address) = line.strip_prefix("Address:").map(str::trim) {
-            if after_name && !address.contains(':') {
-                answers.push(address.split_whitespace().next().unwrap().to_string());
-            }
-        }
-    }
-    answers.sort();
-    answers
-}
-
 /// An "outside" world: a namespace joined to this one by a veth pair
 /// (`10.231.0.1` here, `10.231.0.2` there, this side's default route), with
 /// a TCP server on 10.231.0.2:9000 and no route back to any container
@@ -160,25 +133,25 @@ fn names_isolation_replicas_and_outbound_access() {
         p.ok(&["up", "-d", "--scale", "api=3"]);
 
         // Same network: service name, container name, alias and hostname.
-        let web_ip = lookup(&p, "both", "nets-web-1");
+        let web_ip = p.lookup("both", "nets-web-1");
         assert_eq!(web_ip.len(), 1, "{web_ip:?}");
         for name in ["web", "www", "webhost"] {
-            assert_eq!(lookup(&p, "both", name), web_ip, "{name}");
+            assert_eq!(p.lookup("both", name), web_ip, "{name}");
         }
-        let (code, reply) = sh(&p, "both", "nc -w 2 www 8080");
+        let (code, reply) = p.sh("both", "nc -w 2 www 8080");
         assert_eq!((code, reply.as_str()), (0, "web\n"));
 
         // network_mode service:web shares web's namespace, hostname and
         // /etc/hosts.
-        let (code, reply) = sh(&p, "sidecar", "hostname; nc -w 2 127.0.0.1 8080");
+        let (code, reply) = p.sh("sidecar", "hostname; nc -w 2 127.0.0.1 8080");
         assert_eq!((code, reply.as_str()), (0, "webhost\nweb\n"));
 
         // Three replicas, all under the service name, each answering.
-        let replicas = lookup(&p, "both", "api");
+        let replicas = p.lookup("both", "api");
         assert_eq!(replicas.len(), 3, "{replicas:?}");
         let mut hostnames: Vec<String> = replicas
             .iter()
-            .map(|ip| sh(&p, "both", &format!("nc -w 2 {ip} 8080")).1)
+            .map(|ip| p.sh("both", &format!("nc -w 2 {ip} 8080")).1)
             .collect();
         hostnames.sort();
         hostnames.dedup();
@@ -186,20 +159,20 @@ fn names_isolation_replicas_and_outbound_access() {
 
         // A container on both networks reaches both; one on `back` only
         // neither resolves nor reaches `front`.
-        assert_eq!(sh(&p, "both", "nc -w 2 db 8080").1, "db\n");
-        assert_eq!(lookup(&p, "loner", "db").len(), 1);
+        assert_eq!(p.sh("both", "nc -w 2 db 8080").1, "db\n");
+        assert_eq!(p.lookup("loner", "db").len(), 1);
         for name in ["web", "www", "webhost", "nets-web-1", "api"] {
-            assert_eq!(lookup(&p, "loner", name), Vec::<String>::new(), "{name}");
+            assert_eq!(p.lookup("loner", name), Vec::<String>::new(), "{name}");
         }
-        let (code, _) = sh(&p, "loner", &format!("nc -w 1 {} 8080", web_ip[0]));
+        let (code, _) = p.sh("loner", &format!("nc -w 1 {} 8080", web_ip[0]));
         assert_ne!(code, 0, "back must not reach front");
 
         // Outbound: masqueraded for ordinary networks, none for internal.
-        let (code, reply) = sh(&p, "both", "nc -w 2 10.231.0.2 9000");
+        let (code, reply) = p.sh("both", "nc -w 2 10.231.0.2 9000");
         assert_eq!((code, reply.as_str()), (0, "outside\n"));
-        let (code, reply) = sh(&p, "sealed", "nc -w 1 10.231.0.2 9000");
+        let (code, reply) = p.sh("sealed", "nc -w 1 10.231.0.2 9000");
         assert_ne!(code, 0, "internal network reached outside: {reply}");
-        let hosts = sh(&p, "sealed", "cat /etc/hosts").1;
+        let hosts = p.sh("sealed", "cat /etc/hosts").1;
         assert!(hosts.contains("10.9.8.7\tlegacy\n"), "{hosts}");
         let gateway = hosts
             .lines()

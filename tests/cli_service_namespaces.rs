@@ -11,17 +11,8 @@ mod support;
 use support::containers::{can_run_containers, isolated};
 use support::project::{bridges, Project};
 
-/// Runs `script` in the first container of `service`; (exit code, stdout+stderr).
-fn sh(p: &Project, service: &str, script: &str) -> (i32, String) {
-    let out = p.berth(&["exec", "-T", service, "sh", "-c", script]);
-    (
-        out.status.code().unwrap_or(-1),
-        support::stdout(&out) + &support::stderr(&out),
-    )
-}
-
 fn out(p: &Project, service: &str, script: &str) -> String {
-    let (code, text) = sh(p, service, script);
+    let (code, text) = p.sh(service, script);
     assert_eq!(code, 0, "{service}: {script}: {text}");
     text.trim().to_string()
 }
@@ -99,18 +90,18 @@ services:
             );
             // `r` only: reading gets past the cgroup (to the missing driver),
             // writing is denied by it.
-            let (code, text) = sh(&p, "dev", "cat /dev/sub/ro-test");
+            let (code, text) = p.sh("dev", "cat /dev/sub/ro-test");
             assert!(code != 0 && text.contains(NO_DEVICE), "{text}");
-            let (code, text) = sh(&p, "dev", "echo x > /dev/sub/ro-test");
+            let (code, text) = p.sh("dev", "echo x > /dev/sub/ro-test");
             assert!(code != 0 && text.contains(DENIED), "{text}");
             // Default deny: a node made inside the container (mknod is
             // allowed for every device) cannot be opened...
-            let (code, text) = sh(&p, "dev", "mknod /tmp/d8 c 240 8 && cat /tmp/d8");
+            let (code, text) = p.sh("dev", "mknod /tmp/d8 c 240 8 && cat /tmp/d8");
             assert!(code != 0 && text.contains(DENIED), "{text}");
             // ...unless device_cgroup_rules allow it; `a` covers block devices.
-            let (code, text) = sh(&p, "dev", "mknod /tmp/d7 c 240 7 && cat /tmp/d7");
+            let (code, text) = p.sh("dev", "mknod /tmp/d7 c 240 7 && cat /tmp/d7");
             assert!(code != 0 && text.contains(NO_DEVICE), "{text}");
-            let (code, text) = sh(&p, "dev", "mknod /tmp/b3 b 241 3 && cat /tmp/b3");
+            let (code, text) = p.sh("dev", "mknod /tmp/b3 b 241 3 && cat /tmp/b3");
             assert!(code != 0 && text.contains(NO_DEVICE), "{text}");
             // Docker's default devices stay usable.
             assert_eq!(
@@ -122,7 +113,7 @@ services:
                 "4\n4"
             );
             // Privileged: every device.
-            let (code, text) = sh(&p, "privileged", "mknod /tmp/d8 c 240 8 && cat /tmp/d8");
+            let (code, text) = p.sh("privileged", "mknod /tmp/d8 c 240 8 && cat /tmp/d8");
             assert!(code != 0 && text.contains(NO_DEVICE), "{text}");
             p.ok(&["down"]);
             assert_nothing_left(&p);
@@ -199,7 +190,7 @@ services:
         // POSIX shared memory (/dev/shm) is shared with the namespace.
         out(&p, "main", "echo shared > /dev/shm/token");
         assert_eq!(out(&p, "ipcpeer", "cat /dev/shm/token"), "shared");
-        let (code, _) = sh(&p, "pidpeer", "cat /dev/shm/token");
+        let (code, _) = p.sh("pidpeer", "cat /dev/shm/token");
         assert_ne!(code, 0, "a private IPC namespace sees another's /dev/shm");
         // ipc: none: a private IPC namespace and no /dev/shm.
         assert_ne!(ns("noshm", "ipc"), ns("main", "ipc"));
@@ -214,7 +205,7 @@ services:
         // ipc: host has the host's /dev/shm (this test's mount namespace).
         let token = format!("/dev/shm/berth-test-{}", std::process::id());
         std::fs::write(&token, "host\n").unwrap();
-        let seen = sh(&p, "hostns", &format!("cat {token}"));
+        let seen = p.sh("hostns", &format!("cat {token}"));
         std::fs::remove_file(&token).unwrap();
         assert_eq!(seen, (0, "host\n".to_string()));
         // host: the host's PID, IPC and UTS namespaces and host name.
@@ -400,7 +391,7 @@ services:
         // systempaths=unconfined: no masked or read-only /proc paths.
         let masked = "grep -cE ' /proc/(keys|sys|timer_list) ' /proc/self/mountinfo";
         assert_eq!(out(&p, "nnp", masked), "3");
-        let (_, unmasked) = sh(&p, "unconfined", masked);
+        let (_, unmasked) = p.sh("unconfined", masked);
         assert_eq!(unmasked.trim(), "0");
         // oom_kill_disable: the v1 memory cgroup's switch.
         let runtime = berth_runtime::container::Runtime::with_helper(

@@ -53,6 +53,35 @@ impl Project {
     pub fn ok(&self, args: &[&str]) -> String {
         super::ok(self.berth(args))
     }
+
+    /// Runs `script` in the first container of `service`; (exit code, stdout+stderr).
+    #[allow(dead_code)]
+    pub fn sh(&self, service: &str, script: &str) -> (i32, String) {
+        let out = self.berth(&["exec", "-T", service, "sh", "-c", script]);
+        (
+            out.status.code().unwrap_or(-1),
+            super::stdout(&out) + &super::stderr(&out),
+        )
+    }
+
+    /// The IPv4 addresses `nslookup NAME` prints from inside `service`, sorted.
+    #[allow(dead_code)]
+    pub fn lookup(&self, service: &str, name: &str) -> Vec<String> {
+        let (_, out) = self.sh(service, &format!("nslookup {name} 2>&1"));
+        let mut answers = Vec::new();
+        let mut after_name = false;
+        for line in out.lines() {
+            if line.starts_with("Name:") {
+                after_name = true;
+            } else if let Some(address) = line.strip_prefix("Address:").map(str::trim) {
+                if after_name && !address.contains(':') {
+                    answers.push(address.split_whitespace().next().unwrap().to_string());
+                }
+            }
+        }
+        answers.sort();
+        answers
+    }
 }
 
 impl Drop for Project {
