@@ -6,7 +6,7 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use support::containers::{can_run_containers, isolated};
 use support::project::{bridges, Project};
@@ -209,15 +209,7 @@ services:
 
             // deploy.restart_policy applies when `restart` is not set.
             p.ok(&["up", "-d", "flaky"]);
-            let deadline = Instant::now() + Duration::from_secs(15);
-            loop {
-                let logs = p.ok(&["logs", "flaky"]);
-                if logs.matches("attempt").count() == 3 {
-                    break;
-                }
-                assert!(Instant::now() < deadline, "{logs}");
-                std::thread::sleep(Duration::from_millis(100));
-            }
+            p.wait_for_logs("flaky", |logs| logs.matches("attempt").count() == 3);
             std::thread::sleep(Duration::from_millis(1500));
             assert_eq!(p.ok(&["logs", "flaky"]).matches("attempt").count(), 3);
             p.ok(&["down", "-t", "0"]);

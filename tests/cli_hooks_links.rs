@@ -21,14 +21,7 @@ fn logs(p: &Project, service: &str) -> String {
 
 /// Waits until the logs of `service` contain `text`.
 fn wait_for_log(p: &Project, service: &str, text: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let out = logs(p, service);
-        if out.contains(text) || Instant::now() > deadline {
-            return out;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    p.wait_for_logs(service, |logs| logs.contains(text))
 }
 
 /// The address of `container` on `network`, from the runtime's records.

@@ -173,15 +173,7 @@ services:
 
         // on-failure:2 restarts twice, then leaves it exited.
         p.ok(&["up", "-d", "flaky"]);
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-        loop {
-            let logs = p.ok(&["logs", "flaky"]);
-            if logs.matches("attempt").count() == 3 {
-                break;
-            }
-            assert!(std::time::Instant::now() < deadline, "{logs}");
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
+        p.wait_for_logs("flaky", |logs| logs.matches("attempt").count() == 3);
         std::thread::sleep(std::time::Duration::from_millis(1500));
         assert_eq!(p.ok(&["logs", "flaky"]).matches("attempt").count(), 3);
 

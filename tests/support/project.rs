@@ -54,6 +54,24 @@ impl Project {
         super::ok(self.berth(args))
     }
 
+    /// Waits (at most 15 s) until `done` holds for `logs --no-log-prefix
+    /// SERVICE`, and returns those logs; panics with them when it never does.
+    #[allow(dead_code)]
+    pub fn wait_for_logs(&self, service: &str, done: impl Fn(&str) -> bool) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            let logs = self.ok(&["logs", "--no-log-prefix", service]);
+            if done(&logs) {
+                return logs;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "logs of {service} never got there:\n{logs}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
     /// Runs `script` in the first container of `service`; (exit code, stdout+stderr).
     #[allow(dead_code)]
     pub fn sh(&self, service: &str, script: &str) -> (i32, String) {
