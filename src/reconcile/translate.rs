@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use berth_runtime::container::cgroup::Hierarchies;
 use berth_runtime::container::devices::{host_devices, Device, DeviceRule};
+use berth_runtime::container::rootfs::check_mount_destination;
 use berth_runtime::container::{
     ContainerSpec, InjectedFile, LogConfig, Mount, Namespace, ProcessSpec, Resources, Security,
     Ulimit,
@@ -250,6 +251,8 @@ pub fn container_spec(
     let mut host_dirs = Vec::new();
     for (index, volume) in service.volumes.iter().enumerate() {
         let field = format!("volumes[{index}]");
+        check_mount_destination(&volume.target, service.privileged)
+            .map_err(|message| fail(&field, message))?;
         match volume.kind {
             MountKind::Bind => {
                 let source = volume
@@ -302,6 +305,8 @@ pub fn container_spec(
     }
     for (index, entry) in service.tmpfs.iter().enumerate() {
         let (target, options) = entry.split_once(':').unwrap_or((entry, ""));
+        check_mount_destination(target, service.privileged)
+            .map_err(|message| fail(&format!("tmpfs[{index}]"), message))?;
         let mut size = None;
         let mut mode = None;
         for option in options.split(',').filter(|o| !o.is_empty()) {
@@ -712,6 +717,32 @@ volumes:
         assert_eq!(t.volumes[0].name.as_deref(), Some("fuzz_cache"));
         assert_eq!(t.volumes[1].name, None);
         assert_eq!(t.host_dirs, vec![dir.path().join("data")]);
+    }
+
+    #[test]
+    fn mounts_over_the_root_proc_sys_or_dev_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let refused = |volumes: &str, privileged: bool| {
+            let yaml = format!(
+                "services:\n  web:\n    image: busybox\n    privileged: {privileged}\n{volumes}"
+            );
+            let project = load_from_str(&yaml, dir.path()).unwrap().project;
+            container_spec(&project, "web", &project.services["web"], 1, "web")
+                .err()
+                .map(|err| err.to_string())
+        };
+        let err = refused("    volumes: [\"/tmp:/\"]\n", true).unwrap();
+        assert!(err.contains("volumes[0]") && err.contains("root"), "{err}");
+        let err = refused("    volumes: [\"/tmp:/proc\"]\n", true).unwrap();
+        assert!(err.contains("inside /proc"), "{err}");
+        let err = refused("    tmpfs: [\"/dev:size=1m\"]\n", false).unwrap();
+        assert!(
+            err.contains("tmpfs[0]") && err.contains("privileged"),
+            "{err}"
+        );
+        assert!(refused("    volumes: [\"/tmp:/sys:ro\"]\n", false).is_some());
+        assert!(refused("    volumes: [\"/tmp:/sys:ro\"]\n", true).is_none());
+        assert!(refused("    volumes: [\"/tmp:/proc/meminfo\"]\n", false).is_none());
     }
 
     #[test]

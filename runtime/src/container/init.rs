@@ -265,13 +265,7 @@ pub fn exec_as(
     let gid = Gid::from_raw(identity.gid);
     nix::unistd::setresgid(gid, gid, gid)
         .map_err(|err| setup_error(format!("setgid {}: {err}", identity.gid)))?;
-    for cap in caps::all() {
-        if !caps_set.contains(&cap) {
-            let _ = caps::drop(None, caps::CapSet::Bounding, cap);
-        }
-    }
-    let _ = caps::clear(None, caps::CapSet::Inheritable);
-    let _ = caps::clear(None, caps::CapSet::Ambient);
+    drop_capabilities(&caps_set)?;
     let uid = Uid::from_raw(identity.uid);
     nix::unistd::setresuid(uid, uid, uid)
         .map_err(|err| setup_error(format!("setuid {}: {err}", identity.uid)))?;
@@ -290,6 +284,23 @@ pub fn exec_as(
         ))
     })?;
     exec_program(args, env)
+}
+
+/// Narrows the bounding set to `keep` and empties the inheritable and
+/// ambient sets. Fails closed: a capability that cannot be dropped is an
+/// error, never a container that silently keeps it. Only the capabilities
+/// this kernel knows are dropped (an unknown one cannot be held).
+fn drop_capabilities(keep: &caps::CapsHashSet) -> Result<(), Failure> {
+    let known = caps::runtime::thread_all_supported();
+    for cap in known.difference(keep) {
+        caps::drop(None, caps::CapSet::Bounding, *cap)
+            .map_err(|err| setup_error(format!("drop capability {cap}: {err}")))?;
+    }
+    for set in [caps::CapSet::Inheritable, caps::CapSet::Ambient] {
+        caps::clear(None, set)
+            .map_err(|err| setup_error(format!("clear the {set:?} capabilities: {err}")))?;
+    }
+    Ok(())
 }
 
 /// Finds the program on the container's PATH and execs it.
@@ -317,6 +328,10 @@ pub fn exec_program(args: &[String], env: &[String]) -> Result<Never, Failure> {
         .collect::<Result<Vec<_>, _>>()?;
     sys::reset_signal_dispositions();
     let _ = SigSet::empty().thread_set_mask();
+    // Whatever is still open above stdio goes at exec (the error pipe stays
+    // usable until then to report a failed exec).
+    sys::close_on_exec_from(3)
+        .map_err(|err| setup_error(format!("close inherited descriptors: {err}")))?;
     let err = nix::unistd::execve(&c_path, &c_args, &c_env).unwrap_err();
     Err(match err {
         Errno::ENOENT => Failure {
@@ -386,6 +401,8 @@ fn become_init(errors: &mut Option<OwnedFd>) -> Result<(), Failure> {
             // Only the program reports exec failures: close our copy so the
             // monitor sees end-of-file once the program has exec'd.
             drop(errors.take());
+            // The reaper never execs: close what it inherited instead.
+            let _ = sys::close_from(3);
             reap_forever(child)
         }
     }

@@ -18,6 +18,7 @@ pub mod cgroup;
 pub mod devices;
 pub mod etc_files;
 mod exec;
+mod helper;
 mod init;
 pub mod logs;
 mod loopback;
@@ -62,6 +63,9 @@ pub const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(10);
 /// `main`; `Some(code)` means: exit with this code now.
 pub fn hidden_main(args: &[std::ffi::OsString]) -> Option<i32> {
     let mode = args.get(1)?.to_str()?;
+    if mode == MONITOR_ARG || mode == EXEC_ARG {
+        enter_hidden_mode();
+    }
     match mode {
         MONITOR_ARG => Some(monitor::main(PathBuf::from(args.get(2)?))),
         EXEC_ARG => Some(exec::main(
@@ -69,6 +73,24 @@ pub fn hidden_main(args: &[std::ffi::OsString]) -> Option<i32> {
             args.get(3)?.to_str()?,
         )),
         _ => None,
+    }
+}
+
+/// First steps of a hidden mode, which runs berth's code next to (and then
+/// inside) a container: every inherited descriptor above stdio is marked
+/// close-on-exec, so none reaches the container's program (a shell's open
+/// file, one of berth's own), and the process is made non-dumpable, so a
+/// process in the container cannot ptrace it or open its `/proc/PID/exe`,
+/// `fd/` or `mem`. Both hold through fork; exec resets dumpability for the
+/// container's program.
+fn enter_hidden_mode() {
+    if let Err(err) = sys::close_on_exec_from(3) {
+        eprintln!("berth: close inherited descriptors: {err}");
+        sys::exit_now(EXIT_SETUP);
+    }
+    if let Err(err) = nix::sys::prctl::set_dumpable(false) {
+        eprintln!("berth: make the helper non-dumpable: {err}");
+        sys::exit_now(EXIT_SETUP);
     }
 }
 
@@ -549,7 +571,7 @@ impl Runtime {
         );
         let monitor_log =
             fs::File::create(dir.monitor_log()).map_err(io_err("create monitor log"))?;
-        let mut child = Command::new(&self.helper)
+        let mut child = helper::command(&self.helper)
             .arg(MONITOR_ARG)
             .arg(dir.path())
             .stdin(Stdio::null())
@@ -790,7 +812,7 @@ impl Runtime {
         }
         let spec_json = serde_json::to_string(spec)
             .map_err(|err| io_err("encode exec")(io::Error::other(err)))?;
-        let mut command = Command::new(&self.helper);
+        let mut command = helper::command(&self.helper);
         command
             .arg(EXEC_ARG)
             .arg(self.dir(&record.id).path())

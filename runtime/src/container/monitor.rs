@@ -292,32 +292,24 @@ fn spawn(
         Forked::Parent(child) => child,
     };
     drop((go_r, ready_w, errors_w, stdin, stdout, stderr));
+    let mut errors = File::from(errors_r);
     let networked = wait_for_netns(ready_r).and_then(|()| attach_networks(record, child));
     if let Err(err) = networked {
-        let _ = nix::sys::signal::kill(child, Signal::SIGKILL);
-        let _ = waitpid(child, None);
-        return Err(err);
+        return Err(abort_child(child, &mut errors, err));
     }
     let cgroup = match place_in_cgroups(record, hierarchies, child) {
         Ok(cgroup) => cgroup,
-        Err(err) => {
-            let _ = nix::sys::signal::kill(child, Signal::SIGKILL);
-            let _ = waitpid(child, None);
-            return Err(err);
-        }
+        Err(err) => return Err(abort_child(child, &mut errors, err)),
     };
     if record.spec.start_gate {
         wait_at_gate(dir, child);
     }
     let _ = nix::unistd::write(&go_w, b"g");
     drop(go_w);
-    let mut failure = String::new();
-    let _ = File::from(errors_r).read_to_string(&mut failure);
-    if !failure.is_empty() {
+    if let Some(failure) = reported_failure(&mut errors) {
         let _ = waitpid(child, None);
         cgroup.remove();
-        let (code, message) = failure.split_once(' ').unwrap_or(("125", &failure));
-        return Err((code.parse().unwrap_or(EXIT_SETUP), message.to_string()));
+        return Err(failure);
     }
     state.status = Status::Running;
     state.pid = Some(child.as_raw());
@@ -342,6 +334,27 @@ fn spawn(
         signals,
         cgroup,
     })
+}
+
+/// Ends a child the monitor gave up on. A child that had already failed
+/// (its setup broke right after making its network namespace, say) wrote
+/// why on the error pipe: that reason wins over the monitor's own `err`,
+/// which is only a consequence of it.
+fn abort_child(child: Pid, errors: &mut File, err: LaunchError) -> LaunchError {
+    let _ = nix::sys::signal::kill(child, Signal::SIGKILL);
+    let _ = waitpid(child, None);
+    reported_failure(errors).unwrap_or(err)
+}
+
+/// The `CODE MESSAGE` the child wrote on the error pipe, read to its end.
+fn reported_failure(errors: &mut File) -> Option<LaunchError> {
+    let mut failure = String::new();
+    let _ = errors.read_to_string(&mut failure);
+    if failure.is_empty() {
+        return None;
+    }
+    let (code, message) = failure.split_once(' ').unwrap_or(("125", &failure));
+    Some((code.parse().unwrap_or(EXIT_SETUP), message.to_string()))
 }
 
 /// Copies output into the log until the container's first process exits,

@@ -72,9 +72,14 @@ fn do_mount(
     })
 }
 
+/// Most symlinks followed while resolving one path (the kernel's own limit).
+const MAX_SYMLINKS: u32 = 40;
+
 /// Resolves `path` inside `root`, following symlinks as if `root` were `/`,
-/// so that no mount target escapes the container's root.
-pub fn secure_join(root: &Path, path: &str) -> PathBuf {
+/// so that no mount target escapes the container's root. A chain of more
+/// than [`MAX_SYMLINKS`] links, or a link that cannot be read, is an error:
+/// an unresolved link would be followed by the kernel to a host path.
+pub fn secure_join(root: &Path, path: &str) -> SetupResult<PathBuf> {
     let mut resolved = PathBuf::new();
     let mut pending: Vec<String> = components(path);
     pending.reverse();
@@ -86,9 +91,16 @@ pub fn secure_join(root: &Path, path: &str) -> PathBuf {
         }
         let candidate = root.join(&resolved).join(&part);
         match fs::symlink_metadata(&candidate) {
-            Ok(meta) if meta.file_type().is_symlink() && links < 64 => {
+            Ok(meta) if meta.file_type().is_symlink() => {
                 links += 1;
-                let target = fs::read_link(&candidate).unwrap_or_default();
+                if links > MAX_SYMLINKS {
+                    return Err(format!(
+                        "{path}: too many levels of symbolic links in the container's root"
+                    ));
+                }
+                let target = ctx(fs::read_link(&candidate), || {
+                    format!("{path}: read symlink {}", candidate.display())
+                })?;
                 let target = target.to_string_lossy().to_string();
                 if target.starts_with('/') {
                     resolved = PathBuf::new();
@@ -100,7 +112,103 @@ pub fn secure_join(root: &Path, path: &str) -> PathBuf {
             _ => resolved.push(&part),
         }
     }
-    root.join(resolved)
+    Ok(root.join(resolved))
+}
+
+/// Files under `/proc` a caller may mount over (runc's list: the ones
+/// lxcfs-style tools replace).
+const PROC_MOUNTABLE: &[&str] = &[
+    "/proc/cpuinfo",
+    "/proc/diskstats",
+    "/proc/meminfo",
+    "/proc/stat",
+    "/proc/swaps",
+    "/proc/uptime",
+    "/proc/loadavg",
+    "/proc/slabinfo",
+    "/proc/net/dev",
+    "/proc/sys/kernel/ns_last_pid",
+];
+
+/// Whether a caller's mount may go at `target` (a path in the container,
+/// symlinks already resolved): never over the root itself, over `/proc` or
+/// inside it (but for [`PROC_MOUNTABLE`]), and over `/sys` or `/dev` only
+/// in a privileged container: these would replace the kernel interfaces
+/// the container's confinement is built on (masked paths, read-only
+/// `/proc/sys`, the device nodes berth makes). Also called by the CLI's
+/// translation, so a compose file is refused before anything is made.
+pub fn check_mount_destination(target: &str, privileged: bool) -> Result<(), String> {
+    let clean = lexical_clean(target);
+    if clean == "/" {
+        return Err(format!(
+            "mount target {target:?} is the container's root: a mount cannot replace /"
+        ));
+    }
+    if clean == "/proc" || (clean.starts_with("/proc/") && !PROC_MOUNTABLE.contains(&&*clean)) {
+        return Err(format!(
+            "mount target {target:?} is inside /proc, which only the kernel's procfs may fill (allowed: {})",
+            PROC_MOUNTABLE.join(", ")
+        ));
+    }
+    if (clean == "/sys" || clean == "/dev") && !privileged {
+        return Err(format!(
+            "mount target {target:?} would replace the container's {clean}: only a privileged container (privileged: true) may mount over it; mount a subdirectory instead"
+        ));
+    }
+    Ok(())
+}
+
+/// `path` as an absolute path without `.`, `..` or repeated slashes
+/// (`..` at the root stays at the root, as the kernel resolves it).
+fn lexical_clean(path: &str) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for part in components(path) {
+        if part == ".." {
+            parts.pop();
+        } else {
+            parts.push(part);
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
+/// The path of `resolved` inside `rootfs`, as the container sees it.
+fn container_path(rootfs: &Path, resolved: &Path) -> String {
+    let inside = resolved.strip_prefix(rootfs).unwrap_or(resolved);
+    format!("/{}", inside.display())
+}
+
+/// Resolves a caller's mount target inside the root and checks where it
+/// landed (a symlink in the image may point it at `/` or `/proc`).
+fn mount_target(rootfs: &Path, target: &str, privileged: bool) -> SetupResult<PathBuf> {
+    check_mount_destination(target, privileged)?;
+    let resolved = secure_join(rootfs, target)?;
+    let landed = container_path(rootfs, &resolved);
+    check_mount_destination(&landed, privileged)
+        .map_err(|err| format!("{target} resolves to {landed} in the image: {err}"))?;
+    Ok(resolved)
+}
+
+/// Makes sure one of the kernel filesystems' mount points (`/proc`, `/sys`,
+/// `/dev`) is a real directory in the image, never a symlink or a file
+/// (runc's rule): a symlink would move procfs and its masks elsewhere.
+fn system_mount_point(rootfs: &Path, name: &str) -> SetupResult<PathBuf> {
+    let path = rootfs.join(name);
+    match fs::symlink_metadata(&path) {
+        Ok(meta) if meta.is_dir() => Ok(path),
+        Ok(meta) => Err(format!(
+            "the image's /{name} is not a directory ({}): refusing to mount {name} there",
+            if meta.file_type().is_symlink() {
+                "a symlink"
+            } else {
+                "a file"
+            }
+        )),
+        Err(_) => {
+            ctx(fs::create_dir(&path), || format!("create /{name}"))?;
+            Ok(path)
+        }
+    }
 }
 
 fn components(path: &str) -> Vec<String> {
@@ -188,8 +296,7 @@ fn mount_overlay(dir: &ContainerDir, record: &ContainerRecord) -> SetupResult<()
 
 /// `shm_size` `None`: no `/dev/shm` at all (`ipc: none`).
 fn mount_dev(rootfs: &Path, shm_size: Option<u64>, console: Option<&Path>) -> SetupResult<()> {
-    let dev = rootfs.join("dev");
-    ensure_target(&dev, true)?;
+    let dev = system_mount_point(rootfs, "dev")?;
     do_mount(
         Some("tmpfs"),
         &dev,
@@ -277,7 +384,7 @@ fn mount_dev(rootfs: &Path, shm_size: Option<u64>, console: Option<&Path>) -> Se
 fn make_devices(rootfs: &Path, devices: &[Device]) -> SetupResult<()> {
     let old_umask = nix::sys::stat::umask(Mode::empty());
     let result = devices.iter().try_for_each(|device| {
-        let path = secure_join(rootfs, &device.path);
+        let path = secure_join(rootfs, &device.path)?;
         if let Some(parent) = path.parent() {
             ctx(fs::create_dir_all(parent), || {
                 format!("create {}", parent.display())
@@ -374,8 +481,8 @@ fn propagation_flag(name: &str) -> Option<MsFlags> {
     })
 }
 
-fn mount_user(rootfs: &Path, spec: &Mount) -> SetupResult<()> {
-    let target = secure_join(rootfs, spec.target());
+fn mount_user(rootfs: &Path, spec: &Mount, privileged: bool) -> SetupResult<()> {
+    let target = mount_target(rootfs, spec.target(), privileged)?;
     match spec {
         Mount::Bind {
             source,
@@ -438,7 +545,7 @@ fn mount_user(rootfs: &Path, spec: &Mount) -> SetupResult<()> {
 /// Binds an injected file (a secret or config) read-only at its target,
 /// after the caller's mounts so a tmpfs on `/run` does not hide it.
 fn mount_injected(rootfs: &Path, source: &Path, file: &InjectedFile) -> SetupResult<()> {
-    let target = secure_join(rootfs, &file.target);
+    let target = secure_join(rootfs, &file.target)?;
     if fs::metadata(&target).is_ok_and(|m| m.is_dir()) {
         return Err(format!(
             "{}: target {} is a directory in the container",
@@ -548,8 +655,7 @@ pub fn setup(
     mount_overlay(dir, record)?;
     let rootfs = dir.rootfs();
     let privileged = record.spec.security.privileged;
-    let proc_dir = rootfs.join("proc");
-    ensure_target(&proc_dir, true)?;
+    let proc_dir = system_mount_point(&rootfs, "proc")?;
     do_mount(
         Some("proc"),
         &proc_dir,
@@ -557,8 +663,7 @@ pub fn setup(
         MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
         None,
     )?;
-    let sys_dir = rootfs.join("sys");
-    ensure_target(&sys_dir, true)?;
+    let sys_dir = system_mount_point(&rootfs, "sys")?;
     let mut sys_flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
     if !privileged {
         sys_flags |= MsFlags::MS_RDONLY;
@@ -590,13 +695,13 @@ pub fn setup(
         share_shm(&rootfs.join("dev/shm"), &record.spec.ipc)?;
     }
     for name in ["hosts", "hostname", "resolv.conf"] {
-        let target = secure_join(&rootfs, &format!("/etc/{name}"));
+        let target = secure_join(&rootfs, &format!("/etc/{name}"))?;
         ensure_target(&target, false)?;
         let source = dir.etc_file(name).display().to_string();
         do_mount(Some(&source), &target, None, MsFlags::MS_BIND, None)?;
     }
     for spec in &record.spec.mounts {
-        mount_user(&rootfs, spec)?;
+        mount_user(&rootfs, spec, privileged)?;
     }
     make_devices(&rootfs, &record.spec.devices)?;
     for (index, file) in record.spec.files.iter().enumerate() {
@@ -654,10 +759,95 @@ mod tests {
         fs::create_dir_all(root.join("real/sub")).unwrap();
         symlink("/real", root.join("abs")).unwrap();
         symlink("../../../..", root.join("climb")).unwrap();
-        assert_eq!(secure_join(root, "/abs/sub"), root.join("real/sub"));
-        assert_eq!(secure_join(root, "/climb/etc"), root.join("etc"));
-        assert_eq!(secure_join(root, "/../../etc/x"), root.join("etc/x"));
-        assert_eq!(secure_join(root, "relative/x"), root.join("relative/x"));
+        let join = |path| secure_join(root, path).unwrap();
+        assert_eq!(join("/abs/sub"), root.join("real/sub"));
+        assert_eq!(join("/climb/etc"), root.join("etc"));
+        assert_eq!(join("/../../etc/x"), root.join("etc/x"));
+        assert_eq!(join("relative/x"), root.join("relative/x"));
+    }
+
+    #[test]
+    fn secure_join_refuses_a_chain_it_cannot_resolve() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        // A loop, and a chain longer than the limit ending at a host path.
+        symlink("/loop", root.join("loop")).unwrap();
+        for n in 0..=MAX_SYMLINKS {
+            symlink(format!("/l{}", n + 1), root.join(format!("l{n}"))).unwrap();
+        }
+        symlink("/etc", root.join(format!("l{}", MAX_SYMLINKS + 1))).unwrap();
+        for path in ["/loop/x", "/l0/passwd"] {
+            let err = secure_join(root, path).unwrap_err();
+            assert!(err.contains("too many levels of symbolic links"), "{err}");
+        }
+        // Within the limit it resolves, inside the root.
+        assert_eq!(
+            secure_join(root, "/l2/passwd").unwrap(),
+            root.join("etc/passwd")
+        );
+    }
+
+    #[test]
+    fn mount_destinations_that_would_replace_the_kernel_interfaces_are_refused() {
+        for target in [
+            "/",
+            "//",
+            "/x/..",
+            "/proc",
+            "/proc/",
+            "/proc/sys",
+            "/proc/1/root",
+        ] {
+            assert!(
+                check_mount_destination(target, true).is_err(),
+                "{target} accepted"
+            );
+        }
+        for target in ["/sys", "/dev", "/dev/../sys"] {
+            assert!(check_mount_destination(target, false).is_err(), "{target}");
+            assert!(check_mount_destination(target, true).is_ok(), "{target}");
+        }
+        for target in [
+            "/data",
+            "/proc/meminfo",
+            "/dev/shm",
+            "/sys/fs/cgroup",
+            "/procfiles",
+        ] {
+            assert!(
+                check_mount_destination(target, false).is_ok(),
+                "{target} refused"
+            );
+        }
+    }
+
+    #[test]
+    fn a_mount_target_that_resolves_to_the_root_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        symlink("/", root.join("data")).unwrap();
+        symlink("../proc", root.join("p")).unwrap();
+        fs::create_dir(root.join("srv")).unwrap();
+        let err = mount_target(root, "/data", false).unwrap_err();
+        assert!(err.contains("/data resolves to /"), "{err}");
+        assert!(mount_target(root, "/p/sys", false).is_err());
+        assert_eq!(mount_target(root, "/srv", false).unwrap(), root.join("srv"));
+    }
+
+    #[test]
+    fn system_mount_points_must_be_directories() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        symlink("/etc", root.join("proc")).unwrap();
+        fs::write(root.join("sys"), "").unwrap();
+        let err = system_mount_point(root, "proc").unwrap_err();
+        assert!(
+            err.contains("/proc is not a directory (a symlink)"),
+            "{err}"
+        );
+        assert!(system_mount_point(root, "sys").is_err());
+        assert_eq!(system_mount_point(root, "dev").unwrap(), root.join("dev"));
+        assert!(root.join("dev").is_dir());
     }
 
     #[test]

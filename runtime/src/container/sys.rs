@@ -141,3 +141,106 @@ pub fn move_mount_to(tree: BorrowedFd<'_>, target: &std::path::Path) -> io::Resu
     }
     Ok(())
 }
+
+const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
+
+/// `close_range(first, ~0, CLOSE_RANGE_CLOEXEC)`: every descriptor from
+/// `first` up is closed at the next exec, whatever opened it (the caller's
+/// shell, a library): nothing leaks into a container. Descriptors stay
+/// usable until then (the error pipe reports a failed exec).
+pub fn close_on_exec_from(first: u32) -> io::Result<()> {
+    // SAFETY: a plain system call with integer arguments.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            first as libc::c_uint,
+            libc::c_uint::MAX,
+            CLOSE_RANGE_CLOEXEC,
+        )
+    };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// `close_range(first, ~0, 0)`: closes every descriptor from `first` up now.
+/// For a process that never execs (the init's reaper).
+pub fn close_from(first: u32) -> io::Result<()> {
+    // SAFETY: a plain system call with integer arguments; no Rust object
+    // owns the descriptors closed (the caller has let go of all above
+    // `first`, and only `_exit` follows in the reaper).
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            first as libc::c_uint,
+            libc::c_uint::MAX,
+            0 as libc::c_uint,
+        )
+    };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+const OPEN_TREE_CLOEXEC: libc::c_uint = libc::O_CLOEXEC as libc::c_uint;
+const MOUNT_ATTR_RDONLY: u64 = 0x1;
+const MOUNT_ATTR_NOSUID: u64 = 0x2;
+const MOUNT_ATTR_NODEV: u64 = 0x4;
+const AT_EMPTY_PATH: libc::c_uint = 0x1000;
+
+/// `struct mount_attr` of `mount_setattr(2)`.
+#[repr(C)]
+struct MountAttr {
+    attr_set: u64,
+    attr_clr: u64,
+    propagation: u64,
+    userns_fd: u64,
+}
+
+/// A read-only bind mount of the file at `path` that is attached nowhere
+/// (`open_tree(OPEN_TREE_CLONE)` + `mount_setattr(MOUNT_ATTR_RDONLY)`): the
+/// returned `O_PATH` descriptor is the file, seen through a mount that
+/// refuses every write. A program exec'd through it cannot be reopened for
+/// writing through `/proc/PID/exe` (EROFS), and no mount table shows it.
+pub fn read_only_detached_file(path: &std::path::Path) -> io::Result<OwnedFd> {
+    let c_path = c_path(path)?;
+    // SAFETY: a system call with a valid NUL-terminated path and integer flags.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_open_tree,
+            libc::AT_FDCWD,
+            c_path.as_ptr(),
+            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the kernel returned a new descriptor that nothing else owns.
+    let tree = unsafe { OwnedFd::from_raw_fd(fd as i32) };
+    let attr = MountAttr {
+        attr_set: MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+        attr_clr: 0,
+        propagation: 0,
+        userns_fd: 0,
+    };
+    let empty = c"";
+    // SAFETY: a system call with a live descriptor, an empty NUL-terminated
+    // path, and a pointer to a correctly sized `mount_attr` that outlives it.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            tree.as_raw_fd(),
+            empty.as_ptr(),
+            AT_EMPTY_PATH,
+            &attr as *const MountAttr,
+            std::mem::size_of::<MountAttr>(),
+        )
+    };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(tree)
+}
