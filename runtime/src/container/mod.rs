@@ -421,6 +421,18 @@ impl Runtime {
     }
 
     fn write_new(&self, dir: &state::ContainerDir, record: &ContainerRecord) -> Result<()> {
+        // Private (see `state_root`): config.json holds the environment.
+        for (path, mode) in [
+            (&self.root, crate::state_root::TRAVERSE_DIR_MODE),
+            (&self.containers_dir(), crate::state_root::TRAVERSE_DIR_MODE),
+            (
+                &dir.path().to_path_buf(),
+                crate::state_root::TRAVERSE_DIR_MODE,
+            ),
+        ] {
+            crate::state_root::ensure_dir(path, mode)
+                .map_err(io_err(format!("create {}", path.display())))?;
+        }
         for path in [
             dir.path().to_path_buf(),
             dir.upper(),

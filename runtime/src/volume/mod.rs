@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::container::Mount;
+use crate::state_root;
 
 /// What a volume is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,11 +68,13 @@ pub struct VolumeStore {
 impl VolumeStore {
     pub fn open(root: &Path) -> Result<VolumeStore> {
         let dir = root.join("volumes");
-        fs::create_dir_all(&dir).map_err(|source| VolumeError::Io {
-            name: String::new(),
-            context: format!("create {}", dir.display()),
-            source,
-        })?;
+        state_root::ensure_root(root)
+            .and_then(|()| state_root::ensure_dir(&dir, state_root::VOLUMES_DIR_MODE))
+            .map_err(|source| VolumeError::Io {
+                name: String::new(),
+                context: format!("create {}", dir.display()),
+                source,
+            })?;
         Ok(VolumeStore { dir })
     }
 
@@ -90,11 +93,10 @@ impl VolumeStore {
 
     fn write(&self, record: &VolumeRecord) -> Result<()> {
         let path = self.record_path(&record.name);
-        let tmp = path.with_extension("tmp");
         let bytes = serde_json::to_vec_pretty(record)
             .map_err(|e| Self::io(&record.name, "encode")(io::Error::other(e)))?;
-        fs::write(&tmp, bytes).map_err(Self::io(&record.name, "write its record"))?;
-        fs::rename(&tmp, &path).map_err(Self::io(&record.name, "write its record"))
+        crate::atomic_file::write(&path, &bytes, state_root::PRIVATE_FILE_MODE)
+            .map_err(Self::io(&record.name, "write its record"))
     }
 
     /// Creates a volume, or returns the existing one of that name. Returns
@@ -135,8 +137,13 @@ impl VolumeStore {
                 })
             }
         }
+        // The volume's own directory is root's alone (its record names host
+        // paths; its data may hold an image's setuid binaries); `_data`
+        // keeps the mode it is made with or given.
         let data = self.dir.join(name).join("_data");
-        fs::create_dir_all(&data).map_err(Self::io(name, "create its data directory"))?;
+        state_root::ensure_dir(&self.dir.join(name), state_root::PRIVATE_DIR_MODE)
+            .and_then(|()| fs::create_dir_all(&data))
+            .map_err(Self::io(name, "create its data directory"))?;
         let record = VolumeRecord {
             name: name.to_string(),
             driver: "local".into(),
