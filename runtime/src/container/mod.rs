@@ -459,9 +459,8 @@ impl Runtime {
             let path = dir.etc_file(name);
             fs::write(&path, content).map_err(io_err(format!("write {}", path.display())))?;
         }
-        state::write_json(&dir.config(), record).map_err(io_err("write container config"))?;
-        dir.write_state(&ContainerState::created())
-            .map_err(io_err("write container state"))
+        state::write_new_container(dir, record, &ContainerState::created())
+            .map_err(io_err("write container config and state"))
     }
 
     /// Gives a container a new name (unique in the state root).

@@ -174,9 +174,32 @@ pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> io::Result<T> {
 /// mounts and volumes) and what `down` must clean up; `/proc` only tells
 /// whether its processes still run.
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> io::Result<()> {
+    crate::atomic_file::write(
+        path,
+        &json_bytes(value)?,
+        crate::state_root::PRIVATE_FILE_MODE,
+    )
+}
+
+/// A new container's `config.json` and first `state.json`, written together
+/// as [`write_json`] writes each (one sync of the directory).
+pub fn write_new_container(
+    dir: &ContainerDir,
+    record: &ContainerRecord,
+    state: &ContainerState,
+) -> io::Result<()> {
+    let mode = crate::state_root::PRIVATE_FILE_MODE;
+    let (config, state_json) = (json_bytes(record)?, json_bytes(state)?);
+    crate::atomic_file::write_all(&[
+        (&dir.config(), &config, mode),
+        (&dir.state(), &state_json, mode),
+    ])
+}
+
+fn json_bytes<T: Serialize>(value: &T) -> io::Result<Vec<u8>> {
     let mut bytes = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;
     bytes.push(b'\n');
-    crate::atomic_file::write(path, &bytes, crate::state_root::PRIVATE_FILE_MODE)
+    Ok(bytes)
 }
 
 /// A process's start time (field 22 of `/proc/PID/stat`), to tell a PID
