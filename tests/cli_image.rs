@@ -481,3 +481,66 @@ fn the_same_image_loaded_twice_in_two_formats_is_listed_once() {
     );
     assert_eq!(rows[0]["Repository"], "same/image");
 }
+
+/// A layer entry with an explicit kind and mode (and link target).
+fn layer_entry(
+    builder: &mut tar::Builder<Vec<u8>>,
+    name: &str,
+    kind: tar::EntryType,
+    mode: u32,
+    link: Option<&str>,
+) {
+    let mut header = tar::Header::new_gnu();
+    header.set_entry_type(kind);
+    header.set_size(0);
+    header.set_mode(mode);
+    header.set_mtime(1_700_000_000);
+    match link {
+        Some(link) => builder.append_link(&mut header, name, link).unwrap(),
+        None => builder.append_data(&mut header, name, &b""[..]).unwrap(),
+    }
+}
+
+#[test]
+fn a_hostile_layer_cannot_chmod_a_host_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("state");
+    let host = tmp.path().join("host-secret");
+    std::fs::write(&host, "secret").unwrap();
+    std::fs::set_permissions(&host, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let host_path = host.to_str().unwrap();
+
+    // d/ (04777), then d -> the host file; and the same through a hardlink
+    // (s -> host file, e/ 04777, e hardlinked to s).
+    let mut builder = tar::Builder::new(Vec::new());
+    layer_entry(&mut builder, "d/", tar::EntryType::Directory, 0o4777, None);
+    layer_entry(
+        &mut builder,
+        "d",
+        tar::EntryType::Symlink,
+        0o777,
+        Some(host_path),
+    );
+    layer_entry(
+        &mut builder,
+        "s",
+        tar::EntryType::Symlink,
+        0o777,
+        Some(host_path),
+    );
+    layer_entry(&mut builder, "e/", tar::EntryType::Directory, 0o6777, None);
+    layer_entry(&mut builder, "e", tar::EntryType::Link, 0o777, Some("s"));
+    let layer = builder.into_inner().unwrap();
+    let archive = tmp.path().join("hostile.tar");
+    std::fs::write(&archive, docker_save(&layer, &["sh"], &["hostile/layer:1"])).unwrap();
+
+    ok(berth(
+        &root,
+        &["image", "load", "-i", archive.to_str().unwrap()],
+        &[],
+    ));
+    let mode = std::fs::metadata(&host).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode, 0o600, "the host file's mode was changed to {mode:o}");
+    assert_eq!(std::fs::read_to_string(&host).unwrap(), "secret");
+}

@@ -4,11 +4,13 @@
 //! containers ([`container`]) and bridge networks ([`network`]); DNS and volumes arrive issue by
 //! issue. The reconciler in the `berth` crate drives it through a narrow trait.
 
+pub mod atomic_file;
 pub mod container;
 pub mod dns;
 pub mod image;
 pub mod network;
 pub mod ports;
+pub mod state_root;
 pub mod timestamp;
 pub mod unix_socket;
 pub mod volume;

@@ -2,7 +2,7 @@
 //! `flock` on `<run dir>/<project>/lock` (run dir: `BERTH_RUN`, default
 //! `/run/berth`), released when the command ends or dies.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -15,6 +15,16 @@ pub fn run_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("/run/berth"))
 }
 
+/// Creates the run directory and a project's directory in it, both only
+/// root's (they hold the supervisor's socket and PID, ports and health files).
+pub fn ensure_private_dirs(run_dir: &Path, project_dir: &Path) -> anyhow::Result<()> {
+    use berth_runtime::state_root::{ensure_dir, PRIVATE_DIR_MODE};
+    for dir in [run_dir, project_dir] {
+        ensure_dir(dir, PRIVATE_DIR_MODE).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    Ok(())
+}
+
 /// Held while a command changes the project.
 pub struct ProjectLock {
     _lock: Flock<File>,
@@ -24,7 +34,7 @@ impl ProjectLock {
     /// Waits for the project's lock; says so when another command holds it.
     pub fn acquire(run_dir: &Path, project: &str) -> anyhow::Result<ProjectLock> {
         let dir = run_dir.join(project);
-        fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        ensure_private_dirs(run_dir, &dir)?;
         let path = dir.join("lock");
         let open = || {
             OpenOptions::new()

@@ -48,6 +48,16 @@ pub fn run() -> anyhow::Result<i32> {
         }
     }
     progress::set_mode(&cli.global.progress)?;
+    // A state root or run directory an earlier berth left open to every
+    // user (0755, config.json 0644) is made private before anything else.
+    match berth_runtime::state_root::secure(&cli.global.root, &lock::run_dir()) {
+        Ok(()) => {}
+        // Not root: the command fails later with a clearer error, or needs no state.
+        Err(err) if err.kind() == std::io::ErrorKind::PermissionDenied => {
+            tracing::debug!("making {} private: {err}", cli.global.root.display())
+        }
+        Err(err) => tracing::warn!("making {} private: {err}", cli.global.root.display()),
+    }
     match &cli.command {
         Command::Ps(args) => ps::run(&cli.global, args),
         Command::Up(args) => up::run(&cli.global, args),

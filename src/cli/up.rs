@@ -342,6 +342,15 @@ fn wait_running(
                     state.error.map(|e| format!(" ({e})")).unwrap_or_default()
                 )),
                 Status::Created => Some("not started".to_string()),
+                // Its process is gone and its monitor is still recording
+                // the exit: not running any more, whatever the file says.
+                Status::Running
+                    if !state.pid.is_some_and(|pid| {
+                        berth_runtime::container::state::process_alive(pid, state.pid_start)
+                    }) =>
+                {
+                    Some("is exiting".to_string())
+                }
                 Status::Running => {
                     let has_check = container
                         .config

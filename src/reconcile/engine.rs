@@ -421,6 +421,9 @@ impl RuntimeEngine<'_> {
             // `run -i`: the end of the caller's input is the container's.
             translated.spec.process.stdin_once = translated.spec.process.stdin_open;
         }
+        // Until this container's record is written, no volume it mounts can
+        // be removed (by `volume rm` or `down -v` of another project).
+        let _volumes_in_use = self.volumes.lock_for_use().map_err(|e| e.to_string())?;
         let anonymous = self.mount_volumes(service_name, name, image, &mut translated)?;
         self.mount_volumes_from(service_name, service, &mut translated)?;
         // A missing bind source becomes a directory (as Docker does); an

@@ -40,6 +40,12 @@ fn project_dir(run_dir: &Path, project: &str) -> PathBuf {
     run_dir.join(project)
 }
 
+/// Writes a run-time file (PID, ports, health) atomically and durably, root's
+/// alone: a reader never sees it half written.
+fn write_run_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    berth_runtime::atomic_file::write(path, bytes, berth_runtime::state_root::PRIVATE_FILE_MODE)
+}
+
 fn pid_file(run_dir: &Path, project: &str) -> PathBuf {
     project_dir(run_dir, project).join("supervisor.pid")
 }
@@ -142,7 +148,12 @@ pub fn ensure_running(root: &Path, run_dir: &Path, project: &str) -> std::io::Re
         return Ok(());
     }
     let dir = project_dir(run_dir, project);
-    fs::create_dir_all(&dir)?;
+    for private in [run_dir, &dir] {
+        berth_runtime::state_root::ensure_dir(
+            private,
+            berth_runtime::state_root::PRIVATE_DIR_MODE,
+        )?;
+    }
     let log = fs::File::create(dir.join("supervisor.log"))?;
     Command::new(std::env::current_exe()?)
         .arg(SUPERVISOR_ARG)
@@ -224,7 +235,8 @@ pub fn main(args: &[std::ffi::OsString]) -> i32 {
     if let Err(err) = control::listen(&control::socket_path(&run_dir, &project), wake.clone()) {
         eprintln!("supervisor: control socket: {err}");
     }
-    if fs::write(pid_file(&run_dir, &project), std::process::id().to_string()).is_err() {
+    let pid = std::process::id().to_string();
+    if write_run_file(&pid_file(&run_dir, &project), pid.as_bytes()).is_err() {
         return 1;
     }
     let runtime = match Runtime::new(&root) {
@@ -485,7 +497,8 @@ impl PortsState {
             match publish(&requests, address) {
                 Ok(publication) => {
                     if let Ok(json) = serde_json::to_vec(&publication.ports) {
-                        let _ = fs::write(ports_file(run_dir, project, &info.record.id), json);
+                        let _ =
+                            write_run_file(&ports_file(run_dir, project, &info.record.id), &json);
                     }
                     self.published
                         .insert(info.record.id.clone(), (pid, publication));
@@ -792,10 +805,7 @@ fn schedule_probe(
         watch.next_probe =
             Some(Instant::now() + health::next_delay(&config, running_for, watch.probes));
         if let Ok(json) = serde_json::to_vec(&watch.state) {
-            let tmp = path.with_extension("tmp");
-            if fs::write(&tmp, json).is_ok() {
-                let _ = fs::rename(&tmp, &path);
-            }
+            let _ = write_run_file(&path, &json);
         }
     });
 }

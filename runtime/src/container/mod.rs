@@ -443,6 +443,18 @@ impl Runtime {
     }
 
     fn write_new(&self, dir: &state::ContainerDir, record: &ContainerRecord) -> Result<()> {
+        // Private (see `state_root`): config.json holds the environment.
+        for (path, mode) in [
+            (&self.root, crate::state_root::TRAVERSE_DIR_MODE),
+            (&self.containers_dir(), crate::state_root::TRAVERSE_DIR_MODE),
+            (
+                &dir.path().to_path_buf(),
+                crate::state_root::TRAVERSE_DIR_MODE,
+            ),
+        ] {
+            crate::state_root::ensure_dir(path, mode)
+                .map_err(io_err(format!("create {}", path.display())))?;
+        }
         for path in [
             dir.path().to_path_buf(),
             dir.upper(),
@@ -469,9 +481,8 @@ impl Runtime {
             let path = dir.etc_file(name);
             fs::write(&path, content).map_err(io_err(format!("write {}", path.display())))?;
         }
-        state::write_json(&dir.config(), record).map_err(io_err("write container config"))?;
-        dir.write_state(&ContainerState::created())
-            .map_err(io_err("write container state"))
+        state::write_new_container(dir, record, &ContainerState::created())
+            .map_err(io_err("write container config and state"))
     }
 
     /// Gives a container a new name (unique in the state root).

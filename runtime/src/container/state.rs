@@ -3,7 +3,7 @@
 //! since (`state.json`, rewritten atomically by whoever changes it).
 
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -167,16 +167,39 @@ pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> io::Result<T> {
     })
 }
 
-/// Writes JSON to a temporary file and renames it into place: readers see
-/// the old or the new content, never a mix. Not synced: after a host crash
-/// the state is corrected from `/proc` (see `observed_state`) and containers
-/// are recreated by the reconciler, so a sync per start and exit buys nothing.
+/// Writes JSON atomically and durably, mode 0600 ([`crate::atomic_file`]):
+/// readers see the old or the new content, never a mix, and two threads
+/// writing the same file never share a temporary file. Synced, because a
+/// record lost or emptied by a host crash loses the container (its name,
+/// mounts and volumes) and what `down` must clean up; `/proc` only tells
+/// whether its processes still run.
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> io::Result<()> {
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    crate::atomic_file::write(
+        path,
+        &json_bytes(value)?,
+        crate::state_root::PRIVATE_FILE_MODE,
+    )
+}
+
+/// A new container's `config.json` and first `state.json`, written together
+/// as [`write_json`] writes each (one sync of the directory).
+pub fn write_new_container(
+    dir: &ContainerDir,
+    record: &ContainerRecord,
+    state: &ContainerState,
+) -> io::Result<()> {
+    let mode = crate::state_root::PRIVATE_FILE_MODE;
+    let (config, state_json) = (json_bytes(record)?, json_bytes(state)?);
+    crate::atomic_file::write_all(&[
+        (&dir.config(), &config, mode),
+        (&dir.state(), &state_json, mode),
+    ])
+}
+
+fn json_bytes<T: Serialize>(value: &T) -> io::Result<Vec<u8>> {
     let mut bytes = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;
     bytes.push(b'\n');
-    fs::File::create(&tmp)?.write_all(&bytes)?;
-    fs::rename(&tmp, path)
+    Ok(bytes)
 }
 
 /// A process's start time (field 22 of `/proc/PID/stat`), to tell a PID
@@ -193,5 +216,39 @@ pub fn process_alive(pid: i32, start: Option<u64>) -> bool {
         (Some(now), Some(then)) => now == then,
         (Some(_), None) => true,
         (None, _) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::MetadataExt;
+
+    /// Threads of one process (the supervisor's) writing one container's
+    /// state at once: no write fails, no reader sees a torn document, and
+    /// the file is root's alone.
+    #[test]
+    fn concurrent_state_writes_stay_whole_and_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = std::sync::Arc::new(dir.path().join("state.json"));
+        let payload = |i: usize| vec![format!("writer {i}"); 200];
+        write_json(&path, &payload(0)).unwrap();
+        let threads: Vec<_> = (0..8)
+            .map(|i| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..50 {
+                        write_json(&path, &payload(i)).unwrap();
+                        let read: Vec<String> = read_json(&path).unwrap();
+                        assert_eq!(read.len(), 200);
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        assert_eq!(fs::metadata(&*path).unwrap().mode() & 0o777, 0o600);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }

@@ -53,7 +53,9 @@ impl NetworkStore {
     /// The store under `root` (the directory is created when needed).
     pub fn open(root: &Path) -> Result<NetworkStore> {
         let dir = root.join("networks");
-        fs::create_dir_all(&dir).map_err(io_err(format!("create {}", dir.display())))?;
+        crate::state_root::ensure_root(root)
+            .and_then(|()| crate::state_root::ensure_dir(&dir, crate::state_root::PRIVATE_DIR_MODE))
+            .map_err(io_err(format!("create {}", dir.display())))?;
         Ok(NetworkStore { dir })
     }
 

@@ -4,17 +4,27 @@
 //! filled once with what the image has at the mount point ([`copyup`]).
 //! Driver options as Docker's local driver: `type: tmpfs` (a tmpfs per
 //! mount) and `type: none, o: bind, device: PATH` (a bind of PATH).
+//!
+//! A volume is in use while a container's record mounts it. The store's
+//! lock (`volumes/.lock`, `flock`) makes "is it in use? then remove it"
+//! atomic: [`VolumeStore::remove`] holds it exclusively, and whoever creates
+//! a volume or a container that mounts volumes holds it shared
+//! ([`VolumeStore::lock_for_use`]) until that container's record is
+//! written, so a removal in another project either comes first (and the
+//! volume is made again) or sees the new container among the users.
 
 pub mod copyup;
 
 use std::collections::BTreeMap;
-use std::fs;
+use std::fs::{self, File};
 use std::io;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::container::Mount;
+use crate::state_root;
 
 /// What a volume is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,15 +74,51 @@ pub struct VolumeStore {
     dir: PathBuf,
 }
 
+/// The store's lock, held shared or exclusive until dropped.
+#[derive(Debug)]
+pub struct VolumeLock {
+    _lock: nix::fcntl::Flock<File>,
+}
+
 impl VolumeStore {
     pub fn open(root: &Path) -> Result<VolumeStore> {
         let dir = root.join("volumes");
-        fs::create_dir_all(&dir).map_err(|source| VolumeError::Io {
-            name: String::new(),
-            context: format!("create {}", dir.display()),
-            source,
-        })?;
+        state_root::ensure_root(root)
+            .and_then(|()| state_root::ensure_dir(&dir, state_root::VOLUMES_DIR_MODE))
+            .map_err(|source| VolumeError::Io {
+                name: String::new(),
+                context: format!("create {}", dir.display()),
+                source,
+            })?;
         Ok(VolumeStore { dir })
+    }
+
+    /// Takes the store's lock (waiting for it).
+    fn lock(&self, exclusive: bool) -> Result<VolumeLock> {
+        let path = self.dir.join(".lock");
+        let context = format!("lock {}", path.display());
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(state_root::PRIVATE_FILE_MODE)
+            .open(&path)
+            .map_err(Self::io("", context.clone()))?;
+        let arg = if exclusive {
+            nix::fcntl::FlockArg::LockExclusive
+        } else {
+            nix::fcntl::FlockArg::LockShared
+        };
+        nix::fcntl::Flock::lock(file, arg)
+            .map(|lock| VolumeLock { _lock: lock })
+            .map_err(|(_, errno)| Self::io("", context)(errno.into()))
+    }
+
+    /// Held (shared) while a container that mounts volumes is created, from
+    /// choosing its volumes until its record is written: no volume it uses
+    /// can be removed meanwhile.
+    pub fn lock_for_use(&self) -> Result<VolumeLock> {
+        self.lock(false)
     }
 
     fn record_path(&self, name: &str) -> PathBuf {
@@ -90,11 +136,10 @@ impl VolumeStore {
 
     fn write(&self, record: &VolumeRecord) -> Result<()> {
         let path = self.record_path(&record.name);
-        let tmp = path.with_extension("tmp");
         let bytes = serde_json::to_vec_pretty(record)
             .map_err(|e| Self::io(&record.name, "encode")(io::Error::other(e)))?;
-        fs::write(&tmp, bytes).map_err(Self::io(&record.name, "write its record"))?;
-        fs::rename(&tmp, &path).map_err(Self::io(&record.name, "write its record"))
+        crate::atomic_file::write(&path, &bytes, state_root::PRIVATE_FILE_MODE)
+            .map_err(Self::io(&record.name, "write its record"))
     }
 
     /// Creates a volume, or returns the existing one of that name. Returns
@@ -111,6 +156,7 @@ impl VolumeStore {
                 message: "invalid name: use letters, digits, '_', '.', '-', starting with a letter or digit".into(),
             });
         }
+        let _lock = self.lock(false)?;
         if let Ok(existing) = self.get(name) {
             return Ok((existing, false));
         }
@@ -135,8 +181,13 @@ impl VolumeStore {
                 })
             }
         }
+        // The volume's own directory is root's alone (its record names host
+        // paths; its data may hold an image's setuid binaries); `_data`
+        // keeps the mode it is made with or given.
         let data = self.dir.join(name).join("_data");
-        fs::create_dir_all(&data).map_err(Self::io(name, "create its data directory"))?;
+        state_root::ensure_dir(&self.dir.join(name), state_root::PRIVATE_DIR_MODE)
+            .and_then(|()| fs::create_dir_all(&data))
+            .map_err(Self::io(name, "create its data directory"))?;
         let record = VolumeRecord {
             name: name.to_string(),
             driver: "local".into(),
@@ -220,6 +271,7 @@ impl VolumeStore {
 
     /// Marks the volume as filled (copy-up happens once).
     pub fn mark_initialized(&self, name: &str) -> Result<()> {
+        let _lock = self.lock(false)?;
         let mut record = self.get(name)?;
         if !record.initialized {
             record.initialized = true;
@@ -257,8 +309,10 @@ impl VolumeStore {
         users
     }
 
-    /// Removes a volume and its data; never one in use.
+    /// Removes a volume and its data; never one in use, nor one a container
+    /// being created is about to use (see [`VolumeStore::lock_for_use`]).
     pub fn remove(&self, root: &Path, name: &str) -> Result<()> {
+        let _lock = self.lock(true)?;
         self.get(name)?;
         let users = self.users(root, name);
         if !users.is_empty() {
@@ -334,5 +388,107 @@ mod tests {
         assert_eq!(store.list().unwrap().len(), 2);
         store.remove(dir.path(), "data").unwrap();
         assert!(matches!(store.get("data"), Err(VolumeError::NotFound(_))));
+    }
+
+    /// Writes the record of a container `name` that mounts `data`, as
+    /// `Runtime::create` does.
+    fn record_container_using(root: &Path, name: &str, data: &Path) {
+        use crate::container::{process::ResolvedProcess, state, ContainerRecord, ContainerSpec};
+        let dir = state::ContainerDir(root.join("containers").join(name));
+        fs::create_dir_all(dir.path()).unwrap();
+        let record = ContainerRecord {
+            id: name.into(),
+            name: name.into(),
+            created: String::new(),
+            image_id: String::new(),
+            image_name: None,
+            manifest_digest: String::new(),
+            layers: Vec::new(),
+            spec: ContainerSpec {
+                mounts: vec![Mount::Bind {
+                    source: data.to_path_buf(),
+                    target: "/data".into(),
+                    read_only: false,
+                    propagation: None,
+                    recursive: true,
+                }],
+                ..ContainerSpec::default()
+            },
+            process: ResolvedProcess {
+                args: Vec::new(),
+                env: Vec::new(),
+                working_dir: "/".into(),
+                user: String::new(),
+            },
+            hostname: String::new(),
+            stop_signal: String::new(),
+            cgroup_parent: String::new(),
+        };
+        state::write_json(&dir.config(), &record).unwrap();
+    }
+
+    #[test]
+    fn remove_refused_while_a_record_uses_the_volume() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = VolumeStore::open(dir.path()).unwrap();
+        let (record, _) = store
+            .create("data", BTreeMap::new(), BTreeMap::new())
+            .unwrap();
+        record_container_using(dir.path(), "web", &record.mountpoint);
+        let err = store.remove(dir.path(), "data").unwrap_err();
+        assert!(matches!(err, VolumeError::InUse { .. }), "{err}");
+        assert!(record.mountpoint.is_dir());
+    }
+
+    /// Another project's `volume rm` while a container that mounts the
+    /// volume is being created (volumes chosen, record not yet written):
+    /// the removal waits for the record and then refuses.
+    #[test]
+    fn remove_waits_for_a_container_being_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        let store = VolumeStore::open(&root).unwrap();
+        let (record, _) = store
+            .create("data", BTreeMap::new(), BTreeMap::new())
+            .unwrap();
+        fs::write(record.mountpoint.join("precious"), "keep").unwrap();
+        let (held, holding) = std::sync::mpsc::channel();
+        let creator = {
+            let (store, root) = (store.clone(), root.clone());
+            std::thread::spawn(move || {
+                let _use = store.lock_for_use().unwrap();
+                held.send(()).unwrap();
+                // Copy-up, translation… then the record.
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                record_container_using(&root, "web", &record.mountpoint);
+            })
+        };
+        holding.recv().unwrap();
+        let removed = store.remove(&root, "data");
+        creator.join().unwrap();
+        assert!(
+            matches!(removed, Err(VolumeError::InUse { .. })),
+            "{removed:?}"
+        );
+        assert_eq!(
+            fs::read_to_string(root.join("volumes/data/_data/precious")).unwrap(),
+            "keep"
+        );
+    }
+
+    #[test]
+    fn the_lock_file_and_the_records_are_private() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let store = VolumeStore::open(dir.path()).unwrap();
+        store
+            .create("data", BTreeMap::new(), BTreeMap::new())
+            .unwrap();
+        let mode = |p: &str| fs::metadata(dir.path().join(p)).unwrap().mode() & 0o7777;
+        assert_eq!(mode("volumes/.lock"), 0o600);
+        assert_eq!(mode("volumes"), 0o701);
+        assert_eq!(mode("volumes/data"), 0o700);
+        assert_eq!(mode("volumes/data/volume.json"), 0o600);
+        assert_eq!(store.list().unwrap().len(), 1);
     }
 }

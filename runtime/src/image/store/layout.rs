@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Annotation naming an image in `index.json` (fully qualified reference).
 pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
@@ -137,37 +136,16 @@ pub fn io_err(action: impl Into<String>) -> impl FnOnce(io::Error) -> StoreError
     move |source| StoreError::Io { action, source }
 }
 
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+pub use crate::atomic_file::{sync_dir, temp_sibling};
 
-/// A name for a temporary sibling of `path`, unique within this host.
-pub fn temp_sibling(path: &Path) -> PathBuf {
-    let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-    let name = path
-        .file_name()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".tmp-{}-{n}-{name}", std::process::id()))
-}
+/// Mode of the store's documents (`index.json`, `oci-layout`): not secret,
+/// and under the private state root.
+const DOCUMENT_MODE: u32 = 0o644;
 
-/// Writes `bytes` to `path` atomically: temporary file, fsync, rename, fsync
-/// of the directory.
+/// Writes `bytes` to `path` atomically and durably ([`crate::atomic_file`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-    let tmp = temp_sibling(path);
-    let result = (|| {
-        let mut file = File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        fs::rename(&tmp, path)?;
-        sync_dir(path.parent().unwrap_or(Path::new(".")))
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result.map_err(io_err(format!("writing {}", path.display())))
-}
-
-pub fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
+    crate::atomic_file::write(path, bytes, DOCUMENT_MODE)
+        .map_err(io_err(format!("writing {}", path.display())))
 }
 
 /// Reads a JSON document, naming the file when it is not valid.

@@ -30,6 +30,7 @@ pub use layout::{Descriptor, Platform};
 
 use crate::image::unpack::{self, Compression};
 use crate::image::{ImageReference, ResolvedImage};
+use crate::state_root;
 use layout::{io_err, read_json, sha256_hex, BlobWriter, Index, Manifest, StoreLock};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -110,7 +111,17 @@ impl ImageStore {
             layers: root.join("layers").join("sha256"),
             images,
         };
-        for dir in [&store.blobs, &store.layers, &store.tmp_dir()] {
+        // Private: layers hold the images' setuid binaries and device nodes.
+        for (dir, mode) in [
+            (root, state_root::TRAVERSE_DIR_MODE),
+            (&store.images, state_root::PRIVATE_DIR_MODE),
+            (&root.join("layers"), state_root::TRAVERSE_DIR_MODE),
+            (&store.tmp_dir(), state_root::PRIVATE_DIR_MODE),
+        ] {
+            state_root::ensure_dir(dir, mode)
+                .map_err(io_err(format!("creating {}", dir.display())))?;
+        }
+        for dir in [&store.blobs, &store.layers] {
             fs::create_dir_all(dir).map_err(io_err(format!("creating {}", dir.display())))?;
         }
         let layout = store.images.join("oci-layout");

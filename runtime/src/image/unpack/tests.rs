@@ -347,3 +347,237 @@ fn whiteouts_of_dot_and_dot_dot_are_refused() {
     result.unwrap();
     outside_untouched(&dir);
 }
+
+/// Appends an entry with a raw name and an explicit mode.
+fn raw_mode(
+    builder: &mut tar::Builder<Vec<u8>>,
+    name: &str,
+    kind: tar::EntryType,
+    mode: u32,
+    link: Option<&str>,
+) {
+    let mut header = tar::Header::new_gnu();
+    {
+        let old = header.as_old_mut();
+        old.name[..name.len()].copy_from_slice(name.as_bytes());
+        if let Some(link) = link {
+            old.linkname[..link.len()].copy_from_slice(link.as_bytes());
+        }
+    }
+    header.set_entry_type(kind);
+    header.set_size(0);
+    header.set_mode(mode);
+    header.set_mtime(1_700_000_000);
+    header.set_cksum();
+    builder.append(&header, &b""[..]).unwrap();
+}
+
+/// A host file outside the unpack directory, mode 0600; returns its dir and path.
+fn host_file() -> (tempfile::TempDir, String) {
+    let host = tempfile::tempdir().unwrap();
+    let file = host.path().join("secret");
+    fs::write(&file, "x").unwrap();
+    fs::set_permissions(&file, fs::Permissions::from_mode(0o600)).unwrap();
+    let path = file.to_str().unwrap().to_string();
+    (host, path)
+}
+
+fn mode_of(path: impl AsRef<Path>) -> u32 {
+    fs::symlink_metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+#[test]
+fn directory_replaced_by_symlink_leaves_host_file_alone() {
+    let (_host, secret) = host_file();
+    let tar = build(|b| {
+        raw_mode(b, "d/", tar::EntryType::Directory, 0o4777, None);
+        raw_mode(b, "d", tar::EntryType::Symlink, 0o777, Some(&secret));
+    });
+    let (dir, result) = unpack(&tar);
+    result.unwrap();
+    assert_eq!(
+        mode_of(&secret),
+        0o600,
+        "host file chmod'ed through the symlink"
+    );
+    assert_eq!(
+        fs::read_link(dir.path().join("layer/d")).unwrap(),
+        Path::new(&secret)
+    );
+    outside_untouched(&dir);
+}
+
+#[test]
+fn nested_directory_under_replaced_parent_leaves_host_alone() {
+    let host = tempfile::tempdir().unwrap();
+    fs::create_dir(host.path().join("e")).unwrap();
+    fs::set_permissions(host.path().join("e"), fs::Permissions::from_mode(0o700)).unwrap();
+    let host_mode = mode_of(host.path());
+    let target = host.path().to_str().unwrap().to_string();
+    let tar = build(|b| {
+        raw_mode(b, "d/", tar::EntryType::Directory, 0o755, None);
+        raw_mode(b, "d/e/", tar::EntryType::Directory, 0o4777, None);
+        raw_mode(b, "d", tar::EntryType::Symlink, 0o777, Some(&target));
+    });
+    let (dir, result) = unpack(&tar);
+    result.unwrap();
+    assert_eq!(mode_of(host.path().join("e")), 0o700);
+    assert_eq!(mode_of(host.path()), host_mode);
+    outside_untouched(&dir);
+}
+
+#[test]
+fn directory_replaced_by_hardlink_leaves_targets_alone() {
+    // Through a hardlink to a symlink that points at the host file.
+    let (_host, secret) = host_file();
+    let tar = build(|b| {
+        raw_mode(b, "s", tar::EntryType::Symlink, 0o777, Some(&secret));
+        raw_mode(b, "d/", tar::EntryType::Directory, 0o4777, None);
+        raw_mode(b, "d", tar::EntryType::Link, 0o777, Some("s"));
+    });
+    let (dir, result) = unpack(&tar);
+    result.unwrap();
+    assert_eq!(
+        mode_of(&secret),
+        0o600,
+        "host file chmod'ed through a hardlinked symlink"
+    );
+    assert!(fs::symlink_metadata(dir.path().join("layer/d"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    // Through a hardlink to a file of the layer: the file keeps its own mode.
+    let tar = build(|b| {
+        raw_mode(b, "f", tar::EntryType::Regular, 0o644, None);
+        raw_mode(b, "d/", tar::EntryType::Directory, 0o4777, None);
+        raw_mode(b, "d", tar::EntryType::Link, 0o777, Some("f"));
+    });
+    let (dir, result) = unpack(&tar);
+    result.unwrap();
+    assert_eq!(mode_of(dir.path().join("layer/f")), 0o644);
+    outside_untouched(&dir);
+}
+
+#[test]
+fn directory_whited_out_then_symlinked_leaves_host_file_alone() {
+    if !is_root() {
+        return; // whiteouts are 0:0 character devices
+    }
+    let (_host, secret) = host_file();
+    let tar = build(|b| {
+        raw_mode(b, "d/", tar::EntryType::Directory, 0o4777, None);
+        raw_mode(b, ".wh.d", tar::EntryType::Regular, 0o644, None);
+        raw_mode(b, "d", tar::EntryType::Symlink, 0o777, Some(&secret));
+    });
+    let (dir, result) = unpack(&tar);
+    result.unwrap();
+    assert_eq!(
+        mode_of(&secret),
+        0o600,
+        "host file chmod'ed after a whiteout"
+    );
+    outside_untouched(&dir);
+}
+
+#[test]
+fn directory_listed_twice_takes_the_later_mode() {
+    let tar = build(|b| {
+        raw_mode(b, "d/", tar::EntryType::Directory, 0o700, None);
+        raw_mode(b, "d/", tar::EntryType::Directory, 0o751, None);
+        raw_mode(b, "d/e/", tar::EntryType::Directory, 0o710, None);
+    });
+    let (dir, result) = unpack(&tar);
+    result.unwrap();
+    assert_eq!(mode_of(dir.path().join("layer/d")), 0o751);
+    assert_eq!(mode_of(dir.path().join("layer/d/e")), 0o710);
+}
+
+/// A `security.capability` value (revision 2) granting CAP_NET_BIND_SERVICE.
+fn file_capability() -> Vec<u8> {
+    let words: [u32; 5] = [0x0200_0000, 1 << 10, 0, 0, 0];
+    words.iter().flat_map(|w| w.to_le_bytes()).collect()
+}
+
+#[test]
+fn only_safe_xattrs_are_applied() {
+    if !is_root() {
+        return; // trusted.* and security.* need CAP_SYS_ADMIN / CAP_SETFCAP
+    }
+    let capability = file_capability();
+    let tar = build(|b| {
+        let mut h = tar::Header::new_ustar();
+        h.set_entry_type(tar::EntryType::Directory);
+        h.set_mode(0o755);
+        h.set_size(0);
+        b.append_pax_extensions([
+            ("SCHILY.xattr.trusted.overlay.opaque", &b"y"[..]),
+            ("SCHILY.xattr.trusted.overlay.redirect", &b"/etc"[..]),
+            ("SCHILY.xattr.user.kept", &b"dir"[..]),
+        ])
+        .unwrap();
+        b.append_data(&mut h, "dir/", &b""[..]).unwrap();
+        let mut h = tar::Header::new_ustar();
+        h.set_size(1);
+        h.set_mode(0o755);
+        b.append_pax_extensions([
+            ("SCHILY.xattr.trusted.overlay.metacopy", &b""[..]),
+            ("SCHILY.xattr.trusted.other", &b"x"[..]),
+            (
+                "SCHILY.xattr.security.selinux",
+                &b"system_u:object_r:shadow_t:s0"[..],
+            ),
+            ("SCHILY.xattr.security.capability", &capability[..]),
+            ("SCHILY.xattr.user.kept", &b"file"[..]),
+        ])
+        .unwrap();
+        b.append_data(&mut h, "dir/tool", &b"x"[..]).unwrap();
+    });
+    let (dir, result) = unpack(&tar);
+    result.unwrap();
+    let layer = dir.path().join("layer");
+    let names = |path: &Path| -> Vec<String> {
+        let mut names: Vec<_> = xattr::list(path)
+            .unwrap()
+            .map(|n| n.to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(names(&layer.join("dir")), ["user.kept"]);
+    assert_eq!(
+        names(&layer.join("dir/tool")),
+        ["security.capability", "user.kept"]
+    );
+    assert_eq!(
+        xattr::get(layer.join("dir/tool"), "security.capability")
+            .unwrap()
+            .unwrap(),
+        capability
+    );
+    assert_eq!(mode_of(layer.join("dir/tool")), 0o755);
+}
+
+#[test]
+fn xattr_filter() {
+    use super::entry::xattr_allowed;
+    for kept in [
+        "user.x",
+        "security.capability",
+        "system.posix_acl_access",
+        "system.posix_acl_default",
+    ] {
+        assert!(xattr_allowed(kept), "{kept}");
+    }
+    for dropped in [
+        "trusted.overlay.opaque",
+        "trusted.overlay.redirect",
+        "trusted.overlay.metacopy",
+        "trusted.x",
+        "security.selinux",
+        "security.ima",
+        "security.evm",
+        "system.other",
+    ] {
+        assert!(!xattr_allowed(dropped), "{dropped}");
+    }
+}
