@@ -9,6 +9,7 @@ pub mod dns;
 pub mod image;
 pub mod network;
 pub mod ports;
+pub mod serving;
 pub mod timestamp;
 pub mod unix_socket;
 pub mod volume;
