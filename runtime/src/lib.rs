@@ -10,6 +10,7 @@ pub mod dns;
 pub mod image;
 pub mod network;
 pub mod ports;
+pub mod serving;
 pub mod state_root;
 pub mod timestamp;
 pub mod unix_socket;

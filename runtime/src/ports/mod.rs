@@ -3,18 +3,21 @@
 //! (naming the process that holds it, when it can be found), and publishing
 //! a list is all-or-nothing. TCP connections are relayed in both directions
 //! (half-close kept); UDP datagrams go through a per-client flow with an
-//! idle timeout, so replies reach the client that asked.
+//! idle timeout, so replies reach the client that asked. Relays are tasks
+//! on the serving runtime ([`crate::serving`]), bounded per port by
+//! [`Limits`]: connections and flows past the cap are refused (TCP) or
+//! evict the least recently used flow (UDP), and idle ones are closed.
 
 mod holder;
 mod tcp;
 mod udp;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, UdpSocket};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::thread::JoinHandle;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+
+use crate::serving::{self, Tasks};
 
 pub use holder::port_holder;
 
@@ -114,54 +117,90 @@ fn bind(mapping: &PortMapping) -> Result<(Bound, u16), PortError> {
     Ok((bound, local.port()))
 }
 
-/// Published ports of one container; dropping it closes them.
-pub struct Publication {
-    pub ports: Vec<PublishedPort>,
-    stop: Arc<AtomicBool>,
-    threads: Vec<JoinHandle<()>>,
+/// What one published port may hold at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// TCP connections relayed at once; more are closed on arrival.
+    pub tcp_connections: usize,
+    /// A TCP connection with no byte either way for this long is closed.
+    pub tcp_idle: Duration,
+    /// UDP flows (client addresses) at once; a new one evicts the least
+    /// recently used.
+    pub udp_flows: usize,
+    /// A UDP flow with no datagram either way for this long is dropped.
+    pub udp_idle: Duration,
 }
 
-impl Drop for Publication {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        for thread in self.threads.drain(..) {
-            let _ = thread.join();
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            tcp_connections: 256,
+            tcp_idle: Duration::from_secs(3600),
+            udp_flows: 256,
+            udp_idle: Duration::from_secs(60),
         }
     }
 }
 
+/// Published ports of one container; dropping it closes them.
+pub struct Publication {
+    pub ports: Vec<PublishedPort>,
+    _tasks: Tasks,
+}
+
 /// Binds every mapping (all or nothing), then starts relaying.
 pub fn publish_all(mappings: &[PortMapping]) -> Result<Publication, PortError> {
+    publish_all_with(mappings, Limits::default())
+}
+
+/// [`publish_all`] with other limits.
+pub fn publish_all_with(
+    mappings: &[PortMapping],
+    limits: Limits,
+) -> Result<Publication, PortError> {
     let mut bound = Vec::new();
     for mapping in mappings {
         // An error drops what was bound so far: nothing stays half-made.
         let (socket, port) = bind(mapping)?;
         bound.push((mapping.clone(), socket, port));
     }
-    let stop = Arc::new(AtomicBool::new(false));
+    let handle = serving::handle().map_err(|source| PortError::Io {
+        port: 0,
+        protocol: mappings.first().map_or(Protocol::Tcp, |m| m.protocol),
+        source,
+    })?;
+    let mut tasks = Tasks::new(handle.clone());
+    let _runtime = handle.enter();
     let mut ports = Vec::new();
-    let mut threads = Vec::new();
     for (mapping, socket, port) in bound {
+        let fail = |source| PortError::Io {
+            port,
+            protocol: mapping.protocol,
+            source,
+        };
         ports.push(PublishedPort {
             host_ip: mapping.host_ip.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
             host_port: port,
             protocol: mapping.protocol,
             target: mapping.target,
         });
-        let stop = stop.clone();
-        threads.push(match socket {
+        let alive = tasks.alive();
+        match socket {
             Bound::Tcp(listener) => {
-                std::thread::spawn(move || tcp::serve(listener, mapping.target, &stop))
+                listener.set_nonblocking(true).map_err(fail)?;
+                let listener = tokio::net::TcpListener::from_std(listener).map_err(fail)?;
+                tasks.spawn(tcp::serve(listener, mapping.target, limits, alive));
             }
             Bound::Udp(socket) => {
-                std::thread::spawn(move || udp::serve(socket, mapping.target, &stop))
+                socket.set_nonblocking(true).map_err(fail)?;
+                let socket = tokio::net::UdpSocket::from_std(socket).map_err(fail)?;
+                tasks.spawn(udp::serve(socket, mapping.target, limits, alive));
             }
-        });
+        }
     }
     Ok(Publication {
         ports,
-        stop,
-        threads,
+        _tasks: tasks,
     })
 }
 
