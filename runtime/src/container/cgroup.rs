@@ -111,10 +111,10 @@ impl Hierarchies {
         }
     }
 
-    /// Whether device rules can be enforced here (a v1 `devices` hierarchy;
-    /// cgroup v2 needs an eBPF program berth does not load).
+    /// Whether device rules can be enforced here: a v1 `devices` hierarchy,
+    /// or a v2 one (an eBPF device filter on the container's cgroup).
     pub fn enforces_devices(&self) -> bool {
-        self.v1.contains_key("devices")
+        self.v1.contains_key("devices") || self.unified.is_some()
     }
 
     /// Makes the container's cgroups under `parent/id` and writes `resources`
@@ -130,17 +130,44 @@ impl Hierarchies {
         let mut cgroup = ContainerCgroup::default();
         let result = self
             .create_into(&mut cgroup, parent, id, resources)
-            .and_then(|()| match (devices, self.v1.get("devices")) {
-                (Some(rules), Some(mount)) => {
-                    write_device_rules(&mount.join(parent).join(id), rules)
-                }
-                _ => Ok(()),
+            .and_then(|()| match devices {
+                Some(rules) => self.restrict_devices(&cgroup, parent, id, rules),
+                None => Ok(()),
             });
         if let Err(err) = result {
             cgroup.remove();
             return Err(err);
         }
         Ok(cgroup)
+    }
+
+    /// Device policy in both places a device access is checked: the v1
+    /// `devices` controller, and the eBPF filter of the task's v2 cgroup.
+    /// A filter that cannot be loaded is an error only where no v1
+    /// controller enforces the rules anyway.
+    fn restrict_devices(
+        &self,
+        cgroup: &ContainerCgroup,
+        parent: &str,
+        id: &str,
+        rules: &[DeviceRule],
+    ) -> Result<(), CgroupError> {
+        if let Some(mount) = self.v1.get("devices") {
+            write_device_rules(&mount.join(parent).join(id), rules)?;
+        }
+        let Some(dir) = &cgroup.unified else {
+            return Ok(());
+        };
+        match super::device_filter::attach(dir, rules) {
+            Err(err) if self.v1.contains_key("devices") => {
+                tracing::warn!("cgroup v2 device filter not loaded (v1 devices enforces): {err}");
+                Ok(())
+            }
+            result => result.map_err(|source| CgroupError {
+                path: dir.clone(),
+                source,
+            }),
+        }
     }
 
     fn create_into(
