@@ -16,6 +16,7 @@
 mod bpf;
 pub mod capabilities;
 pub mod cgroup;
+pub mod cgroup_view;
 pub mod device_filter;
 pub mod devices;
 pub mod etc_files;
