@@ -94,7 +94,11 @@ services:
         if host.contains(" /sys/fs/cgroup/unified ") {
             assert!(listing.lines().any(|l| l == "unified"), "{listing}");
             assert_eq!(
-                out(&p, "own", "find /sys/fs/cgroup/unified -mindepth 1 -type d | wc -l"),
+                out(
+                    &p,
+                    "own",
+                    "find /sys/fs/cgroup/unified -mindepth 1 -type d | wc -l"
+                ),
                 "0",
                 "the container's v2 cgroup is the root of what it sees"
             );
@@ -121,7 +125,11 @@ services:
         let memory_line = text.lines().find(|l| l.contains(":memory:")).unwrap();
         assert!(memory_line.contains("/berth"), "{text}");
         assert_eq!(
-            out(&p, "hostns", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes"),
+            out(
+                &p,
+                "hostns",
+                "cat /sys/fs/cgroup/memory/memory.limit_in_bytes"
+            ),
             "33554432"
         );
         // Privileged: writable, as Docker mounts them.

@@ -72,7 +72,11 @@ impl Hierarchies {
     pub fn detect() -> io::Result<Hierarchies> {
         let mut found = Hierarchies::parse(&fs::read_to_string("/proc/self/mountinfo")?);
         let root = Path::new(CGROUP_ROOT);
-        if found.v1_mounts.iter().any(|(mount, _)| mount.parent() == Some(root)) {
+        if found
+            .v1_mounts
+            .iter()
+            .any(|(mount, _)| mount.parent() == Some(root))
+        {
             found.links = fs::read_dir(root)?
                 .flatten()
                 .filter_map(|entry| {

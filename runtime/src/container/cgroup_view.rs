@@ -177,9 +177,8 @@ pub fn mount_view(view: &CgroupView, namespace: CgroupNamespace, writable: bool)
     if !root.is_dir() || view.hierarchies.is_empty() {
         return Ok(());
     }
-    let create = |dir: &Path| {
-        fs::create_dir(dir).map_err(|err| format!("create {}: {err}", dir.display()))
-    };
+    let create =
+        |dir: &Path| fs::create_dir(dir).map_err(|err| format!("create {}: {err}", dir.display()));
     if view.tmpfs {
         mount_at("tmpfs", &root, Some("tmpfs"), FLAGS, Some("mode=755"))?;
     }
@@ -296,7 +295,10 @@ mod tests {
             names(&view),
             [("memory", Some("memory".to_string())), ("unified", None)]
         );
-        assert_eq!(CgroupView::for_host(&Hierarchies::default()).hierarchies, []);
+        assert_eq!(
+            CgroupView::for_host(&Hierarchies::default()).hierarchies,
+            []
+        );
     }
 
     #[test]
