@@ -77,7 +77,9 @@ impl Hierarchies {
             .iter()
             .any(|(mount, _)| mount.parent() == Some(root))
         {
-            found.links = fs::read_dir(root)?
+            found.links = fs::read_dir(root)
+                .into_iter()
+                .flatten()
                 .flatten()
                 .filter_map(|entry| {
                     let target = fs::read_link(entry.path()).ok()?;
