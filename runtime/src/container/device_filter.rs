@@ -42,6 +42,9 @@ const MAJOR: u8 = 4;
 const MINOR: u8 = 5;
 const SCRATCH: u8 = 6;
 
+/// `BPF_JMP | BPF_JNE | BPF_K`, the only jump the program has.
+const JNE_IMM: u8 = 0x55;
+
 /// One eBPF instruction (`struct bpf_insn`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Insn {
@@ -75,7 +78,7 @@ impl Insn {
     }
     /// `if dst != imm goto +off`.
     fn jump_if_not(dst: u8, imm: i32, off: i16) -> Insn {
-        Insn::new(0x55, dst, 0, off, imm)
+        Insn::new(JNE_IMM, dst, 0, off, imm)
     }
     fn exit() -> Insn {
         Insn::new(0x95, 0, 0, 0, 0)
@@ -158,7 +161,7 @@ fn instructions(rules: &[DeviceRule]) -> Vec<Insn> {
         let allow = [Insn::mov_imm(R0, 1), Insn::exit()];
         let count = checks.len();
         for (index, mut check) in checks.into_iter().enumerate() {
-            if check.code == 0x55 {
+            if check.code == JNE_IMM {
                 // Past the remaining checks and the allow.
                 check.off = (count - index - 1 + allow.len()) as i16;
             }
