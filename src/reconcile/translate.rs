@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use berth_runtime::container::cgroup::Hierarchies;
+use berth_runtime::container::cgroup_view::CgroupNamespace;
 use berth_runtime::container::devices::{host_devices, Device, DeviceRule};
 use berth_runtime::container::rootfs::check_mount_destination;
 use berth_runtime::container::{
@@ -502,6 +503,7 @@ pub fn container_spec(
         ipc,
         pid,
         uts,
+        cgroupns: cgroup_namespace(service.cgroup.as_deref()).map_err(|m| fail("cgroup", m))?,
         devices,
         security,
         resources,
@@ -517,6 +519,15 @@ pub fn container_spec(
         joins,
         warnings,
     })
+}
+
+/// `cgroup: host` or `private` (the default).
+fn cgroup_namespace(value: Option<&str>) -> Result<CgroupNamespace, String> {
+    match value {
+        None | Some("private") => Ok(CgroupNamespace::Private),
+        Some("host") => Ok(CgroupNamespace::Host),
+        Some(other) => Err(format!("{other:?} is not \"host\" or \"private\"")),
+    }
 }
 
 /// The host device nodes `devices:` maps; errors are (field, message).
@@ -545,7 +556,7 @@ fn mapped_devices(service: &Service) -> Result<Vec<Device>, (String, String)> {
 }
 
 /// What this host's cgroups cannot do of what the service asks: device
-/// rules without a v1 devices controller, `oom_kill_disable` without v1
+/// rules with neither a v1 devices controller nor cgroup v2, `oom_kill_disable` without v1
 /// memory (and Docker's warning when it comes without a memory limit).
 fn cgroup_warnings(
     service_name: &str,
@@ -563,7 +574,7 @@ fn cgroup_warnings(
     let hierarchies = Hierarchies::detect().unwrap_or_default();
     if needs_device_cgroup && !hierarchies.enforces_devices() {
         warnings.push(format!(
-            "service {service_name:?}: devices/device_cgroup_rules: device access is not restricted: this host has no cgroup v1 devices controller and berth does not load cgroup v2 device (eBPF) programs"
+            "service {service_name:?}: devices/device_cgroup_rules: device access is not restricted: this host has neither a cgroup v1 devices controller nor cgroup v2 (for an eBPF device filter)"
         ));
     }
     if needs_oom_control && !hierarchies.v1.contains_key("memory") {
@@ -808,6 +819,24 @@ volumes:
                 "{err}"
             );
         }
+    }
+
+    #[test]
+    fn cgroup_namespaces() {
+        use berth_runtime::container::cgroup_view::CgroupNamespace::*;
+        let dir = tempfile::tempdir().unwrap();
+        let translate = |attribute: &str| {
+            let yaml = format!("services:\n  web:\n    image: x\n    {attribute}\n");
+            let project = load_from_str(&yaml, dir.path()).unwrap().project;
+            container_spec(&project, "web", &project.services["web"], 1, "x")
+        };
+        assert_eq!(translate("init: false").unwrap().spec.cgroupns, Private);
+        assert_eq!(translate("cgroup: private").unwrap().spec.cgroupns, Private);
+        assert_eq!(translate("cgroup: host").unwrap().spec.cgroupns, Host);
+        assert_eq!(
+            cgroup_namespace(Some("shared")).unwrap_err(),
+            "\"shared\" is not \"host\" or \"private\""
+        );
     }
 
     #[test]

@@ -20,10 +20,33 @@ pub struct CgroupError {
     pub source: io::Error,
 }
 
-/// v1 controllers a container cgroup is made in (where mounted).
+/// v1 controllers a container cgroup is made in (where mounted), and the
+/// named systemd hierarchy (so the container's own view of it is its own).
 const V1_CONTROLLERS: &[&str] = &[
-    "memory", "cpu", "cpuacct", "cpuset", "pids", "devices", "freezer", "blkio",
+    "memory",
+    "cpu",
+    "cpuacct",
+    "cpuset",
+    "pids",
+    "devices",
+    "freezer",
+    "blkio",
+    "name=systemd",
 ];
+
+/// Super options of a v1 cgroup mount that are flags, not hierarchy names.
+const V1_FLAGS: &[&str] = &[
+    "rw",
+    "ro",
+    "noprefix",
+    "xattr",
+    "clone_children",
+    "cpuset_v2_mode",
+    "favordynmods",
+];
+/// Where cgroup hierarchies are mounted, on the host and in a container.
+pub const CGROUP_ROOT: &str = "/sys/fs/cgroup";
+
 /// v2 controllers berth writes limits for, when the unified hierarchy has them.
 const V2_CONTROLLERS: &[&str] = &["memory", "cpu", "cpuset", "pids"];
 
@@ -34,14 +57,39 @@ pub struct Hierarchies {
     pub v1: BTreeMap<String, PathBuf>,
     /// The v2 mount and the controllers it has, when mounted.
     pub unified: Option<(PathBuf, BTreeSet<String>)>,
+    /// The v1 mounts holding a controller of [`V1_CONTROLLERS`], each with
+    /// its hierarchy's names (`cpu`, `cpuacct`; `name=systemd`), as mounting
+    /// that hierarchy again needs them.
+    pub v1_mounts: Vec<(PathBuf, Vec<String>)>,
+    /// Symlinks in the host's `/sys/fs/cgroup` (`cpu` -> `cpu,cpuacct`).
+    pub links: Vec<(String, String)>,
 }
 
 impl Hierarchies {
     /// Reads `/proc/self/mountinfo`.
+    /// Reads `/proc/self/mountinfo`, and the symlinks among the host's
+    /// v1 hierarchies.
     pub fn detect() -> io::Result<Hierarchies> {
-        Ok(Hierarchies::parse(&fs::read_to_string(
-            "/proc/self/mountinfo",
-        )?))
+        let mut found = Hierarchies::parse(&fs::read_to_string("/proc/self/mountinfo")?);
+        let root = Path::new(CGROUP_ROOT);
+        if found
+            .v1_mounts
+            .iter()
+            .any(|(mount, _)| mount.parent() == Some(root))
+        {
+            found.links = fs::read_dir(root)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter_map(|entry| {
+                    let target = fs::read_link(entry.path()).ok()?;
+                    let name = entry.file_name().to_str()?.to_string();
+                    Some((name, target.to_str()?.to_string()))
+                })
+                .collect();
+            found.links.sort();
+        }
+        Ok(found)
     }
 
     /// Parses mountinfo text; the v2 controller list is read from the mount.
@@ -60,13 +108,23 @@ impl Hierarchies {
             let super_options = right.nth(1).unwrap_or_default();
             match fs_type {
                 "cgroup" => {
+                    let mut used = false;
                     for option in super_options.split(',') {
                         if V1_CONTROLLERS.contains(&option) {
+                            used |= !found.v1.contains_key(option);
                             found
                                 .v1
                                 .entry(option.to_string())
                                 .or_insert_with(|| mount_point.clone());
                         }
+                    }
+                    if used {
+                        let names = super_options
+                            .split(',')
+                            .filter(|o| !V1_FLAGS.contains(o) && !o.starts_with("release_agent="))
+                            .map(str::to_string)
+                            .collect();
+                        found.v1_mounts.push((mount_point, names));
                     }
                 }
                 "cgroup2" if found.unified.is_none() => {
@@ -111,10 +169,10 @@ impl Hierarchies {
         }
     }
 
-    /// Whether device rules can be enforced here (a v1 `devices` hierarchy;
-    /// cgroup v2 needs an eBPF program berth does not load).
+    /// Whether device rules can be enforced here: a v1 `devices` hierarchy,
+    /// or a v2 one (an eBPF device filter on the container's cgroup).
     pub fn enforces_devices(&self) -> bool {
-        self.v1.contains_key("devices")
+        self.v1.contains_key("devices") || self.unified.is_some()
     }
 
     /// Makes the container's cgroups under `parent/id` and writes `resources`
@@ -130,17 +188,44 @@ impl Hierarchies {
         let mut cgroup = ContainerCgroup::default();
         let result = self
             .create_into(&mut cgroup, parent, id, resources)
-            .and_then(|()| match (devices, self.v1.get("devices")) {
-                (Some(rules), Some(mount)) => {
-                    write_device_rules(&mount.join(parent).join(id), rules)
-                }
-                _ => Ok(()),
+            .and_then(|()| match devices {
+                Some(rules) => self.restrict_devices(&cgroup, parent, id, rules),
+                None => Ok(()),
             });
         if let Err(err) = result {
             cgroup.remove();
             return Err(err);
         }
         Ok(cgroup)
+    }
+
+    /// Device policy in both places a device access is checked: the v1
+    /// `devices` controller, and the eBPF filter of the task's v2 cgroup.
+    /// A filter that cannot be loaded is an error only where no v1
+    /// controller enforces the rules anyway.
+    fn restrict_devices(
+        &self,
+        cgroup: &ContainerCgroup,
+        parent: &str,
+        id: &str,
+        rules: &[DeviceRule],
+    ) -> Result<(), CgroupError> {
+        if let Some(mount) = self.v1.get("devices") {
+            write_device_rules(&mount.join(parent).join(id), rules)?;
+        }
+        let Some(dir) = &cgroup.unified else {
+            return Ok(());
+        };
+        match super::device_filter::attach(dir, rules) {
+            Err(err) if self.v1.contains_key("devices") => {
+                tracing::warn!("cgroup v2 device filter not loaded (v1 devices enforces): {err}");
+                Ok(())
+            }
+            result => result.map_err(|source| CgroupError {
+                path: dir.clone(),
+                source,
+            }),
+        }
     }
 
     fn create_into(

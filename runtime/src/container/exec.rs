@@ -52,6 +52,7 @@ fn run(dir: ContainerDir, spec_json: &str) -> Result<i32, Failure> {
         ("net", CloneFlags::CLONE_NEWNET),
         ("pid", CloneFlags::CLONE_NEWPID),
         ("mnt", CloneFlags::CLONE_NEWNS),
+        ("cgroup", CloneFlags::CLONE_NEWCGROUP),
     ]
     .into_iter()
     .map(|(name, flag)| {

@@ -21,6 +21,7 @@ use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::{Gid, Pid, Uid};
 
 use super::capabilities;
+use super::cgroup_view::{mount_view, CgroupNamespace, CgroupView};
 use super::process::env_value;
 use super::rootfs;
 use super::spec::{Namespace, NetworkNamespace, Ulimit};
@@ -62,6 +63,8 @@ pub struct InitIo {
     pub netns_ready: OwnedFd,
     /// The pty slave's path on the host, when the container has a terminal.
     pub console: Option<PathBuf>,
+    /// The cgroup hierarchies to mount at `/sys/fs/cgroup`.
+    pub cgroup_view: CgroupView,
 }
 
 /// Runs in the forked child; never returns.
@@ -74,6 +77,7 @@ pub fn run(dir: &ContainerDir, record: &ContainerRecord, io: InitIo) -> ! {
         errors,
         netns_ready,
         console,
+        cgroup_view,
     } = io;
     let mut errors = Some(errors);
     let failure = match prepare_and_exec(
@@ -85,6 +89,7 @@ pub fn run(dir: &ContainerDir, record: &ContainerRecord, io: InitIo) -> ! {
         go,
         netns_ready,
         console.as_deref(),
+        &cgroup_view,
         &mut errors,
     ) {
         Ok(never) => match never {},
@@ -110,6 +115,7 @@ fn prepare_and_exec(
     go: OwnedFd,
     netns_ready: OwnedFd,
     console: Option<&Path>,
+    cgroup_view: &CgroupView,
     errors: &mut Option<OwnedFd>,
 ) -> Result<Never, Failure> {
     let os = |what: &str| {
@@ -211,6 +217,7 @@ fn prepare_and_exec(
             ))
         }
     }
+    enter_cgroups_view(record, cgroup_view)?;
     if record.spec.init {
         become_init(errors)?;
     }
@@ -222,6 +229,18 @@ fn prepare_and_exec(
         &process.working_dir,
         false,
     )
+}
+
+/// Now that this process is in its cgroups: its own cgroup namespace
+/// (rooted there) unless it keeps the host's, and its cgroups mounted at
+/// `/sys/fs/cgroup`.
+fn enter_cgroups_view(record: &ContainerRecord, view: &CgroupView) -> Result<(), Failure> {
+    if record.spec.cgroupns == CgroupNamespace::Private {
+        unshare(CloneFlags::CLONE_NEWCGROUP)
+            .map_err(|err| setup_error(format!("new cgroup namespace: {err}")))?;
+    }
+    mount_view(view, record.spec.cgroupns, record.spec.security.privileged)
+        .map_err(|err| setup_error(format!("mount the container's cgroups: {err}")))
 }
 
 fn apply_ulimit(limit: &Ulimit) -> Result<(), Failure> {

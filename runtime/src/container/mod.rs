@@ -13,8 +13,11 @@
 //! Hidden modes of the `berth` binary ([`hidden_main`]) must be dispatched
 //! from `main` before any thread starts.
 
+mod bpf;
 pub mod capabilities;
 pub mod cgroup;
+pub mod cgroup_view;
+pub mod device_filter;
 pub mod devices;
 pub mod etc_files;
 mod exec;

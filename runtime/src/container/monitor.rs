@@ -21,6 +21,7 @@ use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::{pipe2, Pid};
 
 use super::cgroup::{ContainerCgroup, Hierarchies};
+use super::cgroup_view::CgroupView;
 use super::init::{self, InitIo, EXIT_SETUP};
 use super::logs::{LogWriter, Stream};
 use super::spec::Namespace;
@@ -268,6 +269,7 @@ fn spawn(
     let signals = SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
         .map_err(setup_err("signalfd"))?;
     enter_pid_namespace(&record.spec.pid)?;
+    let cgroup_view = CgroupView::for_host(hierarchies);
     let child = match sys::fork_single_threaded().map_err(setup_err("fork"))? {
         Forked::Child => {
             drop(go_w);
@@ -286,6 +288,7 @@ fn spawn(
                     errors: errors_w,
                     netns_ready: ready_w,
                     console,
+                    cgroup_view,
                 },
             )
         }

@@ -64,6 +64,11 @@ pub struct ContainerSpec {
     /// UTS namespace: a new one with `hostname` (default), or the host's.
     #[serde(default)]
     pub uts: Namespace,
+    /// cgroup namespace: a new one rooted at the container's cgroup
+    /// (default), or the host's; either way the container's own cgroups
+    /// are mounted at `/sys/fs/cgroup`.
+    #[serde(default)]
+    pub cgroupns: super::cgroup_view::CgroupNamespace,
     /// Host device nodes made inside the container (and allowed in its
     /// devices cgroup).
     #[serde(default)]
