@@ -23,6 +23,7 @@ use nix::unistd::{Gid, Pid, Uid};
 use super::capabilities;
 use super::process::env_value;
 use super::rootfs;
+use super::seccomp::{self, Program};
 use super::spec::{Namespace, NetworkNamespace, Ulimit};
 use super::state::{ContainerDir, ContainerRecord};
 use super::sys::{self, Forked};
@@ -178,6 +179,8 @@ fn prepare_and_exec(
         fs::write("/proc/self/oom_score_adj", score.to_string())
             .map_err(|err| setup_error(format!("oom_score_adj: {err}")))?;
     }
+    // Read while the container's directory is still reachable.
+    let filter = seccomp::for_container(dir, &record.spec.security).map_err(setup_error)?;
     rootfs::setup(dir, record, console).map_err(setup_error)?;
 
     let process = &record.process;
@@ -221,6 +224,7 @@ fn prepare_and_exec(
         &env,
         &process.working_dir,
         false,
+        filter.as_ref(),
     )
 }
 
@@ -248,7 +252,8 @@ fn apply_ulimit(limit: &Ulimit) -> Result<(), Failure> {
         .map_err(|err| setup_error(format!("ulimit {}: {err}", limit.name)))
 }
 
-/// Identity, capabilities and `no_new_privs`, then exec. Shared with `exec`.
+/// Identity, capabilities, `no_new_privs` and the seccomp filter, then
+/// exec. Shared with `exec`.
 pub fn exec_as(
     identity: &Identity,
     security: &super::spec::Security,
@@ -256,7 +261,13 @@ pub fn exec_as(
     env: &[String],
     working_dir: &str,
     die_with_parent: bool,
+    filter: Option<&Program>,
 ) -> Result<Never, Failure> {
+    // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it
+    // before the identity and capabilities change (as runc does).
+    if !security.no_new_privileges {
+        seccomp::load(filter).map_err(setup_error)?;
+    }
     let caps_set =
         capabilities::effective_set(&security.cap_add, &security.cap_drop, security.privileged)
             .map_err(|err| setup_error(err.to_string()))?;
@@ -289,6 +300,9 @@ pub fn exec_as(
             err.desc()
         ))
     })?;
+    if security.no_new_privileges {
+        seccomp::load(filter).map_err(setup_error)?;
+    }
     exec_program(args, env)
 }
 
