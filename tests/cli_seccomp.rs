@@ -60,6 +60,10 @@ services:
     stop_signal: SIGKILL
     user: '1000:1000'
     security_opt: [no-new-privileges]
+  withinit:
+    image: berth.test/busybox:latest
+    command: [sleep, '600']
+    init: true
   nonroot:
     image: berth.test/busybox:latest
     command: [sleep, '600']
@@ -86,9 +90,10 @@ services:
         std::fs::write(p.dir.join("profiles/no-mkdir.json"), NO_MKDIR).unwrap();
         p.ok(&["up", "-d"]);
 
-        // Docker's default profile, on PID 1 and on what exec runs, also
-        // for a non-root user with or without no_new_privs.
-        for service in ["default", "nnp", "nonroot"] {
+        // Docker's default profile, on PID 1 (berth's reaper with `init`)
+        // and on what exec runs, also for a non-root user with or without
+        // no_new_privs.
+        for service in ["default", "nnp", "nonroot", "withinit"] {
             assert_eq!(seccomp_modes(&p, service), "2 2", "{service}");
         }
         let (code, text) = p.sh("default", "unshare -U -r true");
@@ -99,7 +104,11 @@ services:
         assert!(text.contains("Operation not permitted"), "{text}");
         // The container otherwise works.
         assert_eq!(
-            out(&p, "default", "mkdir /tmp/d && echo hi > /tmp/d/f && cat /tmp/d/f"),
+            out(
+                &p,
+                "default",
+                "mkdir /tmp/d && echo hi > /tmp/d/f && cat /tmp/d/f"
+            ),
             "hi"
         );
         assert_eq!(out(&p, "nonroot", "id -u"), "1000");
@@ -126,16 +135,25 @@ services:
         assert_ne!(code, 0);
         assert!(text.contains("Operation not permitted"), "{text}");
         assert_eq!(
-            out(&p, "custom", "echo hi > /tmp/f && cat /tmp/f && unshare -U -r id -u"),
+            out(
+                &p,
+                "custom",
+                "echo hi > /tmp/f && cat /tmp/f && unshare -U -r id -u"
+            ),
             "hi\n0"
         );
 
         // inspect shows the options that change Docker's defaults.
         let inspect = |service: &str| {
             let id = p.ok(&["ps", "-q", service]).trim().to_string();
-            p.ok(&["inspect", "--format", "{{json .HostConfig.SecurityOpt}}", &id])
-                .trim()
-                .to_string()
+            p.ok(&[
+                "inspect",
+                "--format",
+                "{{json .HostConfig.SecurityOpt}}",
+                &id,
+            ])
+            .trim()
+            .to_string()
         };
         assert_eq!(inspect("default"), "null");
         assert_eq!(inspect("unconfined"), r#"["seccomp=unconfined"]"#);
@@ -195,4 +213,44 @@ services:
         );
         assert_nothing_left(&p);
     });
+}
+
+/// A container created before berth had seccomp (no `seccomp` field in its
+/// record, no program file) gets Docker's default profile at its next start.
+#[test]
+fn a_container_created_before_seccomp_gets_the_default_at_restart() {
+    if !can_run_containers() {
+        return;
+    }
+    isolated(
+        "a_container_created_before_seccomp_gets_the_default_at_restart",
+        || {
+            let p = Project::new(
+                "name: oldrecord
+services:
+  old:
+    image: berth.test/busybox:latest
+    command: [sleep, '600']
+    stop_signal: SIGKILL
+",
+            );
+            p.ok(&["up", "-d"]);
+            let id = p.ok(&["ps", "-q", "old"]).trim().to_string();
+            p.ok(&["stop", "old"]);
+            let dir = p.root.join("containers").join(&id);
+            let config = dir.join("config.json");
+            let mut record: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&config).unwrap()).unwrap();
+            let security = record["spec"]["security"].as_object_mut().unwrap();
+            assert!(security.remove("seccomp").is_some());
+            std::fs::write(&config, record.to_string()).unwrap();
+            std::fs::remove_file(dir.join("seccomp.bpf")).unwrap();
+            p.ok(&["start", "old"]);
+            assert_eq!(seccomp_modes(&p, "old"), "2 2");
+            let (code, _) = p.sh("old", "unshare -U -r true");
+            assert_ne!(code, 0);
+            p.ok(&["down"]);
+            assert_nothing_left(&p);
+        },
+    );
 }

@@ -215,7 +215,7 @@ fn prepare_and_exec(
         }
     }
     if record.spec.init {
-        become_init(errors)?;
+        become_init(errors, filter.as_ref())?;
     }
     exec_as(
         &identity,
@@ -384,7 +384,7 @@ fn resolve_program(program: &str, path_var: &str) -> Result<PathBuf, Failure> {
 
 /// Forks: the child goes on to exec the program; this process stays PID 1,
 /// reaps every child and forwards signals to the program.
-fn become_init(errors: &mut Option<OwnedFd>) -> Result<(), Failure> {
+fn become_init(errors: &mut Option<OwnedFd>, filter: Option<&Program>) -> Result<(), Failure> {
     // Not PID 1 when sharing the host's or another container's PID
     // namespace: orphans come to us only as a subreaper.
     if nix::unistd::getpid().as_raw() != 1 {
@@ -397,6 +397,9 @@ fn become_init(errors: &mut Option<OwnedFd>) -> Result<(), Failure> {
         Err(err) => Err(setup_error(format!("fork: {err}"))),
         Ok(Forked::Child) => Ok(()),
         Ok(Forked::Parent(child)) => {
+            // The reaper runs under the container's filter too (as Docker's
+            // init does); a failure ends PID 1 and so the container.
+            seccomp::load(filter).map_err(setup_error)?;
             // Only the program reports exec failures: close our copy so the
             // monitor sees end-of-file once the program has exec'd.
             drop(errors.take());
