@@ -481,13 +481,10 @@ pub fn container_spec(
     let seccomp_field = format!("security_opt[{}]", options.seccomp_index);
     security.seccomp =
         seccomp_setting(project, &options.seccomp).map_err(|m| fail(&seccomp_field, m))?;
-    if let (Err(err), Seccomp::Profile { source, .. }) =
-        (seccomp::program_for(&security), &security.seccomp)
-    {
-        return Err(fail(
-            &seccomp_field,
-            format!("seccomp profile {source}: {err}"),
-        ));
+    // What only the compiler finds; the default profile is compiled at create.
+    if let Seccomp::Profile { source, .. } = &security.seccomp {
+        seccomp::program_for(&security)
+            .map_err(|err| fail(&seccomp_field, format!("seccomp profile {source}: {err}")))?;
     }
     let log = log_config(service).map_err(|message| fail("logging", message))?;
     let mut annotations = BTreeMap::new();
