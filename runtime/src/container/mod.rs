@@ -303,7 +303,7 @@ impl Runtime {
             spec.security.privileged,
         )
         .map_err(|err| invalid(err.to_string()))?;
-        let seccomp_program = seccomp::program_for(&spec.security)
+        let seccomp_program = seccomp::program_for_in(&spec.security, &self.root.join("seccomp"))
             .map_err(|err| invalid(format!("seccomp profile: {err}")))?;
         let host_net = spec.network == NetworkNamespace::Host;
         let own_ipc = spec.ipc == Namespace::New;

@@ -5,8 +5,9 @@
 //! the container's final capability set, the host's architecture and kernel
 //! ([`profile`]), and compiled with libseccomp into a classic BPF program
 //! in the process that creates the container. Programs are cached in memory
-//! per profile and capability set, so a profile is compiled once per
-//! process, not per container. `create` stores the program as
+//! and in the state root's `seccomp/` directory, keyed by a digest of the
+//! profile, the capability set, the architecture, the kernel and the
+//! libseccomp version, so a profile is compiled once, not per container. `create` stores the program as
 //! `seccomp.bpf` in the container's directory; the container's init and
 //! `exec` read it before they leave the host's mount namespace and load it
 //! with `seccomp(SECCOMP_SET_MODE_FILTER)` just before exec ([`load`]).
@@ -22,8 +23,8 @@ mod verdict_tests;
 use std::collections::HashMap;
 use std::fs;
 use std::io::{self, Read, Seek};
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::PathBuf;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock, Mutex};
 
 use libseccomp::{ScmpArch, ScmpFilterContext, ScmpSyscall};
@@ -47,8 +48,8 @@ const INSTRUCTION_SIZE: usize = 8;
 static DEFAULT_PROFILE: LazyLock<Result<Profile, ProfileError>> =
     LazyLock::new(|| Profile::parse(DEFAULT_PROFILE_JSON));
 
-/// Compiled programs by (profile digest, capability mask).
-static PROGRAMS: LazyLock<Mutex<HashMap<(String, u64), Program>>> =
+/// Compiled programs by digest of what they depend on (see [`program_cached`]).
+static PROGRAMS: LazyLock<Mutex<HashMap<String, Program>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 
 /// A compiled filter: `struct sock_filter` instructions, native endian.
@@ -89,47 +90,120 @@ fn filtered(security: &Security) -> bool {
 }
 
 /// The filter for a container with these security settings, compiled (or
-/// taken from the cache); `None` when it runs unconfined.
+/// taken from this process's cache); `None` when it runs unconfined.
 pub fn program_for(security: &Security) -> Result<Option<Program>, ProfileError> {
+    program_cached(security, None)
+}
+
+/// Like [`program_for`], and also kept on disk in `cache_dir` (the state
+/// root's `seccomp/`), so other processes (each `berth up`) load it
+/// instead of compiling it again.
+pub fn program_for_in(
+    security: &Security,
+    cache_dir: &Path,
+) -> Result<Option<Program>, ProfileError> {
+    program_cached(security, Some(cache_dir))
+}
+
+fn program_cached(
+    security: &Security,
+    cache_dir: Option<&Path>,
+) -> Result<Option<Program>, ProfileError> {
     if !filtered(security) {
         return Ok(None);
     }
     let caps =
         capabilities::effective_set(&security.cap_add, &security.cap_drop, security.privileged)
             .map_err(|err| ProfileError::Capability(err.to_string()))?;
-    let caps_mask = capabilities::mask(&caps);
-    let (key, custom) = match &security.seccomp {
-        Seccomp::Profile { json, .. } => (hex::encode(Sha256::digest(json.as_bytes())), Some(json)),
-        _ => ("builtin".to_string(), None),
+    let custom = match &security.seccomp {
+        Seccomp::Profile { json, .. } => Some(json.as_str()),
+        _ => None,
     };
-    let cache_key = (key, caps_mask);
-    if let Some(program) = cached(&cache_key) {
+    let arch = ScmpArch::native();
+    let kernel = host_kernel();
+    // Everything the program depends on.
+    let mut digest = Sha256::new();
+    digest.update(custom.unwrap_or("builtin"));
+    digest.update(capabilities::mask(&caps).to_le_bytes());
+    let library = libseccomp::ScmpVersion::current()
+        .map(|v| v.to_string())
+        .unwrap_or_default();
+    digest.update(format!("{arch:?} {kernel:?} {library}"));
+    let key = hex::encode(digest.finalize());
+    if let Some(program) = PROGRAMS.lock().ok().and_then(|p| p.get(&key).cloned()) {
         return Ok(Some(program));
     }
-    let parsed;
-    let profile = match custom {
-        Some(json) => {
-            parsed = Profile::parse(json)?;
-            &parsed
-        }
-        None => DEFAULT_PROFILE.as_ref().map_err(Clone::clone)?,
+    let compile = || {
+        let parsed;
+        let profile = match custom {
+            Some(json) => {
+                parsed = Profile::parse(json)?;
+                &parsed
+            }
+            None => DEFAULT_PROFILE.as_ref().map_err(Clone::clone)?,
+        };
+        let target = Target {
+            caps: &caps,
+            arch: profile::go_arch_name(arch),
+            kernel,
+        };
+        compile(profile, &target)
     };
-    let target = Target {
-        caps: &caps,
-        arch: profile::go_arch_name(ScmpArch::native()),
-        kernel: host_kernel(),
+    let program = match cache_dir {
+        Some(dir) => through_disk(dir, &key, compile)?,
+        None => compile()?,
     };
-    let Some(program) = compile(profile, &target)? else {
-        return Ok(None);
-    };
-    if let Ok(mut programs) = PROGRAMS.lock() {
-        programs.insert(cache_key, program.clone());
+    if let (Some(program), Ok(mut programs)) = (&program, PROGRAMS.lock()) {
+        programs.insert(key, program.clone());
     }
-    Ok(Some(program))
+    Ok(program)
 }
 
-fn cached(key: &(String, u64)) -> Option<Program> {
-    PROGRAMS.lock().ok()?.get(key).cloned()
+/// `<dir>/<key>.bpf` when it holds a program, else `compile`'s, stored
+/// there (best effort: a cache that cannot be written is only slower).
+fn through_disk(
+    dir: &Path,
+    key: &str,
+    compile: impl FnOnce() -> Result<Option<Program>, ProfileError>,
+) -> Result<Option<Program>, ProfileError> {
+    let path = dir.join(format!("{key}.bpf"));
+    if let Ok(bytes) = fs::read(&path) {
+        if !bytes.is_empty() && bytes.len() % INSTRUCTION_SIZE == 0 {
+            return Ok(Some(Program(bytes.into())));
+        }
+    }
+    let program = compile()?;
+    if let Some(program) = &program {
+        if let Err(err) = store(dir, &path, program) {
+            tracing::debug!("seccomp: cannot cache {}: {err}", path.display());
+        }
+    }
+    Ok(program)
+}
+
+/// Writes the program under a unique temporary name, then renames it.
+fn store(dir: &Path, path: &Path, program: &Program) -> io::Result<()> {
+    use std::io::Write;
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    let temporary = dir.join(format!(
+        ".{}.{}.tmp",
+        std::process::id(),
+        crate::container::new_id()?
+    ));
+    let written = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&temporary)
+        .and_then(|mut file| file.write_all(program.bytes()))
+        .and_then(|()| fs::rename(&temporary, path));
+    if written.is_err() {
+        let _ = fs::remove_file(&temporary);
+    }
+    written
 }
 
 /// The running kernel's version and major revision (`(0, 0)` if unknown,
@@ -287,6 +361,37 @@ mod tests {
         .unwrap()
         .unwrap();
         assert_ne!(first, admin);
+    }
+
+    #[test]
+    fn programs_are_kept_on_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path().join("seccomp");
+        let program = Program(vec![6, 0, 0, 0, 0, 0, 0xff, 0x7f].into());
+        let first = through_disk(&cache, "k", || Ok(Some(program.clone()))).unwrap();
+        assert_eq!(first, Some(program.clone()));
+        // Taken from the file: not compiled again.
+        let again = through_disk(&cache, "k", || panic!("compiled twice")).unwrap();
+        assert_eq!(again, Some(program));
+        let names: Vec<String> = fs::read_dir(&cache)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["k.bpf"]);
+        // A damaged file is replaced.
+        fs::write(cache.join("k.bpf"), b"short").unwrap();
+        let program = Program(vec![6, 0, 0, 0, 0, 0, 0, 0].into());
+        let fixed = through_disk(&cache, "k", || Ok(Some(program.clone()))).unwrap();
+        assert_eq!(fixed, Some(program.clone()));
+        assert_eq!(fs::read(cache.join("k.bpf")).unwrap(), program.bytes());
+        // Through the whole path: the default profile lands in the cache.
+        let security = Security {
+            cap_add: vec!["NET_ADMIN".into(), "SYS_PACCT".into()],
+            ..Security::default()
+        };
+        let compiled = program_for_in(&security, &cache).unwrap().unwrap();
+        assert_eq!(fs::read_dir(&cache).unwrap().count(), 2);
+        assert_eq!(program_for(&security).unwrap().unwrap(), compiled);
     }
 
     #[test]
