@@ -3,7 +3,9 @@
 //! Debian's `crun run` on the same rootfs as an OCI bundle, in the same run.
 //!
 //! Needs root, /bin/busybox and /usr/bin/crun. Run:
-//! `cargo bench --bench containers` (BERTH_BENCH_RUNS=200 by default).
+//! `cargo bench --bench containers` (BERTH_BENCH_RUNS=200 by default;
+//! BERTH_BENCH_SECCOMP=unconfined runs berth's containers without the
+//! default seccomp filter, to measure what the filter costs).
 
 #[path = "../tests/support/containers.rs"]
 mod support;
@@ -88,13 +90,16 @@ fn main() {
     let runtime_root = dir.path().join("state");
     let runtime = Runtime::with_helper(dir.path().join("state"), support::berth_bin())
         .cgroup_parent(format!("berth-bench-{}", std::process::id()));
-    let spec = ContainerSpec {
+    let mut spec = ContainerSpec {
         process: ProcessSpec {
             command: Some(vec!["true".into()]),
             ..ProcessSpec::default()
         },
         ..ContainerSpec::default()
     };
+    if std::env::var("BERTH_BENCH_SECCOMP").as_deref() == Ok("unconfined") {
+        spec.security.seccomp = berth_runtime::container::Seccomp::Unconfined;
+    }
     let mut berth_run = Vec::new();
     let mut berth_total = Vec::new();
     let mut phases = [Vec::new(), Vec::new(), Vec::new()];

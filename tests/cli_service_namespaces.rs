@@ -460,7 +460,7 @@ fn invalid_values_are_refused_before_anything_is_made() {
             ),
             (
                 "security_opt: [seccomp=/etc/profile.json]",
-                "service \"bad\": security_opt[0]: seccomp profile \"/etc/profile.json\" is not supported: berth applies no seccomp filter",
+                "service \"bad\": security_opt[0]: seccomp profile /etc/profile.json: No such file or directory",
             ),
             (
                 "security_opt: [no-new-privileges, bogus=1]",

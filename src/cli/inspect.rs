@@ -16,6 +16,29 @@ use super::template::Template;
 use crate::reconcile::engine::{DnsAnnotation, DNS_ANNOTATION};
 use crate::reconcile::labels;
 
+/// `HostConfig.SecurityOpt`: the options that change Docker's defaults
+/// (`null` when none does, as Docker shows it).
+fn security_opt(security: &berth_runtime::container::Security) -> Value {
+    use berth_runtime::container::Seccomp;
+    let mut options = Vec::new();
+    if security.no_new_privileges {
+        options.push("no-new-privileges".to_string());
+    }
+    match &security.seccomp {
+        Seccomp::Default => {}
+        Seccomp::Unconfined => options.push("seccomp=unconfined".to_string()),
+        Seccomp::Profile { source, .. } => options.push(format!("seccomp={source}")),
+    }
+    if security.unmask_system_paths {
+        options.push("systempaths=unconfined".to_string());
+    }
+    if options.is_empty() {
+        Value::Null
+    } else {
+        json!(options)
+    }
+}
+
 /// Docker's "never" time.
 const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
 
@@ -179,6 +202,7 @@ fn describe(
     if !spec.user_annotations.is_empty() {
         host_config["Annotations"] = json!(spec.user_annotations);
     }
+    host_config["SecurityOpt"] = security_opt(&spec.security);
 
     let mut mounts: Vec<Value> = spec.mounts.iter().map(|m| mount_json(root, m)).collect();
     for (index, file) in spec.files.iter().enumerate() {

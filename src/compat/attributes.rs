@@ -227,7 +227,7 @@ pub const ATTRIBUTES: &[Attribute] = &[
     warn("services.*.runtime", "berth runs containers with its own runtime"),
     ok("services.*.scale", ""),
     ok("services.*.secrets", "default target `/run/secrets/<name>`; relative targets under `/run/secrets/`; numeric `uid`, `gid` (default 0), `mode` (default 0444); read-only"),
-    ok("services.*.security_opt", "`no-new-privileges[:true|false]`, `seccomp=unconfined` (berth applies no seccomp filter; a profile file is refused), `systempaths=unconfined`; `label=…`/`apparmor=…` warn when the host has no such LSM and are refused when it has one; other options are refused"),
+    ok("services.*.security_opt", "`no-new-privileges[:true|false]`, `seccomp=unconfined`, `seccomp=builtin`/`default`, `seccomp=PROFILE.json` (Docker's JSON profile format, relative to the project directory; every container gets Docker's default seccomp profile otherwise, `privileged` none), `systempaths=unconfined`; `label=…`/`apparmor=…` warn when the host has no such LSM and are refused when it has one; other options are refused"),
     ok("services.*.shm_size", ""),
     ok("services.*.stdin_open", ""),
     ok("services.*.stop_grace_period", ""),

@@ -12,8 +12,8 @@ use berth_runtime::container::cgroup_view::CgroupNamespace;
 use berth_runtime::container::devices::{host_devices, Device, DeviceRule};
 use berth_runtime::container::rootfs::check_mount_destination;
 use berth_runtime::container::{
-    ContainerSpec, InjectedFile, LogConfig, Mount, Namespace, ProcessSpec, Resources, Security,
-    Ulimit,
+    seccomp, ContainerSpec, InjectedFile, LogConfig, Mount, Namespace, ProcessSpec, Resources,
+    Seccomp, Security, Ulimit,
 };
 
 use crate::compose::hash::service_config_hash;
@@ -95,10 +95,24 @@ pub fn namespace_mode(field: &str, value: Option<&str>) -> Result<NamespaceMode,
     })
 }
 
+/// `seccomp=…` as given in `security_opt`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum SeccompOption {
+    /// Docker's default profile (no option, `builtin` or `default`).
+    #[default]
+    Default,
+    Unconfined,
+    /// A profile file in Docker's JSON format, as written.
+    File(String),
+}
+
 /// `security_opt` as berth honours it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SecurityOptions {
     pub no_new_privileges: bool,
+    pub seccomp: SeccompOption,
+    /// Index of the `seccomp=` entry (errors name it).
+    pub seccomp_index: usize,
     /// `systempaths=unconfined`.
     pub unmask_system_paths: bool,
     /// Options accepted but ignored on this host.
@@ -128,11 +142,13 @@ pub fn security_options(
                     "invalid no-new-privileges value {other:?} (expected true or false)"
                 )))
             }
-            ("seccomp", Some("unconfined")) => {}
-            ("seccomp", Some(profile)) if !profile.is_empty() => {
-                return Err(fail(format!(
-                    "seccomp profile {profile:?} is not supported: berth applies no seccomp filter (containers run as with seccomp=unconfined); remove the option or write seccomp=unconfined"
-                )))
+            ("seccomp", Some(value)) if !value.is_empty() => {
+                parsed.seccomp = match value {
+                    "unconfined" => SeccompOption::Unconfined,
+                    "builtin" | "default" => SeccompOption::Default,
+                    file => SeccompOption::File(file.to_string()),
+                };
+                parsed.seccomp_index = index;
             }
             ("label", Some("disable")) | ("apparmor", Some("unconfined")) => {
                 // berth applies no label or profile: this is what happens anyway.
@@ -161,12 +177,31 @@ pub fn security_options(
             }
             _ => {
                 return Err(fail(format!(
-                    "unknown or incomplete security option {option:?} (berth knows no-new-privileges[=true|false], seccomp=unconfined, label=…, apparmor=…, systempaths=unconfined)"
+                    "unknown or incomplete security option {option:?} (berth knows no-new-privileges[=true|false], seccomp=unconfined|builtin|PROFILE.json, label=…, apparmor=…, systempaths=unconfined)"
                 )))
             }
         }
     }
     Ok(parsed)
+}
+
+/// The seccomp setting of a service: a profile file (relative to the
+/// project directory) is read and checked here, so a bad one is refused
+/// before anything is made.
+fn seccomp_setting(project: &Project, option: &SeccompOption) -> Result<Seccomp, String> {
+    let file = match option {
+        SeccompOption::Default => return Ok(Seccomp::Default),
+        SeccompOption::Unconfined => return Ok(Seccomp::Unconfined),
+        SeccompOption::File(file) => project.working_dir.join(file),
+    };
+    let json = std::fs::read_to_string(&file)
+        .map_err(|err| format!("seccomp profile {}: {err}", file.display()))?;
+    seccomp::Profile::parse(&json)
+        .map_err(|err| format!("seccomp profile {}: {err}", file.display()))?;
+    Ok(Seccomp::Profile {
+        source: file.display().to_string(),
+        json,
+    })
 }
 
 /// The host's active Linux security modules (`/sys/kernel/security/lsm`,
@@ -424,7 +459,7 @@ pub fn container_spec(
             .iter()
             .map(|w| format!("service {service_name:?}: security_opt: {w}")),
     );
-    let security = Security {
+    let mut security = Security {
         cap_add: service.cap_add.clone(),
         cap_drop: service.cap_drop.clone(),
         privileged: service.privileged,
@@ -447,7 +482,16 @@ pub fn container_spec(
             })
             .collect(),
         oom_score_adj: service.oom_score_adj.map(|s| s as i32),
+        seccomp: Seccomp::Default,
     };
+    let seccomp_field = format!("security_opt[{}]", options.seccomp_index);
+    security.seccomp =
+        seccomp_setting(project, &options.seccomp).map_err(|m| fail(&seccomp_field, m))?;
+    // What only the compiler finds; the default profile is compiled at create.
+    if let Seccomp::Profile { source, .. } = &security.seccomp {
+        seccomp::program_for(&security)
+            .map_err(|err| fail(&seccomp_field, format!("seccomp profile {source}: {err}")))?;
+    }
     let log = log_config(service).map_err(|message| fail("logging", message))?;
     let mut annotations = BTreeMap::new();
     if let Ok(config) = serde_json::to_string(service) {
@@ -873,7 +917,25 @@ volumes:
             &["selinux", "apparmor"],
         )
         .unwrap();
-        assert_eq!(quiet, SecurityOptions::default());
+        assert_eq!(
+            quiet,
+            SecurityOptions {
+                seccomp: SeccompOption::Unconfined,
+                seccomp_index: 1,
+                ..SecurityOptions::default()
+            }
+        );
+        for (value, expected) in [
+            ("seccomp=builtin", SeccompOption::Default),
+            ("seccomp=default", SeccompOption::Default),
+            ("seccomp=p.json", SeccompOption::File("p.json".into())),
+            (
+                "seccomp:/abs/p.json",
+                SeccompOption::File("/abs/p.json".into()),
+            ),
+        ] {
+            assert_eq!(parse(&[value], &[]).unwrap().seccomp, expected, "{value}");
+        }
         assert!(
             parse(&["systempaths=unconfined"], &[])
                 .unwrap()
@@ -905,9 +967,8 @@ volumes:
             .1
             .contains("AppArmor profiles"));
         for bad in [
-            "seccomp=/x.json",
-            "seccomp=builtin",
             "seccomp",
+            "seccomp=",
             "label",
             "systempaths=x",
             "no-new-privileges=yes",
@@ -916,6 +977,56 @@ volumes:
         ] {
             assert!(parse(&[bad], &[]).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn seccomp_profiles_are_read_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let translate = |opts: &str| {
+            let yaml = format!("services:\n  web:\n    image: x\n    security_opt: {opts}\n");
+            let project = load_from_str(&yaml, dir.path()).unwrap().project;
+            container_spec(&project, "web", &project.services["web"], 1, "x")
+        };
+        assert_eq!(
+            translate("[]").unwrap().spec.security.seccomp,
+            Seccomp::Default
+        );
+        assert_eq!(
+            translate("[seccomp=unconfined]")
+                .unwrap()
+                .spec
+                .security
+                .seccomp,
+            Seccomp::Unconfined
+        );
+        let profile = r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO"}]}"#;
+        std::fs::write(dir.path().join("p.json"), profile).unwrap();
+        let Seccomp::Profile { source, json } =
+            translate("[seccomp=p.json]").unwrap().spec.security.seccomp
+        else {
+            panic!("not a profile");
+        };
+        assert_eq!(source, dir.path().join("p.json").display().to_string());
+        assert_eq!(json, profile);
+        std::fs::write(
+            dir.path().join("bad.json"),
+            r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO","args":[{"index":0,"op":"SCMP_CMP_ALMOST"}]}]}"#,
+        )
+        .unwrap();
+        let err = translate("[no-new-privileges, seccomp=bad.json]")
+            .unwrap_err()
+            .to_string();
+        let expected = format!(
+            "service \"web\": security_opt[1]: seccomp profile {}: syscalls[0] (mkdir): unknown operator \"SCMP_CMP_ALMOST\"",
+            dir.path().join("bad.json").display()
+        );
+        assert!(err.starts_with(&expected), "{err}");
+        let missing = translate("[seccomp=missing.json]").unwrap_err().to_string();
+        assert!(
+            missing.contains("security_opt[0]: seccomp profile")
+                && missing.contains("missing.json: No such file"),
+            "{missing}"
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ use nix::sys::wait::{waitpid, WaitStatus};
 
 use super::init::{self, Failure, EXIT_SETUP};
 use super::process::{env_value, merge_env};
+use super::seccomp;
 use super::spec::ExecSpec;
 use super::state::{process_alive, ContainerDir};
 use super::sys::{self, Forked};
@@ -41,6 +42,10 @@ fn run(dir: ContainerDir, spec_json: &str) -> Result<i32, Failure> {
     let spec: ExecSpec =
         serde_json::from_str(spec_json).map_err(|err| fail(format!("exec spec: {err}")))?;
     let record = dir.read_record().map_err(|err| fail(err.to_string()))?;
+    let mut security = record.spec.security.clone();
+    security.privileged |= spec.privileged;
+    // Read before joining the container's mount namespace.
+    let filter = seccomp::for_container(&dir, &security).map_err(fail)?;
     let state = dir.read_state().map_err(|err| fail(err.to_string()))?;
     let pid = match state.pid {
         Some(pid) if process_alive(pid, state.pid_start) => pid,
@@ -78,7 +83,7 @@ fn run(dir: ContainerDir, spec_json: &str) -> Result<i32, Failure> {
     match sys::fork_single_threaded().map_err(|err| fail(format!("fork: {err}")))? {
         Forked::Child => {
             let slave = pty.map(|pty| pty.slave);
-            let failure = match child(&record, &spec, slave) {
+            let failure = match child(&record, &spec, &security, filter.as_ref(), slave) {
                 Ok(never) => match never {},
                 Err(failure) => failure,
             };
@@ -102,6 +107,8 @@ fn run(dir: ContainerDir, spec_json: &str) -> Result<i32, Failure> {
 fn child(
     record: &super::state::ContainerRecord,
     spec: &ExecSpec,
+    security: &super::spec::Security,
+    filter: Option<&seccomp::Program>,
     slave: Option<OwnedFd>,
 ) -> Result<init::Never, Failure> {
     if let Some(slave) = slave {
@@ -147,11 +154,17 @@ fn child(
         .clone()
         .filter(|d| !d.is_empty())
         .unwrap_or_else(|| record.process.working_dir.clone());
-    let mut security = record.spec.security.clone();
-    security.privileged |= spec.privileged;
     // If the exec helper is killed (a health check that timed out), its
     // program goes with it.
-    init::exec_as(&identity, &security, &spec.args, &env, &working_dir, true)
+    init::exec_as(
+        &identity,
+        security,
+        &spec.args,
+        &env,
+        &working_dir,
+        true,
+        filter,
+    )
 }
 
 /// Copies our stdin to the pty and the pty to our stdout until the pty closes.

@@ -24,6 +24,7 @@ use super::capabilities;
 use super::cgroup_view::{mount_view, CgroupNamespace, CgroupView};
 use super::process::env_value;
 use super::rootfs;
+use super::seccomp::{self, Program};
 use super::spec::{Namespace, NetworkNamespace, Ulimit};
 use super::state::{ContainerDir, ContainerRecord};
 use super::sys::{self, Forked};
@@ -184,6 +185,8 @@ fn prepare_and_exec(
         fs::write("/proc/self/oom_score_adj", score.to_string())
             .map_err(|err| setup_error(format!("oom_score_adj: {err}")))?;
     }
+    // Read while the container's directory is still reachable.
+    let filter = seccomp::for_container(dir, &record.spec.security).map_err(setup_error)?;
     rootfs::setup(dir, record, console).map_err(setup_error)?;
 
     let process = &record.process;
@@ -219,7 +222,7 @@ fn prepare_and_exec(
     }
     enter_cgroups_view(record, cgroup_view)?;
     if record.spec.init {
-        become_init(errors)?;
+        become_init(errors, filter.as_ref())?;
     }
     exec_as(
         &identity,
@@ -228,6 +231,7 @@ fn prepare_and_exec(
         &env,
         &process.working_dir,
         false,
+        filter.as_ref(),
     )
 }
 
@@ -267,7 +271,8 @@ fn apply_ulimit(limit: &Ulimit) -> Result<(), Failure> {
         .map_err(|err| setup_error(format!("ulimit {}: {err}", limit.name)))
 }
 
-/// Identity, capabilities and `no_new_privs`, then exec. Shared with `exec`.
+/// Identity, capabilities, `no_new_privs` and the seccomp filter, then
+/// exec. Shared with `exec`.
 pub fn exec_as(
     identity: &Identity,
     security: &super::spec::Security,
@@ -275,7 +280,13 @@ pub fn exec_as(
     env: &[String],
     working_dir: &str,
     die_with_parent: bool,
+    filter: Option<&Program>,
 ) -> Result<Never, Failure> {
+    // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it
+    // before the identity and capabilities change (as runc does).
+    if !security.no_new_privileges {
+        seccomp::load(filter).map_err(setup_error)?;
+    }
     let caps_set =
         capabilities::effective_set(&security.cap_add, &security.cap_drop, security.privileged)
             .map_err(|err| setup_error(err.to_string()))?;
@@ -302,6 +313,9 @@ pub fn exec_as(
             err.desc()
         ))
     })?;
+    if security.no_new_privileges {
+        seccomp::load(filter).map_err(setup_error)?;
+    }
     exec_program(args, env)
 }
 
@@ -404,7 +418,7 @@ fn resolve_program(program: &str, path_var: &str) -> Result<PathBuf, Failure> {
 
 /// Forks: the child goes on to exec the program; this process stays PID 1,
 /// reaps every child and forwards signals to the program.
-fn become_init(errors: &mut Option<OwnedFd>) -> Result<(), Failure> {
+fn become_init(errors: &mut Option<OwnedFd>, filter: Option<&Program>) -> Result<(), Failure> {
     // Not PID 1 when sharing the host's or another container's PID
     // namespace: orphans come to us only as a subreaper.
     if nix::unistd::getpid().as_raw() != 1 {
@@ -417,6 +431,9 @@ fn become_init(errors: &mut Option<OwnedFd>) -> Result<(), Failure> {
         Err(err) => Err(setup_error(format!("fork: {err}"))),
         Ok(Forked::Child) => Ok(()),
         Ok(Forked::Parent(child)) => {
+            // The reaper runs under the container's filter too (as Docker's
+            // init does); a failure ends PID 1 and so the container.
+            seccomp::load(filter).map_err(setup_error)?;
             // Only the program reports exec failures: close our copy so the
             // monitor sees end-of-file once the program has exec'd.
             drop(errors.take());

@@ -28,6 +28,7 @@ mod loopback;
 mod monitor;
 pub mod process;
 pub mod rootfs;
+pub mod seccomp;
 pub mod spec;
 pub mod state;
 mod sys;
@@ -51,7 +52,7 @@ pub use init::{EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_SETUP};
 pub use logs::{LogRecord, Stream};
 pub use spec::{
     ContainerSpec, ExecSpec, InjectedFile, LogConfig, Mount, Namespace, NetworkNamespace,
-    ProcessSpec, Resources, Security, Ulimit,
+    ProcessSpec, Resources, Seccomp, Security, Ulimit,
 };
 pub use state::{ContainerRecord, ContainerState, Status};
 
@@ -327,6 +328,8 @@ impl Runtime {
             spec.security.privileged,
         )
         .map_err(|err| invalid(err.to_string()))?;
+        let seccomp_program = seccomp::program_for_in(&spec.security, &self.root.join("seccomp"))
+            .map_err(|err| invalid(format!("seccomp profile: {err}")))?;
         let host_net = spec.network == NetworkNamespace::Host;
         let own_ipc = spec.ipc == Namespace::New;
         if let Some(bad) = spec
@@ -437,7 +440,11 @@ impl Runtime {
             .collect();
         let made = self
             .write_new(&dir, &record)
-            .and_then(|()| write_injected_files(&dir, &record.spec.files, &contents));
+            .and_then(|()| write_injected_files(&dir, &record.spec.files, &contents))
+            .and_then(|()| {
+                seccomp::write(&dir, seccomp_program.as_ref())
+                    .map_err(io_err("write the seccomp program"))
+            });
         if let Err(err) = made {
             let _ = fs::remove_dir_all(dir.path());
             return Err(err);

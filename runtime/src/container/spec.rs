@@ -215,6 +215,24 @@ pub struct Security {
     /// `systempaths=unconfined`: no masked or read-only `/proc` and `/sys` paths.
     #[serde(default)]
     pub unmask_system_paths: bool,
+    /// The seccomp filter (none when `privileged`). A record written before
+    /// berth had seccomp has no such field and gets Docker's default profile
+    /// at its next start (see `seccomp::for_container`).
+    #[serde(default)]
+    pub seccomp: Seccomp,
+}
+
+/// Which seccomp profile a container's processes run under.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Seccomp {
+    /// Docker's default profile (`seccomp=builtin`, or no option).
+    #[default]
+    Default,
+    /// No filter (`seccomp=unconfined`).
+    Unconfined,
+    /// A profile in Docker's JSON format (`seccomp=PROFILE.json`): where it
+    /// was read from, for people, and its text as read at create time.
+    Profile { source: String, json: String },
 }
 
 /// One resource limit (`nofile`, `nproc`, `core`, …).

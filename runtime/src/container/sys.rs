@@ -1,8 +1,10 @@
 //! The few system calls without a safe wrapper in `nix`: fork in a
 //! single-threaded process, pidfd, the controlling terminal, signal
-//! dispositions reset before exec, and the new mount API (a mount copied
-//! from another container's mount namespace). Every `unsafe` block of the container
-//! code lives here, each with its reason.
+//! dispositions reset before exec, the new mount API (a mount copied from
+//! another container's mount namespace, a read-only detached mount of the
+//! helper binary), `close_range`, and loading a seccomp filter. Every
+//! `unsafe` block of the container code but `bpf.rs`'s lives here, each
+//! with its reason.
 
 #![allow(unsafe_code)]
 
@@ -243,4 +245,30 @@ pub fn read_only_detached_file(path: &std::path::Path) -> io::Result<OwnedFd> {
         return Err(io::Error::last_os_error());
     }
     Ok(tree)
+}
+
+/// `seccomp(SECCOMP_SET_MODE_FILTER)`: installs a classic BPF filter on the
+/// calling thread, inherited across fork and exec. Needs `no_new_privs` or
+/// CAP_SYS_ADMIN.
+pub fn seccomp_set_mode_filter(filter: &[libc::sock_filter]) -> io::Result<()> {
+    let len = u16::try_from(filter.len())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "seccomp program too long"))?;
+    let program = libc::sock_fprog {
+        len,
+        filter: filter.as_ptr().cast_mut(),
+    };
+    // SAFETY: `program` points at `len` live instructions for the duration
+    // of the call; the kernel copies (and checks) them and keeps no pointer.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_FILTER,
+            0,
+            &program as *const libc::sock_fprog,
+        )
+    };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
