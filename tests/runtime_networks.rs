@@ -220,6 +220,12 @@ fn same_network_talks_other_networks_do_not() {
         // Same network: data both ways.
         let reply = talk(&f, &c2, c1.endpoints[0].address).expect("c2 reaches c1");
         assert_eq!(reply, "pong-c1");
+        // The monitor writes the server's output to the log as it comes:
+        // give it a moment on a loaded machine.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while !log(&f, &c1).contains("got-ping") && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
         assert!(log(&f, &c1).contains("got-ping"), "{}", log(&f, &c1));
         // Another network: nothing.
         unreachable(&f, &c3, c1.endpoints[0].address);

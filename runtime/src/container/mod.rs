@@ -705,7 +705,7 @@ impl Runtime {
         })?;
         let mut on_disk = dir.read_state().map_err(io_err("read state"))?;
         on_disk.paused = paused;
-        dir.write_state(&on_disk)
+        dir.note_state(&on_disk)
             .map_err(io_err(format!("record the state of {}", record.name)))
     }
 
@@ -718,7 +718,7 @@ impl Runtime {
         if let Ok(mut current) = dir.read_state() {
             if current.status == Status::Running && !current.stop_requested {
                 current.stop_requested = true;
-                let _ = dir.write_state(&current);
+                let _ = dir.note_state(&current);
             }
         }
     }

@@ -61,8 +61,13 @@ pub fn main(dir: PathBuf) -> i32 {
         .read_state()
         .unwrap_or_else(|_| ContainerState::created());
     match launch(&dir, &record, &mut state) {
-        Ok(running) => {
+        Ok(mut running) => {
             report(&format!("ok {}", running.child));
+            if let Some(published) = running.state_sync.take() {
+                if let Err(err) = published.sync() {
+                    tracing::warn!("sync state.json: {err}");
+                }
+            }
             supervise(&dir, &record, state, running);
             0
         }
@@ -90,6 +95,9 @@ fn report(line: &str) {
 }
 
 struct Running {
+    /// `state.json` saying "running", visible but not yet synced: synced
+    /// once the starter has its answer.
+    state_sync: Option<crate::atomic_file::Published>,
     child: Pid,
     output: Vec<(OwnedFd, Stream)>,
     /// Held open so the container's stdin never sees end-of-file (unless
@@ -329,8 +337,9 @@ fn spawn(
     state.start_count += 1;
     state.stop_requested = false;
     state.paused = false;
-    dir.write_state(state).map_err(setup_err("write state"))?;
+    let state_sync = dir.publish_state(state).map_err(setup_err("write state"))?;
     Ok(Running {
+        state_sync: Some(state_sync),
         child,
         output,
         stdin_writer,
@@ -369,6 +378,7 @@ fn supervise(
     running: Running,
 ) {
     let Running {
+        state_sync: _,
         child,
         mut output,
         mut stdin_writer,
@@ -477,7 +487,10 @@ fn supervise(
     state.pid = None;
     state.pid_start = None;
     state.cgroup = None;
-    let _ = dir.write_state(&state);
+    // Visible first, synced next: waiters see the exit at once.
+    if let Ok(published) = dir.publish_state(&state) {
+        let _ = published.sync();
+    }
     // After the state: waiters see the exit at once; the next start waits
     // for this monitor to be gone before it makes the cgroups again.
     cgroup.remove();

@@ -155,6 +155,24 @@ impl ContainerDir {
     pub fn write_state(&self, state: &ContainerState) -> io::Result<()> {
         write_json(&self.state(), state)
     }
+    /// Replaces `state.json` atomically without syncing it: for facts that
+    /// mean nothing after a reboot (paused, a stop under way), so marking
+    /// them never waits for the disk.
+    pub fn note_state(&self, state: &ContainerState) -> io::Result<()> {
+        self.publish_state(state).map(drop)
+    }
+    /// Replaces `state.json` visibly at once; the caller syncs it after
+    /// announcing the change ([`crate::atomic_file::publish`]).
+    pub fn publish_state(
+        &self,
+        state: &ContainerState,
+    ) -> io::Result<crate::atomic_file::Published> {
+        crate::atomic_file::publish(
+            &self.state(),
+            &json_bytes(state)?,
+            crate::state_root::PRIVATE_FILE_MODE,
+        )
+    }
 }
 
 pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> io::Result<T> {
