@@ -12,6 +12,8 @@ pub mod network;
 pub mod ports;
 pub mod serving;
 pub mod state_root;
+#[cfg(test)]
+mod test_support;
 pub mod timestamp;
 pub mod unix_socket;
 pub mod volume;

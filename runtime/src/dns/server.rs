@@ -312,19 +312,12 @@ mod tests {
     use crate::dns::DnsRecord;
 
     /// Far above what the serving runtime needs, far below a thread per query.
+    use crate::test_support::threads;
+
     const THREAD_BOUND: usize = 64;
 
     fn is_root() -> bool {
         nix::unistd::Uid::effective().is_root()
-    }
-
-    fn threads() -> usize {
-        std::fs::read_to_string("/proc/self/status")
-            .unwrap()
-            .lines()
-            .find_map(|line| line.strip_prefix("Threads:"))
-            .and_then(|n| n.trim().parse().ok())
-            .unwrap()
     }
 
     fn query(id: u16, name: &str) -> Vec<u8> {

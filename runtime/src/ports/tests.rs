@@ -4,6 +4,7 @@
 //! capped and closed when idle.
 
 use super::*;
+use crate::test_support::threads;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
 
@@ -119,15 +120,6 @@ fn a_port_in_use_names_its_holder_and_nothing_stays_bound() {
     );
     // The UDP port bound first was released again: binding it works.
     UdpSocket::bind(("127.0.0.1", udp_port)).expect("rolled back");
-}
-
-fn threads() -> usize {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap()
-        .lines()
-        .find_map(|line| line.strip_prefix("Threads:"))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap()
 }
 
 fn fds() -> usize {
