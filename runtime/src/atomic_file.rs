@@ -5,9 +5,11 @@
 //! The content goes to a temporary sibling with a name no other writer uses
 //! (process ID and a process-wide counter, so two threads of one process
 //! never share it), created with its final mode (no moment where it is more
-//! open), synced, renamed over the file and the directory synced. Readers
-//! see the old content or the new, never a mix, and after a host crash the
-//! file holds one of them.
+//! open), renamed over the file, and synced with its directory. Readers see
+//! the old content or the new, never a mix, and after a host crash the file
+//! holds one of them. [`write`] syncs before it returns; [`publish`] makes
+//! the content visible first and leaves the sync to the caller, for the
+//! paths where a user waits (a container's start and exit).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -82,46 +84,10 @@ pub fn publish(path: &Path, bytes: &[u8], mode: u32) -> io::Result<Published> {
     }
 }
 
-/// Replaces several files at once, each as [`write`] does, with one sync
-/// per directory: `(path, bytes, mode)`. All are synced before the first
-/// rename, so after a crash each file holds its old or its new content.
-/// All are written before the first sync, so on ext4 one journal commit
-/// carries them: a container's `create` (`config.json` and `state.json`)
-/// pays about one durable write instead of two.
-pub fn write_all(files: &[(&Path, &[u8], u32)]) -> io::Result<()> {
-    let temps: Vec<PathBuf> = files
-        .iter()
-        .map(|(path, _, _)| temp_sibling(path))
-        .collect();
-    let result = (|| {
-        // Every file written before the first sync: one journal commit can
-        // then carry them all.
-        let mut written = Vec::new();
-        for ((_, bytes, mode), tmp) in files.iter().zip(&temps) {
-            written.push(create_and_write(tmp, bytes, *mode)?);
-        }
-        for file in written {
-            file.sync_all()?;
-        }
-        for ((path, _, _), tmp) in files.iter().zip(&temps) {
-            fs::rename(tmp, path)?;
-        }
-        let mut synced: Vec<&Path> = Vec::new();
-        for (path, _, _) in files {
-            let parent = path.parent().unwrap_or(Path::new("."));
-            if !synced.contains(&parent) {
-                sync_parent(path)?;
-                synced.push(parent);
-            }
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        for tmp in &temps {
-            let _ = fs::remove_file(tmp);
-        }
-    }
-    result
+/// Syncs the file at `path` (its content and metadata), e.g. one that was
+/// [`publish`]ed by another process.
+pub fn sync_file(path: &Path) -> io::Result<()> {
+    File::open(path)?.sync_all()
 }
 
 /// Creates `path` (which must not exist) with `mode`, writes and syncs it.
@@ -191,24 +157,6 @@ mod tests {
         assert_eq!(fs::metadata(&path).unwrap().mode() & 0o7777, 0o640);
         // Nothing left beside it.
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
-    }
-
-    #[test]
-    fn several_files_at_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let (a, b) = (
-            dir.path().join("config.json"),
-            dir.path().join("state.json"),
-        );
-        write_all(&[(&a, b"config", 0o600), (&b, b"state", 0o640)]).unwrap();
-        assert_eq!(fs::read(&a).unwrap(), b"config");
-        assert_eq!(fs::read(&b).unwrap(), b"state");
-        assert_eq!(fs::metadata(&b).unwrap().mode() & 0o7777, 0o640);
-        // A failure leaves no temporary file behind.
-        fs::create_dir_all(dir.path().join("taken/sub")).unwrap();
-        let taken = dir.path().join("taken");
-        assert!(write_all(&[(&a, b"x", 0o600), (&taken, b"y", 0o600)]).is_err());
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 3);
     }
 
     #[test]

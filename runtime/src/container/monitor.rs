@@ -63,11 +63,7 @@ pub fn main(dir: PathBuf) -> i32 {
     match launch(&dir, &record, &mut state) {
         Ok(mut running) => {
             report(&format!("ok {}", running.child));
-            if let Some(published) = running.state_sync.take() {
-                if let Err(err) = published.sync() {
-                    tracing::warn!("sync state.json: {err}");
-                }
-            }
+            sync_records(&dir, running.state_sync.take());
             supervise(&dir, &record, state, running);
             0
         }
@@ -81,6 +77,18 @@ pub fn main(dir: PathBuf) -> i32 {
             report(&format!("error {code} {message}"));
             1
         }
+    }
+}
+
+/// Forces the container's records to disk once the starter has its answer:
+/// `config.json` (published unsynced by `create`), then the "running"
+/// `state.json` and the directory. Off the starter's path, so neither
+/// `create` nor `start` waits for the disk.
+fn sync_records(dir: &ContainerDir, state: Option<crate::atomic_file::Published>) {
+    let synced = crate::atomic_file::sync_file(&dir.config())
+        .and_then(|()| state.map_or(Ok(()), |published| published.sync()));
+    if let Err(err) = synced {
+        tracing::warn!("sync the records of {}: {err}", dir.path().display());
     }
 }
 
