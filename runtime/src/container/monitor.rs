@@ -11,6 +11,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use nix::fcntl::OFlag;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -61,9 +62,8 @@ pub fn main(dir: PathBuf) -> i32 {
         .read_state()
         .unwrap_or_else(|_| ContainerState::created());
     match launch(&dir, &record, &mut state) {
-        Ok(mut running) => {
+        Ok(running) => {
             report(&format!("ok {}", running.child));
-            sync_records(&dir, running.state_sync.take());
             supervise(&dir, &record, state, running);
             0
         }
@@ -80,13 +80,17 @@ pub fn main(dir: PathBuf) -> i32 {
     }
 }
 
-/// Forces the container's records to disk once the starter has its answer:
-/// `config.json` (published unsynced by `create`), then the "running"
-/// `state.json` and the directory. Off the starter's path, so neither
-/// `create` nor `start` waits for the disk.
-fn sync_records(dir: &ContainerDir, state: Option<crate::atomic_file::Published>) {
-    let synced = crate::atomic_file::sync_file(&dir.config())
-        .and_then(|()| state.map_or(Ok(()), |published| published.sync()));
+/// How long after the start the monitor forces the records to disk: a
+/// program that ends sooner has them synced once, with its exit.
+const RECORDS_SYNC_DELAY: Duration = Duration::from_millis(50);
+
+/// Forces the container's records to disk: `config.json` (published
+/// unsynced by `create`), then the `state.json` just published and the
+/// directory. Never on the path of the starter or a waiter: `create` and
+/// `start` do not wait for the disk (the monitor cannot hand this to a
+/// thread: a process that has `unshare`d a PID namespace cannot make one).
+fn sync_records(dir: &ContainerDir, state: crate::atomic_file::Published) {
+    let synced = crate::atomic_file::sync_file(&dir.config()).and_then(|()| state.sync());
     if let Err(err) = synced {
         tracing::warn!("sync the records of {}: {err}", dir.path().display());
     }
@@ -160,9 +164,9 @@ fn wait_at_gate(dir: &ContainerDir, child: Pid) {
     let mut stdout = std::io::stdout();
     let _ = writeln!(stdout, "gate {child}");
     let _ = stdout.flush();
-    let deadline = std::time::Instant::now() + super::spec::START_GATE_TIMEOUT;
+    let deadline = Instant::now() + super::spec::START_GATE_TIMEOUT;
     while !dir.gate_open().exists() {
-        if std::time::Instant::now() > deadline {
+        if Instant::now() > deadline {
             eprintln!(
                 "start gate not opened within {:?}; starting anyway",
                 super::spec::START_GATE_TIMEOUT
@@ -386,7 +390,7 @@ fn supervise(
     running: Running,
 ) {
     let Running {
-        state_sync: _,
+        state_sync,
         child,
         mut output,
         mut stdin_writer,
@@ -408,7 +412,17 @@ fn supervise(
     let mut attach = stdin_writer
         .as_ref()
         .and_then(|_| Attach::listen(&dir.attach_socket()));
+    let mut unsynced = state_sync;
+    let sync_at = Instant::now() + RECORDS_SYNC_DELAY;
     while status.is_none() {
+        if unsynced.is_some() && Instant::now() >= sync_at {
+            sync_records(dir, unsynced.take().expect("checked"));
+        }
+        let timeout = match unsynced {
+            Some(_) => PollTimeout::try_from(sync_at.saturating_duration_since(Instant::now()))
+                .unwrap_or(PollTimeout::NONE),
+            None => PollTimeout::NONE,
+        };
         let mut fds: Vec<PollFd> = output
             .iter()
             .map(|(fd, _)| PollFd::new(fd.as_fd(), PollFlags::POLLIN))
@@ -418,7 +432,7 @@ fn supervise(
         if let Some(attach) = &attach {
             fds.push(PollFd::new(attach.waiting_fd(), PollFlags::POLLIN));
         }
-        if poll(&mut fds, PollTimeout::NONE).is_err() {
+        if poll(&mut fds, timeout).is_err() {
             continue;
         }
         let ready: Vec<bool> = fds
@@ -497,7 +511,7 @@ fn supervise(
     state.cgroup = None;
     // Visible first, synced next: waiters see the exit at once.
     if let Ok(published) = dir.publish_state(&state) {
-        let _ = published.sync();
+        sync_records(dir, published);
     }
     // After the state: waiters see the exit at once; the next start waits
     // for this monitor to be gone before it makes the cgroups again.
