@@ -102,6 +102,10 @@ services:
             let binary = support::containers::berth_bin();
             let before = std::fs::metadata(&binary).unwrap().modified().unwrap();
             p.ok(&["up", "-d"]);
+            // The reaper holds no more capabilities than the program.
+            let (code, text) = p.sh("reaped", "grep -E '^Cap(Eff|Prm|Bnd)' /proc/1/status");
+            assert_eq!(code, 0, "{text}");
+            assert_eq!(text.matches("00000000a80425fb").count(), 3, "{text}");
             // Non-dumpable: a default container cannot even look at it.
             let (code, text) = p.sh("reaped", "readlink /proc/1/exe || echo denied");
             assert_eq!(code, 0, "{text}");

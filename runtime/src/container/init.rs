@@ -222,7 +222,7 @@ fn prepare_and_exec(
     }
     enter_cgroups_view(record, cgroup_view)?;
     if record.spec.init {
-        become_init(errors, filter.as_ref())?;
+        become_init(errors, filter.as_ref(), &record.spec.security)?;
     }
     exec_as(
         &identity,
@@ -418,7 +418,11 @@ fn resolve_program(program: &str, path_var: &str) -> Result<PathBuf, Failure> {
 
 /// Forks: the child goes on to exec the program; this process stays PID 1,
 /// reaps every child and forwards signals to the program.
-fn become_init(errors: &mut Option<OwnedFd>, filter: Option<&Program>) -> Result<(), Failure> {
+fn become_init(
+    errors: &mut Option<OwnedFd>,
+    filter: Option<&Program>,
+    security: &super::spec::Security,
+) -> Result<(), Failure> {
     // Not PID 1 when sharing the host's or another container's PID
     // namespace: orphans come to us only as a subreaper.
     if nix::unistd::getpid().as_raw() != 1 {
@@ -434,6 +438,9 @@ fn become_init(errors: &mut Option<OwnedFd>, filter: Option<&Program>) -> Result
             // The reaper runs under the container's filter too (as Docker's
             // init does); a failure ends PID 1 and so the container.
             seccomp::load(filter).map_err(setup_error)?;
+            // And with no more capabilities than a root program in the
+            // container gets (it kept all of berth's until now).
+            narrow_capabilities(security)?;
             // Only the program reports exec failures: close our copy so the
             // monitor sees end-of-file once the program has exec'd.
             drop(errors.take());
@@ -442,6 +449,21 @@ fn become_init(errors: &mut Option<OwnedFd>, filter: Option<&Program>) -> Result
             reap_forever(child)
         }
     }
+}
+
+/// Leaves this process (the reaper, which never execs) with the container's
+/// capability set in every set: bounding, permitted and effective narrowed,
+/// inheritable and ambient empty.
+fn narrow_capabilities(security: &super::spec::Security) -> Result<(), Failure> {
+    let keep =
+        capabilities::effective_set(&security.cap_add, &security.cap_drop, security.privileged)
+            .map_err(|err| setup_error(err.to_string()))?;
+    drop_capabilities(&keep)?;
+    for set in [caps::CapSet::Effective, caps::CapSet::Permitted] {
+        caps::set(None, set, &keep)
+            .map_err(|err| setup_error(format!("narrow the {set:?} capabilities: {err}")))?;
+    }
+    Ok(())
 }
 
 fn reap_forever(child: Pid) -> ! {
