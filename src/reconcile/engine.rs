@@ -433,42 +433,20 @@ impl RuntimeEngine<'_> {
                 network_parent = self.runtime.lookup(&container).ok();
             }
             translate::NetworkMode::Networks => {
-                let mut attached: Vec<(
-                    i64,
-                    &String,
-                    Option<&crate::compose::model::networking::ServiceNetwork>,
-                )> = service
-                    .networks
-                    .iter()
-                    .map(|(key, options)| {
-                        (
-                            options.as_ref().and_then(|o| o.priority).unwrap_or(0),
-                            key,
-                            options.as_ref(),
-                        )
-                    })
-                    .collect();
-                attached.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
-                for (_, key, options) in attached {
+                for attachment in &translated.attachments {
                     let network_name = self
                         .desired
                         .networks
-                        .get(key)
+                        .get(&attachment.key)
                         .map(|n| n.name.clone())
                         .ok_or_else(|| {
-                            format!("service {service_name}: network {key} is not in the project")
+                            format!(
+                                "service {service_name}: network {} is not in the project",
+                                attachment.key
+                            )
                         })?;
-                    let requested = options
-                        .and_then(|o| o.ipv4_address.as_deref())
-                        .map(|ip| {
-                            ip.parse().map_err(|_| {
-                                format!("service {service_name}: invalid ipv4_address {ip:?}")
-                            })
-                        })
-                        .transpose()?;
-                    let mac = options
-                        .and_then(|o| o.mac_address.clone())
-                        .or_else(|| service.mac_address.clone());
+                    let (requested, mac) =
+                        (attachment.ipv4_address, attachment.mac_address.clone());
                     match self.networks.allocate(&network_name, &id, requested, mac) {
                         Ok(endpoint) => endpoints.push(endpoint),
                         Err(err) => {
@@ -485,15 +463,12 @@ impl RuntimeEngine<'_> {
             .unwrap_or_else(|| id[..12].to_string());
         let gateway = endpoints.first().map(|e| IpAddr::V4(e.gateway));
         let mut extra = Vec::new();
-        for entry in &service.extra_hosts {
-            let (host, address) = entry.split_once('=').ok_or_else(|| {
-                format!("service {service_name}: invalid extra_hosts entry {entry:?}")
-            })?;
-            let address = extra_host_address(address, gateway)
+        for entry in &translated.extra_hosts {
+            let address = extra_host_address(&entry.address, gateway)
                 .map_err(|e| format!("service {service_name}: {e}"))?;
             extra.push(HostEntry {
                 address,
-                names: vec![host.to_string()],
+                names: vec![entry.host.clone()],
             });
         }
         let own: Vec<HostEntry> = endpoints

@@ -33,7 +33,9 @@ use super::observe::CONFIG_ANNOTATION;
 use crate::reconcile::engine::PortRequest;
 
 pub use host::{DeviceRequest, HostFacts};
-pub use network::{namespace_mode, NamespaceJoin, NamespaceMode, NetworkMode};
+pub use network::{
+    namespace_mode, Attachment, ExtraHost, NamespaceJoin, NamespaceMode, NetworkMode,
+};
 pub use security::{security_options, SeccompOption, SecurityOptions};
 
 /// A volume a container mounts, resolved by the caller.
@@ -58,6 +60,10 @@ pub struct Translated {
     pub joins: Vec<NamespaceJoin>,
     /// `network_mode`: the caller attaches the networks or joins the peer.
     pub network_mode: NetworkMode,
+    /// `networks:` in attach order (used with [`NetworkMode::Networks`]).
+    pub attachments: Vec<Attachment>,
+    /// `extra_hosts:` for the caller's `/etc/hosts`.
+    pub extra_hosts: Vec<ExtraHost>,
     /// `ports:` to publish (the caller checks they are free).
     pub ports: Vec<PortRequest>,
     /// What is accepted but not honoured on this host, one sentence each
@@ -120,6 +126,8 @@ pub fn container_spec(
     let namespaces = network::namespaces(service).map_err(in_service)?;
     let network_mode =
         network::network_mode(service.network_mode.as_deref()).map_err(field("network_mode"))?;
+    let attachments = network::attachments(service).map_err(in_service)?;
+    let extra_hosts = network::extra_hosts(service).map_err(in_service)?;
     let ports = ports::port_requests(service).map_err(in_service)?;
     let (security, security_warnings) =
         security::security(project, service_name, service, host).map_err(in_service)?;
@@ -178,6 +186,8 @@ pub fn container_spec(
         host_dirs: found.host_dirs,
         joins: namespaces.joins,
         network_mode,
+        attachments,
+        extra_hosts,
         ports,
         warnings,
     })

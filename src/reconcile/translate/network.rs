@@ -1,7 +1,11 @@
-//! The namespaces a container shares: `network_mode` ([`NetworkMode`]),
-//! `ipc`, `pid` and `uts` ([`NamespaceMode`]). What names another container
-//! comes back as a join for the caller to resolve to a container ID.
+//! The namespaces a container shares and how it meets the network:
+//! `network_mode` ([`NetworkMode`]), `ipc`, `pid` and `uts`
+//! ([`NamespaceMode`]), the networks it attaches to in order
+//! ([`Attachment`]) and its `extra_hosts`. What names another container
+//! comes back as a join for the caller to resolve to a container ID;
+//! addresses and `host-gateway` are the caller's, which allocates them.
 
+use berth_runtime::container::etc_files::{extra_host_address, HOST_GATEWAY};
 use berth_runtime::container::{Namespace, NetworkNamespace};
 
 use crate::compose::model::Service;
@@ -142,4 +146,77 @@ pub fn namespace_mode(field: &str, value: Option<&str>) -> Result<NamespaceMode,
         };
         format!("invalid value {value:?} (expected {expected})")
     })
+}
+
+/// A network of the service's `networks:`, as the caller attaches it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// The network's key in the project.
+    pub key: String,
+    pub ipv4_address: Option<std::net::Ipv4Addr>,
+    /// The network's `mac_address`, else the service's.
+    pub mac_address: Option<String>,
+}
+
+/// `networks:` in attach order: highest `priority` first, then by key.
+pub fn attachments(service: &Service) -> Result<Vec<Attachment>, FieldError> {
+    let mut attached: Vec<(i64, Attachment)> = Vec::new();
+    for (key, options) in &service.networks {
+        let options = options.as_ref();
+        let ipv4_address = options
+            .and_then(|o| o.ipv4_address.as_deref())
+            .map(|ip| {
+                ip.parse().map_err(|_| {
+                    FieldError::new(
+                        &format!("networks.{key}"),
+                        format!("invalid ipv4_address {ip:?}"),
+                    )
+                })
+            })
+            .transpose()?;
+        let mac_address = options
+            .and_then(|o| o.mac_address.clone())
+            .or_else(|| service.mac_address.clone());
+        let priority = options.and_then(|o| o.priority).unwrap_or(0);
+        attached.push((
+            priority,
+            Attachment {
+                key: key.clone(),
+                ipv4_address,
+                mac_address,
+            },
+        ));
+    }
+    attached.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.key.cmp(&b.1.key)));
+    Ok(attached.into_iter().map(|(_, a)| a).collect())
+}
+
+/// One `extra_hosts:` entry, `HOST=ADDRESS`; the address (an IP or
+/// `host-gateway`) is resolved by the caller, which knows the gateway.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtraHost {
+    pub host: String,
+    pub address: String,
+}
+
+/// `extra_hosts:` of `service`.
+pub fn extra_hosts(service: &Service) -> Result<Vec<ExtraHost>, FieldError> {
+    service
+        .extra_hosts
+        .iter()
+        .enumerate()
+        .map(|(index, entry)| {
+            let fail = |message: String| FieldError::new(&format!("extra_hosts[{index}]"), message);
+            let (host, address) = entry
+                .split_once('=')
+                .ok_or_else(|| fail(format!("invalid entry {entry:?} (expected HOST=ADDRESS)")))?;
+            if address != HOST_GATEWAY {
+                extra_host_address(address, None).map_err(fail)?;
+            }
+            Ok(ExtraHost {
+                host: host.to_string(),
+                address: address.to_string(),
+            })
+        })
+        .collect()
 }

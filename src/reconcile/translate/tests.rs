@@ -608,3 +608,51 @@ fn host_facts_built_by_hand_decide_what_the_host_allows() {
     .unwrap();
     assert!(t.warnings.is_empty(), "{:?}", t.warnings);
 }
+
+#[test]
+fn networks_are_ordered_and_extra_hosts_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = "services:\n  web:\n    image: x\n    mac_address: '02:00:00:00:00:01'\n    networks:\n      back: {ipv4_address: 10.5.0.9}\n      front: {priority: 10, mac_address: '02:00:00:00:00:02'}\n    extra_hosts: ['db=10.0.0.2', 'gw=host-gateway']\nnetworks:\n  back: {}\n  front: {}\n";
+    let project = load_from_str(yaml, dir.path()).unwrap().project;
+    let t = container_spec(
+        &project,
+        "web",
+        &project.services["web"],
+        1,
+        "x",
+        &HostFacts::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        t.attachments,
+        [
+            Attachment {
+                key: "front".into(),
+                ipv4_address: None,
+                mac_address: Some("02:00:00:00:00:02".into()),
+            },
+            Attachment {
+                key: "back".into(),
+                ipv4_address: Some("10.5.0.9".parse().unwrap()),
+                mac_address: Some("02:00:00:00:00:01".into()),
+            },
+        ]
+    );
+    assert_eq!(
+        t.extra_hosts,
+        [
+            ExtraHost {
+                host: "db".into(),
+                address: "10.0.0.2".into()
+            },
+            ExtraHost {
+                host: "gw".into(),
+                address: "host-gateway".into()
+            },
+        ]
+    );
+    let host = HostFacts::default();
+    let err = translate_on("extra_hosts: ['db=nowhere']", &host).unwrap_err();
+    assert_eq!(err.field, "extra_hosts[0]");
+    assert!(err.message.contains("\"nowhere\""), "{err}");
+}
