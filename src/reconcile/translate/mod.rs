@@ -10,6 +10,7 @@
 //! volume store); host directories that bind mounts need are listed to be
 //! created first; namespaces of other containers come back as joins.
 
+pub mod error;
 mod host;
 mod mounts;
 mod network;
@@ -32,6 +33,7 @@ use super::labels;
 use super::observe::CONFIG_ANNOTATION;
 use crate::reconcile::engine::PortRequest;
 
+pub use error::{FieldError, TranslateError};
 pub use host::{DeviceRequest, HostFacts};
 pub use network::{
     namespace_mode, Attachment, ExtraHost, NamespaceJoin, NamespaceMode, NetworkMode,
@@ -69,40 +71,6 @@ pub struct Translated {
     /// What is accepted but not honoured on this host, one sentence each
     /// naming the service (the caller logs them).
     pub warnings: Vec<String>,
-}
-
-/// A service attribute berth cannot honour, named for the user.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("service {service:?}: {field}: {message}")]
-pub struct TranslateError {
-    pub service: String,
-    pub field: String,
-    pub message: String,
-}
-
-/// A value one concern cannot translate: its field and why; [`container_spec`]
-/// adds the service.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: &str, message: String) -> FieldError {
-        FieldError {
-            field: field.to_string(),
-            message,
-        }
-    }
-
-    fn of(self, service_name: &str) -> TranslateError {
-        TranslateError {
-            service: service_name.to_string(),
-            field: self.field,
-            message: self.message,
-        }
-    }
 }
 
 /// Translates replica `number` of `service` (named `service_name`) on `host`.
