@@ -8,6 +8,33 @@ mod support;
 use support::containers::{can_run_containers, isolated};
 use support::project::{bridges, Project};
 
+/// A project of a fine service and `web` with `attribute`.
+fn compose(attribute: &str) -> String {
+    format!(
+        "name: refused
+services:
+  fine:
+    image: berth.test/busybox:latest
+    command: [sleep, '600']
+  web:
+    image: berth.test/busybox:latest
+    depends_on: [fine]
+    command: [sleep, '600']
+    {attribute}
+"
+    )
+}
+
+/// `up -d` fails saying `expected`, and nothing is made.
+fn assert_refused(p: &Project, expected: &str) {
+    let out = p.berth(&["up", "-d"]);
+    let err = support::stderr(&out);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains(expected), "{err}");
+    assert_eq!(p.ok(&["ps", "-a", "-q"]), "");
+    assert!(bridges().is_empty(), "{:?}", bridges());
+}
+
 #[test]
 fn an_sctp_port_or_unknown_network_mode_is_refused_before_anything_is_made() {
     if !can_run_containers() {
@@ -17,49 +44,16 @@ fn an_sctp_port_or_unknown_network_mode_is_refused_before_anything_is_made() {
     isolated(
         "an_sctp_port_or_unknown_network_mode_is_refused_before_anything_is_made",
         || {
-            let p = Project::new(
-                "name: refused
-services:
-  fine:
-    image: berth.test/busybox:latest
-    command: [sleep, '600']
-  web:
-    image: berth.test/busybox:latest
-    depends_on: [fine]
-    command: [sleep, '600']
-    ports: ['80:80/sctp']
-",
+            let p = Project::new(&compose("ports: ['80:80/sctp']"));
+            assert_refused(
+                &p,
+                "service \"web\": ports[0]: protocol \"sctp\" is not supported",
             );
-            let out = p.berth(&["up", "-d"]);
-            let err = support::stderr(&out);
-            assert!(!out.status.success(), "{err}");
-            assert!(
-                err.contains("service \"web\": ports[0]: protocol \"sctp\" is not supported"),
-                "{err}"
+            p.write(&compose("network_mode: bogus"));
+            assert_refused(
+                &p,
+                "service \"web\": network_mode: \"bogus\" is not supported",
             );
-            assert_eq!(p.ok(&["ps", "-a", "-q"]), "");
-            assert!(bridges().is_empty(), "{:?}", bridges());
-
-            p.write(
-                "name: refused
-services:
-  fine:
-    image: berth.test/busybox:latest
-    command: [sleep, '600']
-  web:
-    image: berth.test/busybox:latest
-    network_mode: bogus
-",
-            );
-            let out = p.berth(&["up", "-d"]);
-            let err = support::stderr(&out);
-            assert!(!out.status.success(), "{err}");
-            assert!(
-                err.contains("service \"web\": network_mode: \"bogus\" is not supported"),
-                "{err}"
-            );
-            assert_eq!(p.ok(&["ps", "-a", "-q"]), "");
-            assert!(bridges().is_empty(), "{:?}", bridges());
         },
     );
 }

@@ -187,18 +187,7 @@ fn namespace_modes() {
 fn cgroup_namespaces() {
     use berth_runtime::container::cgroup_view::CgroupNamespace::*;
     let dir = tempfile::tempdir().unwrap();
-    let translate = |attribute: &str| {
-        let yaml = format!("services:\n  web:\n    image: x\n    {attribute}\n");
-        let project = load_from_str(&yaml, dir.path()).unwrap().project;
-        container_spec(
-            &project,
-            "web",
-            &project.services["web"],
-            1,
-            "x",
-            &HostFacts::default(),
-        )
-    };
+    let translate = |attribute: &str| translate_in(dir.path(), attribute, |_| HostFacts::default());
     assert_eq!(translate("init: false").unwrap().spec.cgroupns, Private);
     assert_eq!(translate("cgroup: private").unwrap().spec.cgroupns, Private);
     assert_eq!(translate("cgroup: host").unwrap().spec.cgroupns, Host);
@@ -308,16 +297,9 @@ fn security_opt_variants() {
 fn seccomp_profiles_are_read_and_checked() {
     let dir = tempfile::tempdir().unwrap();
     let translate = |opts: &str| {
-        let yaml = format!("services:\n  web:\n    image: x\n    security_opt: {opts}\n");
-        let project = load_from_str(&yaml, dir.path()).unwrap().project;
-        container_spec(
-            &project,
-            "web",
-            &project.services["web"],
-            1,
-            "x",
-            &HostFacts::default(),
-        )
+        translate_in(dir.path(), &format!("security_opt: {opts}"), |_| {
+            HostFacts::default()
+        })
     };
     assert_eq!(
         translate("[]").unwrap().spec.security.seccomp,
@@ -364,18 +346,7 @@ fn seccomp_profiles_are_read_and_checked() {
 #[test]
 fn devices_and_device_rules_are_checked() {
     let dir = tempfile::tempdir().unwrap();
-    let translate = |attribute: &str| {
-        let yaml = format!("services:\n  web:\n    image: x\n    {attribute}\n");
-        let project = load_from_str(&yaml, dir.path()).unwrap().project;
-        container_spec(
-            &project,
-            "web",
-            &project.services["web"],
-            1,
-            "x",
-            &HostFacts::detect(&project),
-        )
-    };
+    let translate = |attribute: &str| translate_in(dir.path(), attribute, HostFacts::detect);
     let t = translate("devices: ['/dev/null:/dev/mynull:rw']").unwrap();
     let device = &t.spec.devices[0];
     assert_eq!(
@@ -447,12 +418,29 @@ fn unsupported_log_drivers_are_refused() {
     assert_eq!(parse_size("x"), None);
 }
 
+/// Translates `web` of a one-service project in `dir` with `attribute`, on
+/// the host that `host` describes for that project.
+fn translate_in(
+    dir: &std::path::Path,
+    attribute: &str,
+    host: impl Fn(&Project) -> HostFacts,
+) -> Result<Translated, TranslateError> {
+    let yaml = format!("services:\n  web:\n    image: x\n    {attribute}\n");
+    let project = load_from_str(&yaml, dir).unwrap().project;
+    container_spec(
+        &project,
+        "web",
+        &project.services["web"],
+        1,
+        "x",
+        &host(&project),
+    )
+}
+
 /// Translates `web` of a one-service project with `attribute` on `host`.
 fn translate_on(attribute: &str, host: &HostFacts) -> Result<Translated, TranslateError> {
     let dir = tempfile::tempdir().unwrap();
-    let yaml = format!("services:\n  web:\n    image: x\n    {attribute}\n");
-    let project = load_from_str(&yaml, dir.path()).unwrap().project;
-    container_spec(&project, "web", &project.services["web"], 1, "x", host)
+    translate_in(dir.path(), attribute, |_| host.clone())
 }
 
 #[test]
