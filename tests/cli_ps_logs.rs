@@ -37,9 +37,11 @@ fn ps_and_logs_show_the_projects_containers() {
         let store = ImageStore::open(&root).unwrap();
         let runtime = Runtime::with_helper(&root, support::containers::berth_bin());
         let desired = DesiredState::from_project(&project, &BTreeMap::new(), &BTreeMap::new());
+        let host = translate::HostFacts::detect(&project);
         for (name, service) in &project.services {
             let container_name = desired.container_name(&desired.services[name], 1);
-            let t = translate::container_spec(&project, name, service, 1, &container_name).unwrap();
+            let t = translate::container_spec(&project, name, service, 1, &container_name, &host)
+                .unwrap();
             let image = store.resolve("berth.test/busybox:latest").unwrap();
             let record = runtime
                 .create(t.spec, &image, Some("berth.test/busybox:latest"))

@@ -21,6 +21,7 @@ use crate::compose::graph_input;
 use crate::compose::model::{Service, ServicePort, ServiceVolume};
 use crate::graph::ProjectGraph;
 use crate::reconcile::engine::RuntimeEngine;
+use crate::reconcile::translate::HostFacts;
 use crate::reconcile::DesiredState;
 
 pub fn run(global: &GlobalOptions, args: &RunArgs) -> anyhow::Result<i32> {
@@ -32,7 +33,9 @@ pub fn run(global: &GlobalOptions, args: &RunArgs) -> anyhow::Result<i32> {
     super::up::check_attributes(&project, std::slice::from_ref(&args.service))?;
     // Its secrets and configs are read before its dependencies start.
     crate::reconcile::files::service_digests(&project, std::slice::from_ref(&args.service))?;
-    crate::reconcile::translate::check(&project, std::slice::from_ref(&args.service))?;
+    // The host is read once; `run`'s overrides change nothing it answers.
+    let host = HostFacts::detect(&project);
+    crate::reconcile::translate::check(&project, std::slice::from_ref(&args.service), &host)?;
     let graph = ProjectGraph::new(&graph_input(&project.services))?;
     let dependencies = graph.dependencies(&args.service, true);
     if !args.no_deps && !dependencies.is_empty() {
@@ -55,7 +58,7 @@ pub fn run(global: &GlobalOptions, args: &RunArgs) -> anyhow::Result<i32> {
     apply_overrides(service, args, &dir)?;
     let tty = service.tty;
     let interactive = service.stdin_open;
-    crate::reconcile::translate::check(&project, std::slice::from_ref(&args.service))?;
+    crate::reconcile::translate::check(&project, std::slice::from_ref(&args.service), &host)?;
 
     let _lock = ProjectLock::acquire(&run_dir(), &project.name)?;
     let store = berth_runtime::image::ImageStore::open(&global.root).context("image store")?;
@@ -83,6 +86,7 @@ pub fn run(global: &GlobalOptions, args: &RunArgs) -> anyhow::Result<i32> {
         volumes: VolumeStore::open(&global.root).context("volume store")?,
         root: global.root.clone(),
         renew_anon_volumes: false,
+        host: &host,
     };
     create_missing_resources(&engine, &project.services[&args.service], &desired)?;
     let name = match &args.name {

@@ -20,6 +20,7 @@ use crate::compose::graph_input;
 use crate::compose::model::Project;
 use crate::graph::ProjectGraph;
 use crate::reconcile::engine::RuntimeEngine;
+use crate::reconcile::translate::HostFacts;
 use crate::reconcile::{
     execute, observe, plan, Action, DesiredState, Event, ObservedState, PlanOptions,
 };
@@ -168,7 +169,8 @@ pub fn run(global: &GlobalOptions, args: &UpArgs) -> anyhow::Result<i32> {
     // anything is pulled or created.
     let file_digests = crate::reconcile::files::service_digests(&project, &needed)?;
     // Values berth cannot honour are refused before anything is pulled or made.
-    crate::reconcile::translate::check(&project, &needed)?;
+    let host = HostFacts::detect(&project);
+    crate::reconcile::translate::check(&project, &needed, &host)?;
     let images = images(
         &store,
         &project,
@@ -226,6 +228,7 @@ pub fn run(global: &GlobalOptions, args: &UpArgs) -> anyhow::Result<i32> {
         volumes: VolumeStore::open(&global.root).context("volume store")?,
         root: global.root.clone(),
         renew_anon_volumes: args.renew_anon_volumes,
+        host: &host,
     };
     let report = |event: Event| match event {
         Event::Started(i) => report_action(&plan.steps[i].action, false, None),

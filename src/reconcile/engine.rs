@@ -90,57 +90,6 @@ pub struct PortRequest {
     pub protocol: berth_runtime::ports::Protocol,
 }
 
-/// `ports:` entries of a service as requests; errors name the entry.
-pub fn port_requests(
-    service_name: &str,
-    service: &crate::compose::model::Service,
-) -> Result<Vec<PortRequest>, String> {
-    use berth_runtime::ports::Protocol;
-    let mut requests = Vec::new();
-    for (index, port) in service.ports.iter().enumerate() {
-        let field = format!("service {service_name}: ports[{index}]");
-        let protocol = match port.protocol.as_str() {
-            "" | "tcp" => Protocol::Tcp,
-            "udp" => Protocol::Udp,
-            other => {
-                return Err(format!(
-                    "{field}: protocol {other:?} is not supported (tcp or udp)"
-                ))
-            }
-        };
-        let host_ip = match port.host_ip.as_deref().filter(|ip| !ip.is_empty()) {
-            Some(ip) => Some(
-                ip.trim_matches(['[', ']'])
-                    .parse()
-                    .map_err(|_| format!("{field}: invalid host_ip {ip:?}"))?,
-            ),
-            None => None,
-        };
-        let host_ports = match port.published.as_deref().filter(|p| !p.is_empty()) {
-            None => Vec::new(),
-            Some(text) => {
-                let (start, end) = text.split_once('-').unwrap_or((text, text));
-                let parse = |p: &str| {
-                    p.parse::<u16>()
-                        .map_err(|_| format!("{field}: invalid published port {text:?}"))
-                };
-                let (start, end) = (parse(start)?, parse(end)?);
-                if start > end {
-                    return Err(format!("{field}: invalid published range {text:?}"));
-                }
-                (start..=end).collect()
-            }
-        };
-        requests.push(PortRequest {
-            host_ip,
-            host_ports,
-            target: port.target,
-            protocol,
-        });
-    }
-    Ok(requests)
-}
-
 /// Fails when a fixed host port is taken by something other than this
 /// project's supervisor (which holds the ports of containers being replaced).
 fn check_ports_free(
@@ -193,6 +142,8 @@ pub struct RuntimeEngine<'a> {
     pub root: PathBuf,
     /// `-V`: new anonymous volumes instead of the previous container's.
     pub renew_anon_volumes: bool,
+    /// What translation and `/etc/resolv.conf` need of the host, read once.
+    pub host: &'a translate::HostFacts,
 }
 
 /// Annotation mapping mount targets to the anonymous volumes a container uses.
@@ -411,7 +362,7 @@ impl RuntimeEngine<'_> {
             .get(service_name)
             .ok_or_else(|| format!("service {service_name}: no image"))?;
         let mut translated =
-            translate::container_spec(self.project, service_name, service, number, name)
+            translate::container_spec(self.project, service_name, service, number, name, self.host)
                 .map_err(|e| e.to_string())?;
         if one_off {
             translated
@@ -436,7 +387,7 @@ impl RuntimeEngine<'_> {
             std::fs::create_dir_all(dir)
                 .map_err(|e| format!("service {service_name}: creating {}: {e}", dir.display()))?;
         }
-        let ports = port_requests(service_name, service)?;
+        let ports = std::mem::take(&mut translated.ports);
         if !ports.is_empty() {
             let supervisor =
                 crate::supervisor::process::supervisor_pid(&self.run_dir, &self.project.name);
@@ -474,62 +425,28 @@ impl RuntimeEngine<'_> {
         spec.id = Some(id.clone());
         let mut endpoints: Vec<Endpoint> = Vec::new();
         let mut network_parent = None;
-        match service.network_mode.as_deref() {
-            Some("host") => spec.network = NetworkNamespace::Host,
-            Some("none") => spec.network = NetworkNamespace::None,
-            Some(mode) if mode.starts_with("service:") || mode.starts_with("container:") => {
-                let target = mode.split_once(':').map(|(_, t)| t).unwrap_or_default();
-                let target = if mode.starts_with("service:") {
-                    translate::NamespaceMode::Service(target.to_string())
-                } else {
-                    translate::NamespaceMode::Container(target.to_string())
-                };
-                let (container, pid) = self.running_parent("network_mode", &target)?;
+        match &translated.network_mode {
+            translate::NetworkMode::Host | translate::NetworkMode::None => {}
+            translate::NetworkMode::Join(target) => {
+                let (container, pid) = self.running_parent("network_mode", target)?;
                 spec.network = NetworkNamespace::Join(PathBuf::from(format!("/proc/{pid}/ns/net")));
                 network_parent = self.runtime.lookup(&container).ok();
             }
-            Some(other) if other != "bridge" && other != "default" => {
-                return Err(format!(
-                    "service {service_name}: network_mode {other:?} is not supported"
-                ))
-            }
-            _ => {
-                let mut attached: Vec<(
-                    i64,
-                    &String,
-                    Option<&crate::compose::model::networking::ServiceNetwork>,
-                )> = service
-                    .networks
-                    .iter()
-                    .map(|(key, options)| {
-                        (
-                            options.as_ref().and_then(|o| o.priority).unwrap_or(0),
-                            key,
-                            options.as_ref(),
-                        )
-                    })
-                    .collect();
-                attached.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
-                for (_, key, options) in attached {
+            translate::NetworkMode::Networks => {
+                for attachment in &translated.attachments {
                     let network_name = self
                         .desired
                         .networks
-                        .get(key)
+                        .get(&attachment.key)
                         .map(|n| n.name.clone())
                         .ok_or_else(|| {
-                            format!("service {service_name}: network {key} is not in the project")
+                            format!(
+                                "service {service_name}: network {} is not in the project",
+                                attachment.key
+                            )
                         })?;
-                    let requested = options
-                        .and_then(|o| o.ipv4_address.as_deref())
-                        .map(|ip| {
-                            ip.parse().map_err(|_| {
-                                format!("service {service_name}: invalid ipv4_address {ip:?}")
-                            })
-                        })
-                        .transpose()?;
-                    let mac = options
-                        .and_then(|o| o.mac_address.clone())
-                        .or_else(|| service.mac_address.clone());
+                    let (requested, mac) =
+                        (attachment.ipv4_address, attachment.mac_address.clone());
                     match self.networks.allocate(&network_name, &id, requested, mac) {
                         Ok(endpoint) => endpoints.push(endpoint),
                         Err(err) => {
@@ -546,15 +463,12 @@ impl RuntimeEngine<'_> {
             .unwrap_or_else(|| id[..12].to_string());
         let gateway = endpoints.first().map(|e| IpAddr::V4(e.gateway));
         let mut extra = Vec::new();
-        for entry in &service.extra_hosts {
-            let (host, address) = entry.split_once('=').ok_or_else(|| {
-                format!("service {service_name}: invalid extra_hosts entry {entry:?}")
-            })?;
-            let address = extra_host_address(address, gateway)
+        for entry in &translated.extra_hosts {
+            let address = extra_host_address(&entry.address, gateway)
                 .map_err(|e| format!("service {service_name}: {e}"))?;
             extra.push(HostEntry {
                 address,
-                names: vec![host.to_string()],
+                names: vec![entry.host.clone()],
             });
         }
         let own: Vec<HostEntry> = endpoints
@@ -568,9 +482,9 @@ impl RuntimeEngine<'_> {
         if !endpoints.is_empty() {
             // Names resolve through the supervisor's embedded DNS, which is
             // serving the container before its program starts.
-            let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+            let host_resolv = &self.host.resolv_conf;
             spec.resolv_conf = Some(berth_runtime::dns::resolv::resolv_conf(
-                &host_resolv,
+                host_resolv,
                 &service.dns_search,
                 &service.dns_opt,
             ));
@@ -590,7 +504,7 @@ impl RuntimeEngine<'_> {
             let dns = DnsAnnotation {
                 aliases,
                 upstreams: if service.dns.is_empty() {
-                    berth_runtime::dns::resolv::upstreams(&host_resolv)
+                    berth_runtime::dns::resolv::upstreams(host_resolv)
                         .iter()
                         .map(|s| s.to_string())
                         .collect()

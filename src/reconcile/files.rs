@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::compose::model::{FileObject, Project, Service, ServiceConfigRef};
 
-use super::translate::TranslateError;
+use super::translate::error::TranslateError;
 
 /// Annotation with the digest of each secret and config a container got.
 pub const FILES_ANNOTATION: &str = "berth.files";

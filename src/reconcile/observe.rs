@@ -93,6 +93,7 @@ mod tests {
                     service,
                     number,
                     &container_name,
+                    &crate::reconcile::translate::HostFacts::default(),
                 )
                 .unwrap();
                 runtime.create(t.spec, &image, Some("busybox")).unwrap();
