@@ -11,7 +11,7 @@ use berth_runtime::container::{ContainerInfo, Runtime, Status};
 use super::args::{EventsArgs, GlobalOptions};
 use super::project::load_project;
 use super::ps::service_of;
-use crate::reconcile::labels;
+use crate::contract::labels;
 use crate::supervisor::health::HealthStatus;
 
 /// What is compared from one look to the next.

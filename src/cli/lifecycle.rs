@@ -228,13 +228,7 @@ pub fn rm(global: &GlobalOptions, args: &RmArgs) -> anyhow::Result<i32> {
             .with_context(|| format!("removing {}", c.record.name))?;
         super::progress::report("Container", &c.record.name, "Removed");
         if args.volumes {
-            let anonymous: std::collections::BTreeMap<String, String> = c
-                .record
-                .spec
-                .annotations
-                .get(crate::reconcile::engine::ANONYMOUS_ANNOTATION)
-                .and_then(|t| serde_json::from_str(t).ok())
-                .unwrap_or_default();
+            let anonymous = crate::contract::annotations::anonymous_volumes(&c.record.spec);
             for name in anonymous.values() {
                 volumes
                     .remove(&global.root, name)
@@ -295,7 +289,7 @@ pub fn down(global: &GlobalOptions, args: &DownArgs) -> anyhow::Result<i32> {
 fn remove_project_volumes(global: &GlobalOptions, ctx: &ProjectState) -> anyhow::Result<()> {
     let volumes = berth_runtime::volume::VolumeStore::open(&global.root).context("volume store")?;
     for volume in volumes.list()? {
-        if volume.labels.get(crate::reconcile::labels::PROJECT) == Some(&ctx.project.name) {
+        if volume.labels.get(crate::contract::labels::PROJECT) == Some(&ctx.project.name) {
             volumes
                 .remove(&global.root, &volume.name)
                 .with_context(|| format!("removing volume {}", volume.name))?;
@@ -313,7 +307,7 @@ fn remove_project_networks(global: &GlobalOptions, project: &str) -> anyhow::Res
     for network in networks.list()? {
         if network
             .labels
-            .get(crate::reconcile::labels::PROJECT)
+            .get(crate::contract::labels::PROJECT)
             .map(String::as_str)
             == Some(project)
         {

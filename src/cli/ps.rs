@@ -6,7 +6,7 @@ use berth_runtime::timestamp;
 
 use super::args::{GlobalOptions, PsArgs};
 use super::project::load_project;
-use crate::reconcile::labels;
+use crate::contract::labels;
 use crate::supervisor::health::HealthStatus;
 
 /// The project's containers (by label), sorted by service then number.

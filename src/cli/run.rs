@@ -293,15 +293,11 @@ fn anonymous_volumes_of(runtime: &Runtime, name: &str) -> Vec<String> {
     runtime
         .lookup(name)
         .ok()
-        .and_then(|record| {
-            let text = record
-                .spec
-                .annotations
-                .get(crate::reconcile::engine::ANONYMOUS_ANNOTATION)?
-                .clone();
-            serde_json::from_str::<BTreeMap<String, String>>(&text).ok()
+        .map(|record| {
+            crate::contract::annotations::anonymous_volumes(&record.spec)
+                .into_values()
+                .collect()
         })
-        .map(|volumes| volumes.into_values().collect())
         .unwrap_or_default()
 }
 

@@ -13,9 +13,6 @@ use crate::compose::model::{FileObject, Project, Service, ServiceConfigRef};
 
 use super::translate::TranslateError;
 
-/// Annotation with the digest of each secret and config a container got.
-pub const FILES_ANNOTATION: &str = "berth.files";
-
 /// Default permission bits (as docker compose gives them).
 pub const DEFAULT_MODE: u32 = 0o444;
 

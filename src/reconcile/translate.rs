@@ -21,7 +21,9 @@ use crate::compose::model::mounts::MountKind;
 use crate::compose::model::service::Ulimit as ComposeUlimit;
 use crate::compose::model::{Project, Service};
 
-use super::{files, labels};
+use super::files;
+use crate::contract::annotations::{CONFIG_ANNOTATION, FILES_ANNOTATION};
+use crate::contract::labels;
 
 /// A volume a container mounts, resolved by the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -495,13 +497,13 @@ pub fn container_spec(
     let log = log_config(service).map_err(|message| fail("logging", message))?;
     let mut annotations = BTreeMap::new();
     if let Ok(config) = serde_json::to_string(service) {
-        annotations.insert(super::observe::CONFIG_ANNOTATION.to_string(), config);
+        annotations.insert(CONFIG_ANNOTATION.to_string(), config);
     }
     let service_files = files::service_files(project, service_name, service)?;
     let digests = files::digests(&service_files);
     if !digests.is_empty() {
         if let Ok(text) = serde_json::to_string(&digests) {
-            annotations.insert(files::FILES_ANNOTATION.to_string(), text);
+            annotations.insert(FILES_ANNOTATION.to_string(), text);
         }
     }
     let mut injected = Vec::new();
@@ -826,11 +828,9 @@ volumes:
             Mount::Bind { target, read_only: true, source, .. }
                 if target == "/certs" && *source == dir.path().join("certs"))));
         assert_eq!(spec.user_annotations["a.b"], "c");
-        assert!(!spec
-            .user_annotations
-            .contains_key(super::super::observe::CONFIG_ANNOTATION));
+        assert!(!spec.user_annotations.contains_key(CONFIG_ANNOTATION));
         let digests: BTreeMap<String, String> =
-            serde_json::from_str(&spec.annotations[files::FILES_ANNOTATION]).unwrap();
+            serde_json::from_str(&spec.annotations[FILES_ANNOTATION]).unwrap();
         assert_eq!(digests.keys().collect::<Vec<_>>(), ["secret pw"]);
     }
 

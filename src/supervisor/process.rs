@@ -22,11 +22,8 @@ use super::control::{self, Pending, Request, Response};
 use super::health::{self, HealthConfig, HealthState};
 use super::restart::{self, RestartPolicy};
 use crate::compose::model::Service;
-use crate::reconcile::engine::{
-    DnsAnnotation, LinkTarget, PortRequest, DNS_ANNOTATION, PORTS_ANNOTATION,
-};
-use crate::reconcile::labels;
-use crate::reconcile::observe::CONFIG_ANNOTATION;
+use crate::contract::annotations::{self, DnsAnnotation, LinkTarget, PortRequest};
+use crate::contract::labels;
 
 /// The hidden argument that runs the supervisor.
 pub const SUPERVISOR_ARG: &str = "__berth-supervisor";
@@ -215,8 +212,7 @@ fn restart_in_background(
 }
 
 fn service_of(info: &ContainerInfo) -> Option<Service> {
-    let text = info.record.spec.annotations.get(CONFIG_ANNOTATION)?;
-    serde_json::from_str(text).ok()
+    annotations::service_config(&info.record.spec)
 }
 
 /// Entry point of the hidden mode; returns the exit code.
@@ -470,8 +466,7 @@ impl PortsState {
         let live: Vec<(&ContainerInfo, i32, Vec<PortRequest>)> = containers
             .iter()
             .filter_map(|c| {
-                let requests: Vec<PortRequest> =
-                    serde_json::from_str(c.record.spec.annotations.get(PORTS_ANNOTATION)?).ok()?;
+                let requests = annotations::port_requests(&c.record.spec)?;
                 let pid = match (c.state.status, c.state.pid) {
                     (Status::Running, Some(pid)) => pid,
                     _ => *pending.get(&c.record.id)?,
@@ -618,12 +613,7 @@ impl DnsState {
 }
 
 fn dns_annotation(info: &ContainerInfo) -> DnsAnnotation {
-    info.record
-        .spec
-        .annotations
-        .get(DNS_ANNOTATION)
-        .and_then(|t| serde_json::from_str(t).ok())
-        .unwrap_or_default()
+    annotations::dns(&info.record.spec)
 }
 
 /// The names a container answers to, per network it is on.
