@@ -20,3 +20,16 @@ pub use executor::{execute, Engine, Event, ExecuteError};
 pub use observed::{ObservedContainer, ObservedState};
 pub use plan::{Action, Plan, Step};
 pub use planner::{plan, PlanError, PlanOptions};
+
+/// A secret or config that cannot be read fails the translation of its
+/// service, with the same words. Written here rather than in `files` so
+/// that `files` needs nothing of `translate` (which reads the files).
+impl From<files::FileError> for translate::TranslateError {
+    fn from(err: files::FileError) -> Self {
+        translate::TranslateError {
+            service: err.service,
+            field: err.field,
+            message: err.message,
+        }
+    }
+}
