@@ -36,9 +36,12 @@ pub fn run(global: &GlobalOptions, args: &EventsArgs) -> anyhow::Result<i32> {
                 args.services.is_empty() || args.services.iter().any(|s| s == service_of(c))
             })
             .map(|c| {
-                let health =
-                    crate::supervisor::process::read_health(&run_dir, &project.name, &c.record.id)
-                        .map(|h| h.status);
+                let health = crate::supervisor::state_files::read_health(
+                    &run_dir,
+                    &project.name,
+                    &c.record.id,
+                )
+                .map(|h| h.status);
                 let seen = Seen {
                     status: c.state.status,
                     start_count: c.state.start_count,

@@ -118,7 +118,7 @@ fn describe(
         "FinishedAt": time_or_zero(&state.finished_at),
     });
     if let Some(health) = project.as_deref().and_then(|p| {
-        crate::supervisor::process::read_health(&super::lock::run_dir(), p, &record.id)
+        crate::supervisor::state_files::read_health(&super::lock::run_dir(), p, &record.id)
     }) {
         state_json["Health"] = json!({
             "Status": serde_json::to_value(health.status).unwrap_or(Value::Null),

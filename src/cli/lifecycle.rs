@@ -41,14 +41,10 @@ fn context(global: &GlobalOptions) -> anyhow::Result<ProjectState> {
 /// The supervisor serves DNS (and opens start gates), runs health checks
 /// and restart policies: containers are only started with it running.
 fn ensure_supervisor(global: &GlobalOptions, ctx: &ProjectState) -> anyhow::Result<()> {
-    crate::supervisor::process::ensure_running(
-        &global.root,
-        &super::lock::run_dir(),
-        &ctx.project.name,
-    )
-    .context("starting the project's supervisor")?;
+    crate::supervisor::ensure_running(&global.root, &super::lock::run_dir(), &ctx.project.name)
+        .context("starting the project's supervisor")?;
     // One that just took over serves what already runs after a pass.
-    crate::supervisor::process::converge_now(&super::lock::run_dir(), &ctx.project.name);
+    crate::supervisor::converge_now(&super::lock::run_dir(), &ctx.project.name);
     Ok(())
 }
 
@@ -151,7 +147,7 @@ fn start_all(ctx: &ProjectState, services: &[String], only_stopped: bool) -> any
         if !only_stopped || c.state.status != Status::Running {
             super::progress::report("Container", &c.record.name, "Starting");
             hooks::start(&ctx.runtime, &c.record.id, || {
-                crate::supervisor::process::converge_now(&super::lock::run_dir(), &ctx.project.name)
+                crate::supervisor::converge_now(&super::lock::run_dir(), &ctx.project.name)
             })
             .with_context(|| format!("starting {}", c.record.name))?;
             super::progress::report("Container", &c.record.name, "Started");
@@ -280,7 +276,7 @@ pub fn down(global: &GlobalOptions, args: &DownArgs) -> anyhow::Result<i32> {
     if args.volumes {
         remove_project_volumes(global, &ctx)?;
     }
-    crate::supervisor::process::stop(&super::lock::run_dir(), &ctx.project.name);
+    crate::supervisor::stop(&super::lock::run_dir(), &ctx.project.name);
     Ok(0)
 }
 

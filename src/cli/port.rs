@@ -25,7 +25,7 @@ pub fn run(global: &GlobalOptions, args: &PortArgs) -> anyhow::Result<i32> {
                 args.service, args.index
             )
         })?;
-    let published = crate::supervisor::process::read_ports(
+    let published = crate::supervisor::state_files::read_ports(
         &super::lock::run_dir(),
         &project.name,
         &container.record.id,

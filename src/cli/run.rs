@@ -94,13 +94,13 @@ pub fn run(global: &GlobalOptions, args: &RunArgs) -> anyhow::Result<i32> {
             &random_hex()?[..12]
         ),
     };
-    crate::supervisor::process::ensure_running(&global.root, &run_dir(), &project.name)
+    crate::supervisor::ensure_running(&global.root, &run_dir(), &project.name)
         .context("starting the project's supervisor")?;
     engine
         .create_container_as(&args.service, 1, &name, true)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let started = runtime.start_with(&name, || {
-        crate::supervisor::process::converge_now(&run_dir(), &project.name)
+        crate::supervisor::converge_now(&run_dir(), &project.name)
     });
     if let Err(err) = started {
         if args.rm {

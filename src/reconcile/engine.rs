@@ -167,7 +167,7 @@ impl Engine for RuntimeEngine<'_> {
                 // Then its post_start hooks: one failing fails the step
                 // (the container runs on, as with docker compose).
                 super::hooks::start(&self.runtime, name, || {
-                    crate::supervisor::process::converge_now(&self.run_dir, &self.project.name)
+                    crate::supervisor::converge_now(&self.run_dir, &self.project.name)
                 })
                 .map(drop)
                 .map_err(|e| e.to_string())
@@ -215,7 +215,7 @@ impl RuntimeEngine<'_> {
                     state.exit_code.unwrap_or(-1)
                 ));
             }
-            let health = crate::supervisor::process::read_health(
+            let health = crate::supervisor::state_files::read_health(
                 &self.run_dir,
                 &self.project.name,
                 &record.id,
@@ -386,8 +386,7 @@ impl RuntimeEngine<'_> {
         }
         let ports = port_requests(service_name, service)?;
         if !ports.is_empty() {
-            let supervisor =
-                crate::supervisor::process::supervisor_pid(&self.run_dir, &self.project.name);
+            let supervisor = crate::supervisor::supervisor_pid(&self.run_dir, &self.project.name);
             check_ports_free(service_name, &ports, supervisor)?;
         }
         for warning in &translated.warnings {
