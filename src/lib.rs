@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod compat;
 pub mod compose;
+pub mod contract;
 pub mod graph;
 pub mod reconcile;
 pub mod supervisor;

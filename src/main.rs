@@ -9,8 +9,8 @@ fn main() {
     if let Some(code) = berth_runtime::container::hidden_main(&args) {
         std::process::exit(code);
     }
-    if args.get(1).and_then(|a| a.to_str()) == Some(berth::supervisor::process::SUPERVISOR_ARG) {
-        std::process::exit(berth::supervisor::process::main(&args));
+    if args.get(1).and_then(|a| a.to_str()) == Some(berth::supervisor::SUPERVISOR_ARG) {
+        std::process::exit(berth::supervisor::run::main(&args));
     }
     berth_runtime::container::default_sigpipe();
     match berth::cli::run() {

@@ -11,7 +11,7 @@ use berth_runtime::container::{ContainerInfo, Runtime, Status};
 use super::args::{EventsArgs, GlobalOptions};
 use super::project::load_project;
 use super::ps::service_of;
-use crate::reconcile::labels;
+use crate::contract::labels;
 use crate::supervisor::health::HealthStatus;
 
 /// What is compared from one look to the next.
@@ -36,9 +36,12 @@ pub fn run(global: &GlobalOptions, args: &EventsArgs) -> anyhow::Result<i32> {
                 args.services.is_empty() || args.services.iter().any(|s| s == service_of(c))
             })
             .map(|c| {
-                let health =
-                    crate::supervisor::process::read_health(&run_dir, &project.name, &c.record.id)
-                        .map(|h| h.status);
+                let health = crate::supervisor::state_files::read_health(
+                    &run_dir,
+                    &project.name,
+                    &c.record.id,
+                )
+                .map(|h| h.status);
                 let seen = Seen {
                     status: c.state.status,
                     start_count: c.state.start_count,

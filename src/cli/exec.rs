@@ -9,7 +9,7 @@ use berth_runtime::container::{ExecIo, ExecSpec, Runtime, Status};
 use super::args::{ExecArgs, GlobalOptions};
 use super::project::load_project;
 use super::ps::{project_containers, service_of};
-use crate::reconcile::labels;
+use crate::contract::labels;
 
 pub fn run(global: &GlobalOptions, args: &ExecArgs) -> anyhow::Result<i32> {
     let project = load_project(global, &[], true)?.project;

@@ -13,8 +13,7 @@ use serde_json::{json, Map, Value};
 
 use super::args::{ContainerInspectArgs, GlobalOptions};
 use super::template::Template;
-use crate::reconcile::engine::{DnsAnnotation, DNS_ANNOTATION};
-use crate::reconcile::labels;
+use crate::contract::{annotations, labels};
 
 /// `HostConfig.SecurityOpt`: the options that change Docker's defaults
 /// (`null` when none does, as Docker shows it).
@@ -119,7 +118,7 @@ fn describe(
         "FinishedAt": time_or_zero(&state.finished_at),
     });
     if let Some(health) = project.as_deref().and_then(|p| {
-        crate::supervisor::process::read_health(&super::lock::run_dir(), p, &record.id)
+        crate::supervisor::state_files::read_health(&super::lock::run_dir(), p, &record.id)
     }) {
         state_json["Health"] = json!({
             "Status": serde_json::to_value(health.status).unwrap_or(Value::Null),
@@ -216,11 +215,7 @@ fn describe(
         }));
     }
 
-    let dns: DnsAnnotation = spec
-        .annotations
-        .get(DNS_ANNOTATION)
-        .and_then(|text| serde_json::from_str(text).ok())
-        .unwrap_or_default();
+    let dns = annotations::dns(spec);
     let mut network_map = Map::new();
     for endpoint in &spec.endpoints {
         let mut aliases = vec![record.name.clone()];

@@ -41,14 +41,10 @@ fn context(global: &GlobalOptions) -> anyhow::Result<ProjectState> {
 /// The supervisor serves DNS (and opens start gates), runs health checks
 /// and restart policies: containers are only started with it running.
 fn ensure_supervisor(global: &GlobalOptions, ctx: &ProjectState) -> anyhow::Result<()> {
-    crate::supervisor::process::ensure_running(
-        &global.root,
-        &super::lock::run_dir(),
-        &ctx.project.name,
-    )
-    .context("starting the project's supervisor")?;
+    crate::supervisor::ensure_running(&global.root, &super::lock::run_dir(), &ctx.project.name)
+        .context("starting the project's supervisor")?;
     // One that just took over serves what already runs after a pass.
-    crate::supervisor::process::converge_now(&super::lock::run_dir(), &ctx.project.name);
+    crate::supervisor::converge_now(&super::lock::run_dir(), &ctx.project.name);
     Ok(())
 }
 
@@ -151,7 +147,7 @@ fn start_all(ctx: &ProjectState, services: &[String], only_stopped: bool) -> any
         if !only_stopped || c.state.status != Status::Running {
             super::progress::report("Container", &c.record.name, "Starting");
             hooks::start(&ctx.runtime, &c.record.id, || {
-                crate::supervisor::process::converge_now(&super::lock::run_dir(), &ctx.project.name)
+                crate::supervisor::converge_now(&super::lock::run_dir(), &ctx.project.name)
             })
             .with_context(|| format!("starting {}", c.record.name))?;
             super::progress::report("Container", &c.record.name, "Started");
@@ -228,13 +224,7 @@ pub fn rm(global: &GlobalOptions, args: &RmArgs) -> anyhow::Result<i32> {
             .with_context(|| format!("removing {}", c.record.name))?;
         super::progress::report("Container", &c.record.name, "Removed");
         if args.volumes {
-            let anonymous: std::collections::BTreeMap<String, String> = c
-                .record
-                .spec
-                .annotations
-                .get(crate::reconcile::engine::ANONYMOUS_ANNOTATION)
-                .and_then(|t| serde_json::from_str(t).ok())
-                .unwrap_or_default();
+            let anonymous = crate::contract::annotations::anonymous_volumes(&c.record.spec);
             for name in anonymous.values() {
                 volumes
                     .remove(&global.root, name)
@@ -286,7 +276,7 @@ pub fn down(global: &GlobalOptions, args: &DownArgs) -> anyhow::Result<i32> {
     if args.volumes {
         remove_project_volumes(global, &ctx)?;
     }
-    crate::supervisor::process::stop(&super::lock::run_dir(), &ctx.project.name);
+    crate::supervisor::stop(&super::lock::run_dir(), &ctx.project.name);
     Ok(0)
 }
 
@@ -295,7 +285,7 @@ pub fn down(global: &GlobalOptions, args: &DownArgs) -> anyhow::Result<i32> {
 fn remove_project_volumes(global: &GlobalOptions, ctx: &ProjectState) -> anyhow::Result<()> {
     let volumes = berth_runtime::volume::VolumeStore::open(&global.root).context("volume store")?;
     for volume in volumes.list()? {
-        if volume.labels.get(crate::reconcile::labels::PROJECT) == Some(&ctx.project.name) {
+        if volume.labels.get(crate::contract::labels::PROJECT) == Some(&ctx.project.name) {
             volumes
                 .remove(&global.root, &volume.name)
                 .with_context(|| format!("removing volume {}", volume.name))?;
@@ -313,7 +303,7 @@ fn remove_project_networks(global: &GlobalOptions, project: &str) -> anyhow::Res
     for network in networks.list()? {
         if network
             .labels
-            .get(crate::reconcile::labels::PROJECT)
+            .get(crate::contract::labels::PROJECT)
             .map(String::as_str)
             == Some(project)
         {

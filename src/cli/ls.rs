@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use berth_runtime::container::{Runtime, Status};
 
 use super::args::{GlobalOptions, LsArgs};
-use crate::reconcile::labels;
+use crate::contract::labels;
 
 #[derive(Default)]
 struct ProjectSummary {

@@ -6,7 +6,7 @@ use anyhow::{bail, Context};
 use super::args::{GlobalOptions, PortArgs};
 use super::project::load_project;
 use super::ps::{project_containers, service_of};
-use crate::reconcile::labels;
+use crate::contract::labels;
 
 pub fn run(global: &GlobalOptions, args: &PortArgs) -> anyhow::Result<i32> {
     let project = load_project(global, &[], true)?.project;
@@ -25,7 +25,7 @@ pub fn run(global: &GlobalOptions, args: &PortArgs) -> anyhow::Result<i32> {
                 args.service, args.index
             )
         })?;
-    let published = crate::supervisor::process::read_ports(
+    let published = crate::supervisor::state_files::read_ports(
         &super::lock::run_dir(),
         &project.name,
         &container.record.id,

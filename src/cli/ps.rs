@@ -6,7 +6,7 @@ use berth_runtime::timestamp;
 
 use super::args::{GlobalOptions, PsArgs};
 use super::project::load_project;
-use crate::reconcile::labels;
+use crate::contract::labels;
 use crate::supervisor::health::HealthStatus;
 
 /// The project's containers (by label), sorted by service then number.
@@ -66,7 +66,7 @@ pub fn status_text(info: &ContainerInfo) -> String {
         Status::Running => {
             let labels = &info.record.spec.labels;
             let project = labels.get(labels::PROJECT).cloned().unwrap_or_default();
-            let health = crate::supervisor::process::read_health(
+            let health = crate::supervisor::state_files::read_health(
                 &super::lock::run_dir(),
                 &project,
                 &info.record.id,
@@ -100,7 +100,7 @@ fn ports_text(info: &ContainerInfo) -> String {
         .get(labels::PROJECT)
         .cloned()
         .unwrap_or_default();
-    crate::supervisor::process::read_ports(&super::lock::run_dir(), &project, &info.record.id)
+    crate::supervisor::state_files::read_ports(&super::lock::run_dir(), &project, &info.record.id)
         .iter()
         .map(|p| {
             format!(
@@ -218,7 +218,7 @@ fn json_row(c: &ContainerInfo, project: &str) -> serde_json::Value {
     };
     let now = timestamp::now_unix();
     let publishers: Vec<serde_json::Value> =
-        crate::supervisor::process::read_ports(&super::lock::run_dir(), project, &c.record.id)
+        crate::supervisor::state_files::read_ports(&super::lock::run_dir(), project, &c.record.id)
             .iter()
             .map(|p| {
                 serde_json::json!({
@@ -244,7 +244,7 @@ fn json_row(c: &ContainerInfo, project: &str) -> serde_json::Value {
         "State": state,
         "Status": status_text(c),
         "ExitCode": c.state.exit_code.unwrap_or(0),
-        "Health": crate::supervisor::process::read_health(&super::lock::run_dir(), project, &c.record.id)
+        "Health": crate::supervisor::state_files::read_health(&super::lock::run_dir(), project, &c.record.id)
             .map(|h| serde_json::to_value(h.status).unwrap_or_default())
             .unwrap_or_else(|| serde_json::json!("")),
         "Ports": ports_text(c),

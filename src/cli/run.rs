@@ -98,13 +98,13 @@ pub fn run(global: &GlobalOptions, args: &RunArgs) -> anyhow::Result<i32> {
             &random_hex()?[..12]
         ),
     };
-    crate::supervisor::process::ensure_running(&global.root, &run_dir(), &project.name)
+    crate::supervisor::ensure_running(&global.root, &run_dir(), &project.name)
         .context("starting the project's supervisor")?;
     engine
         .create_container_as(&args.service, 1, &name, true)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let started = runtime.start_with(&name, || {
-        crate::supervisor::process::converge_now(&run_dir(), &project.name)
+        crate::supervisor::converge_now(&run_dir(), &project.name)
     });
     if let Err(err) = started {
         if args.rm {
@@ -297,15 +297,11 @@ fn anonymous_volumes_of(runtime: &Runtime, name: &str) -> Vec<String> {
     runtime
         .lookup(name)
         .ok()
-        .and_then(|record| {
-            let text = record
-                .spec
-                .annotations
-                .get(crate::reconcile::engine::ANONYMOUS_ANNOTATION)?
-                .clone();
-            serde_json::from_str::<BTreeMap<String, String>>(&text).ok()
+        .map(|record| {
+            crate::contract::annotations::anonymous_volumes(&record.spec)
+                .into_values()
+                .collect()
         })
-        .map(|volumes| volumes.into_values().collect())
         .unwrap_or_default()
 }
 

@@ -244,12 +244,12 @@ pub fn run(global: &GlobalOptions, args: &UpArgs) -> anyhow::Result<i32> {
             interrupts.fetch_add(1, Ordering::SeqCst);
         });
     }
-    crate::supervisor::process::ensure_running(&global.root, &run_dir(), &project.name)
+    crate::supervisor::ensure_running(&global.root, &run_dir(), &project.name)
         .context("starting the project's supervisor")?;
     execute(&plan, &engine, 4, &report).context("up")?;
     // A supervisor that has just taken over (the last one died) serves the
     // names and ports of what already ran once it has made a pass.
-    crate::supervisor::process::converge_now(&run_dir(), &project.name);
+    crate::supervisor::converge_now(&run_dir(), &project.name);
     if args.detach || args.no_start {
         if args.wait {
             return wait_running(&runtime, &project.name, &selected, args.wait_timeout);
@@ -360,8 +360,11 @@ fn wait_running(
                         .as_ref()
                         .and_then(|c| c.get("healthcheck"))
                         .is_some_and(|h| h.get("disable") != Some(&serde_json::Value::Bool(true)));
-                    let health =
-                        crate::supervisor::process::read_health(&run_dir(), project, &container.id);
+                    let health = crate::supervisor::state_files::read_health(
+                        &run_dir(),
+                        project,
+                        &container.id,
+                    );
                     match health {
                         _ if !has_check => None,
                         Some(h) if h.status == HealthStatus::Healthy => None,

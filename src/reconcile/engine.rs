@@ -17,42 +17,11 @@ use berth_runtime::volume::VolumeStore;
 
 use super::desired::DesiredState;
 use super::executor::Engine;
-use super::labels;
 use super::plan::Action;
 use super::translate;
 use crate::compose::model::Project;
-
-/// Annotation with what the embedded DNS needs about a container.
-pub const DNS_ANNOTATION: &str = "berth.dns";
-
-/// Aliases per network (final names), upstream servers, whether every
-/// network is internal, and the legacy links only this container resolves.
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
-pub struct DnsAnnotation {
-    pub aliases: BTreeMap<String, Vec<String>>,
-    pub upstreams: Vec<String>,
-    pub internal: bool,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub links: Vec<Link>,
-}
-
-/// What a legacy link points at.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LinkTarget {
-    /// Every container of this project's service (`links`).
-    Service(String),
-    /// The container of this name, in any project (`external_links`).
-    Container(String),
-}
-
-/// A legacy link: its target's addresses (on the networks the linking
-/// container shares with it) answer `alias`, for the linking container only.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Link {
-    pub target: LinkTarget,
-    pub alias: String,
-}
+use crate::contract::annotations::{self, DnsAnnotation, Link, LinkTarget, PortRequest};
+use crate::contract::labels;
 
 /// `links: [SERVICE[:ALIAS]]` and `external_links: [CONTAINER[:ALIAS]]`
 /// (the alias is the target's name when not given).
@@ -75,19 +44,6 @@ pub fn links_of(service: &crate::compose::model::Service) -> Vec<Link> {
                 .map(|entry| parse(entry, LinkTarget::Container)),
         )
         .collect()
-}
-
-/// Annotation with the ports to publish for a container.
-pub const PORTS_ANNOTATION: &str = "berth.ports";
-
-/// One `ports:` entry as the supervisor publishes it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct PortRequest {
-    pub host_ip: Option<std::net::IpAddr>,
-    /// Host ports to try in order (empty: any free port).
-    pub host_ports: Vec<u16>,
-    pub target: u16,
-    pub protocol: berth_runtime::ports::Protocol,
 }
 
 /// Fails when a fixed host port is taken by something other than this
@@ -146,9 +102,6 @@ pub struct RuntimeEngine<'a> {
     pub host: &'a translate::HostFacts,
 }
 
-/// Annotation mapping mount targets to the anonymous volumes a container uses.
-pub const ANONYMOUS_ANNOTATION: &str = "berth.anonymous-volumes";
-
 impl Engine for RuntimeEngine<'_> {
     fn run(&self, action: &Action) -> Result<(), String> {
         match action {
@@ -165,7 +118,7 @@ impl Engine for RuntimeEngine<'_> {
                 // Then its post_start hooks: one failing fails the step
                 // (the container runs on, as with docker compose).
                 super::hooks::start(&self.runtime, name, || {
-                    crate::supervisor::process::converge_now(&self.run_dir, &self.project.name)
+                    crate::supervisor::converge_now(&self.run_dir, &self.project.name)
                 })
                 .map(drop)
                 .map_err(|e| e.to_string())
@@ -213,7 +166,7 @@ impl RuntimeEngine<'_> {
                     state.exit_code.unwrap_or(-1)
                 ));
             }
-            let health = crate::supervisor::process::read_health(
+            let health = crate::supervisor::state_files::read_health(
                 &self.run_dir,
                 &self.project.name,
                 &record.id,
@@ -228,12 +181,7 @@ impl RuntimeEngine<'_> {
                 }
                 _ => {}
             }
-            let has_check = record
-                .spec
-                .annotations
-                .get(super::observe::CONFIG_ANNOTATION)
-                .is_some_and(|c| c.contains("\"healthcheck\""));
-            if !has_check {
+            if !annotations::has_healthcheck(&record.spec) {
                 return Err(format!(
                     "dependency {name} has no health check (depends_on condition service_healthy)"
                 ));
@@ -368,7 +316,7 @@ impl RuntimeEngine<'_> {
             translated
                 .spec
                 .labels
-                .insert(super::labels::ONEOFF.to_string(), "True".to_string());
+                .insert(labels::ONEOFF.to_string(), "True".to_string());
             // `run -i`: the end of the caller's input is the container's.
             translated.spec.process.stdin_once = translated.spec.process.stdin_open;
         }
@@ -389,8 +337,7 @@ impl RuntimeEngine<'_> {
         }
         let ports = std::mem::take(&mut translated.ports);
         if !ports.is_empty() {
-            let supervisor =
-                crate::supervisor::process::supervisor_pid(&self.run_dir, &self.project.name);
+            let supervisor = crate::supervisor::supervisor_pid(&self.run_dir, &self.project.name);
             check_ports_free(service_name, &ports, supervisor)?;
         }
         for warning in &translated.warnings {
@@ -411,17 +358,8 @@ impl RuntimeEngine<'_> {
             }
         }
         let spec = &mut translated.spec;
-        if !anonymous.is_empty() {
-            if let Ok(text) = serde_json::to_string(&anonymous) {
-                spec.annotations
-                    .insert(ANONYMOUS_ANNOTATION.to_string(), text);
-            }
-        }
-        if !ports.is_empty() {
-            if let Ok(text) = serde_json::to_string(&ports) {
-                spec.annotations.insert(PORTS_ANNOTATION.to_string(), text);
-            }
-        }
+        annotations::set_anonymous_volumes(spec, &anonymous);
+        annotations::set_port_requests(spec, &ports);
         spec.id = Some(id.clone());
         let mut endpoints: Vec<Endpoint> = Vec::new();
         let mut network_parent = None;
@@ -515,9 +453,7 @@ impl RuntimeEngine<'_> {
                 links: links_of(service),
             };
             self.check_links(service_name, &dns.links, &endpoints);
-            if let Ok(text) = serde_json::to_string(&dns) {
-                spec.annotations.insert(DNS_ANNOTATION.to_string(), text);
-            }
+            annotations::set_dns(spec, &dns);
         }
         spec.hostname = Some(hostname);
         if let Some(parent) = network_parent {
@@ -608,8 +544,7 @@ impl RuntimeEngine<'_> {
             self.runtime
                 .lookup(container_name)
                 .ok()
-                .and_then(|r| r.spec.annotations.get(ANONYMOUS_ANNOTATION).cloned())
-                .and_then(|t| serde_json::from_str(&t).ok())
+                .map(|record| annotations::anonymous_volumes(&record.spec))
                 .unwrap_or_default()
         };
         let mut anonymous = BTreeMap::new();

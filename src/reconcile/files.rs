@@ -11,10 +11,16 @@ use sha2::{Digest, Sha256};
 
 use crate::compose::model::{FileObject, Project, Service, ServiceConfigRef};
 
-use super::translate::error::TranslateError;
-
-/// Annotation with the digest of each secret and config a container got.
-pub const FILES_ANNOTATION: &str = "berth.files";
+/// A secret or config a service cannot have, named for the user: the
+/// service, its entry (`secrets[0]`) and what was wrong. Translation turns
+/// it into its own error, with the same words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("service {service:?}: {field}: {message}")]
+pub struct FileError {
+    pub service: String,
+    pub field: String,
+    pub message: String,
+}
 
 /// Default permission bits (as docker compose gives them).
 pub const DEFAULT_MODE: u32 = 0o444;
@@ -91,14 +97,14 @@ pub fn service_files(
     project: &Project,
     service_name: &str,
     service: &Service,
-) -> Result<Vec<ServiceFile>, TranslateError> {
+) -> Result<Vec<ServiceFile>, FileError> {
     let mut files = Vec::new();
     for (kind, refs, defined) in [
         (Kind::Secret, &service.secrets, &project.secrets),
         (Kind::Config, &service.configs, &project.configs),
     ] {
         for (index, reference) in refs.iter().enumerate() {
-            let fail = |message: String| TranslateError {
+            let fail = |message: String| FileError {
                 service: service_name.to_string(),
                 field: format!("{}s[{index}]", kind.word()),
                 message: format!("{} {:?}: {message}", kind.word(), reference.source),
@@ -213,7 +219,7 @@ pub fn digests(files: &[ServiceFile]) -> BTreeMap<String, String> {
 pub fn service_digests(
     project: &Project,
     services: &[String],
-) -> Result<BTreeMap<String, BTreeMap<String, String>>, TranslateError> {
+) -> Result<BTreeMap<String, BTreeMap<String, String>>, FileError> {
     let mut all = BTreeMap::new();
     for name in services {
         if let Some(service) = project.services.get(name) {

@@ -31,9 +31,9 @@ use berth_runtime::container::{
     DEFAULT_STOP_TIMEOUT,
 };
 
-use super::labels;
-use super::observe::CONFIG_ANNOTATION;
 use crate::compose::model::service::ServiceHook;
+use crate::contract::annotations::CONFIG_ANNOTATION;
+use crate::contract::labels;
 
 /// The hooks kept in a container's service configuration.
 #[derive(Debug, Default, serde::Deserialize)]

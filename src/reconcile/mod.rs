@@ -9,7 +9,6 @@ pub mod engine;
 pub mod executor;
 pub mod files;
 pub mod hooks;
-pub mod labels;
 pub mod observe;
 pub mod observed;
 pub mod plan;

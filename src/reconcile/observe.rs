@@ -3,11 +3,8 @@
 
 use berth_runtime::container::{ContainerInfo, Status};
 
-use super::labels;
 use super::observed::ObservedContainer;
-
-/// Annotation holding the service configuration a container was made from.
-pub const CONFIG_ANNOTATION: &str = "berth.config";
+use crate::contract::{annotations, labels};
 
 /// The containers of `project` among `all`, as the planner sees them.
 pub fn project_containers(all: &[ContainerInfo], project: &str) -> Vec<ObservedContainer> {
@@ -33,21 +30,10 @@ pub fn project_containers(all: &[ContainerInfo], project: &str) -> Vec<ObservedC
                 config_hash: labels.get(labels::CONFIG_HASH).cloned().unwrap_or_default(),
                 image_id: info.record.image_id.clone(),
                 running: info.state.status == Status::Running,
-                config: info
-                    .record
-                    .spec
-                    .annotations
-                    .get(CONFIG_ANNOTATION)
-                    .and_then(|text| serde_json::from_str(text).ok()),
+                config: annotations::service_config_json(&info.record.spec),
                 working_dir: labels.get(labels::WORKING_DIR).cloned(),
                 config_files: labels.get(labels::CONFIG_FILES).cloned(),
-                files: info
-                    .record
-                    .spec
-                    .annotations
-                    .get(super::files::FILES_ANNOTATION)
-                    .and_then(|text| serde_json::from_str(text).ok())
-                    .unwrap_or_default(),
+                files: annotations::file_digests(&info.record.spec),
             })
         })
         .collect()

@@ -137,7 +137,7 @@ impl Drop for Project {
             .flatten()
         {
             let project = entry.file_name().to_string_lossy().into_owned();
-            berth::supervisor::process::stop(&self.root.join("run"), &project);
+            berth::supervisor::stop(&self.root.join("run"), &project);
         }
     }
 }

@@ -1,8 +1,10 @@
 //! What translation refuses: a [`TranslateError`] names the service, the
 //! field and why; each concern reports a [`FieldError`] (field and why) and
-//! the entry point adds the service. Its own file, so that what translation
-//! calls (secrets and configs in `reconcile/files.rs`) can use the error
-//! without importing the stage.
+//! the entry point adds the service. A secret or config that cannot be read
+//! (`reconcile/files.rs`, which knows nothing of translation) comes as a
+//! `FileError` and becomes a [`TranslateError`] with the same words.
+
+use crate::reconcile::files::FileError;
 
 /// A service attribute berth cannot honour, named for the user.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -34,6 +36,16 @@ impl FieldError {
             service: service_name.to_string(),
             field: self.field,
             message: self.message,
+        }
+    }
+}
+
+impl From<FileError> for TranslateError {
+    fn from(err: FileError) -> Self {
+        TranslateError {
+            service: err.service,
+            field: err.field,
+            message: err.message,
         }
     }
 }

@@ -28,10 +28,8 @@ use crate::compose::hash::service_config_hash;
 use crate::compose::model::{Project, Service};
 
 // The names of the reconciler/supervisor contract this stage writes, in one place.
-use super::files::FILES_ANNOTATION;
-use super::labels;
-use super::observe::CONFIG_ANNOTATION;
-use crate::reconcile::engine::PortRequest;
+use crate::contract::annotations::{PortRequest, CONFIG_ANNOTATION, FILES_ANNOTATION};
+use crate::contract::labels;
 
 pub use error::{FieldError, TranslateError};
 pub use host::{DeviceRequest, HostFacts};
