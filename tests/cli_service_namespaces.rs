@@ -247,11 +247,18 @@ services:
         p.ok(&["kill", "hostns"]);
         // main restarted has a new PID namespace: pidpeer started again
         // joins that one, not the one it was created with.
-        let before = ns("main", "pid");
+        // (A namespace's inode number can be reused once the old one is
+        // gone, so the new namespace is told apart by main's new program.)
+        let pid_of_main = || p.ok(&["inspect", "-f", "{{.State.Pid}}", "shared-main-1"]);
+        let before = pid_of_main();
         p.ok(&["restart", "main"]);
-        assert_ne!(ns("main", "pid"), before);
+        assert_ne!(pid_of_main(), before);
         p.ok(&["start", "pidpeer"]);
         assert_eq!(ns("pidpeer", "pid"), ns("main", "pid"));
+        assert_eq!(
+            out(&p, "pidpeer", "tr '\\0' ' ' < /proc/1/cmdline"),
+            "sleep 7100"
+        );
         p.ok(&["down"]);
         assert_nothing_left(&p);
         for program in [
