@@ -90,14 +90,22 @@ pub fn stop(run_dir: &Path, project: &str) {
     let _ = fs::remove_file(state_files::log_file(run_dir, project));
 }
 
-/// Whether `pid` is a process that has not exited (a zombie has).
+/// Whether `pid` is a process that has not exited (a zombie has). The
+/// supervisor has threads (its serving runtime): its main thread can be a
+/// zombie while the others still tear down and still hold the descriptors
+/// (the published ports), so it has exited only when no other thread is
+/// left in `/proc/PID/task`.
 fn process_exists(pid: i32) -> bool {
-    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+    let leader_alive = match fs::read_to_string(format!("/proc/{pid}/stat")) {
         // The state follows the command name in parentheses.
         Ok(stat) => stat
             .rsplit_once(')')
             .and_then(|(_, rest)| rest.split_whitespace().next())
             .is_some_and(|state| state != "Z" && state != "X"),
-        Err(_) => false,
-    }
+        Err(_) => return false,
+    };
+    let threads = fs::read_dir(format!("/proc/{pid}/task"))
+        .map(|tasks| tasks.count())
+        .unwrap_or(0);
+    leader_alive || threads > 1
 }
