@@ -1,8 +1,12 @@
 //! berth-runtime: the container runtime berth drives.
 //!
-//! It knows nothing about Compose. It owns the image store ([`image`]) and
-//! containers ([`container`]) and bridge networks ([`network`]); DNS and volumes arrive issue by
-//! issue. The reconciler in the `berth` crate drives it through a narrow trait.
+//! It knows nothing about Compose. It owns the image store ([`image`]),
+//! containers ([`container`]: namespaces, cgroups, seccomp, the device
+//! filter), bridge networks ([`network`]), the embedded DNS ([`dns`]),
+//! published ports ([`ports`], both on the small runtime in [`serving`]),
+//! volumes ([`volume`]), and the state root's privacy ([`state_root`]) and
+//! durable files ([`atomic_file`]). The `berth` crate's reconciler and
+//! supervisor drive it.
 
 pub mod atomic_file;
 pub mod container;

@@ -1,8 +1,10 @@
 //! The [`Engine`] over berth's runtime: the executor's actions become
-//! network, container and (later) volume operations. It turns a service into
-//! a container (through [`translate`]), allocates its addresses on its
-//! networks, writes its `/etc/hosts`, and gives addresses back when a
-//! container goes.
+//! network, volume and container operations. It keeps only the I/O: a
+//! service becomes a container spec through [`translate`] (pure, host facts
+//! passed in); the engine creates volumes, allocates addresses on the
+//! networks, writes `/etc/hosts`, records what the supervisor needs through
+//! the contract's annotations, and gives addresses back when a container
+//! goes.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;

@@ -8,8 +8,9 @@ use std::sync::{Condvar, Mutex};
 
 use super::plan::{Action, Plan};
 
-/// What the executor needs from the runtime side (implemented over the
-/// supervisor's socket, or by a fake in tests).
+/// What the executor needs from the runtime side (implemented by
+/// [`super::engine::RuntimeEngine`] over berth's runtime, or by a fake in
+/// tests).
 pub trait Engine: Sync {
     fn run(&self, action: &Action) -> Result<(), String>;
 }
