@@ -68,21 +68,33 @@ fn tighten(path: &Path, mode: u32) -> io::Result<()> {
 }
 
 /// Gives an existing state root and run directory (as an earlier berth
-/// left them, 0755 and 0644) the modes above; creates nothing.
+/// left them, 0755 and 0644) the modes above; creates nothing. Each
+/// directory's own mode is set last and marks it done: a root that already
+/// has its mode costs one `stat` (this runs at the start of every command),
+/// and one tightened halfway is walked again.
 pub fn secure(root: &Path, run_dir: &Path) -> io::Result<()> {
-    if fs::symlink_metadata(root).is_ok() {
-        set_mode(root, TRAVERSE_DIR_MODE)?;
+    if needs_securing(root, TRAVERSE_DIR_MODE)? {
         secure_root_entries(root)?;
+        set_mode(root, TRAVERSE_DIR_MODE)?;
     }
-    if fs::symlink_metadata(run_dir).is_ok() {
-        set_mode(run_dir, PRIVATE_DIR_MODE)?;
+    if needs_securing(run_dir, PRIVATE_DIR_MODE)? {
         for entry in read_dir(run_dir)? {
             if entry.file_type()?.is_dir() {
                 tighten(&entry.path(), PRIVATE_DIR_MODE)?;
             }
         }
+        set_mode(run_dir, PRIVATE_DIR_MODE)?;
     }
     Ok(())
+}
+
+/// Whether `dir` exists without its final `mode` yet.
+fn needs_securing(dir: &Path, mode: u32) -> io::Result<bool> {
+    match fs::symlink_metadata(dir) {
+        Ok(meta) => Ok(meta.permissions().mode() & 0o7777 != mode),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(err) => Err(err),
+    }
 }
 
 fn secure_root_entries(root: &Path) -> io::Result<()> {

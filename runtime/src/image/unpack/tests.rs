@@ -14,6 +14,19 @@ fn raw(
     data: &[u8],
     link: Option<&str>,
 ) {
+    append_raw(builder, name, kind, data, 0o644, link);
+}
+
+/// Appends an entry whose name and link target go into the header as they
+/// are (no normalization by the tar crate), with `data` and `mode`.
+fn append_raw(
+    builder: &mut tar::Builder<Vec<u8>>,
+    name: &str,
+    kind: tar::EntryType,
+    data: &[u8],
+    mode: u32,
+    link: Option<&str>,
+) {
     let mut header = tar::Header::new_gnu();
     {
         let old = header.as_old_mut();
@@ -24,7 +37,7 @@ fn raw(
     }
     header.set_entry_type(kind);
     header.set_size(data.len() as u64);
-    header.set_mode(0o644);
+    header.set_mode(mode);
     header.set_mtime(1_700_000_000);
     header.set_cksum();
     builder.append(&header, data).unwrap();
@@ -348,7 +361,7 @@ fn whiteouts_of_dot_and_dot_dot_are_refused() {
     outside_untouched(&dir);
 }
 
-/// Appends an entry with a raw name and an explicit mode.
+/// Appends an empty entry with a raw name and an explicit mode.
 fn raw_mode(
     builder: &mut tar::Builder<Vec<u8>>,
     name: &str,
@@ -356,20 +369,7 @@ fn raw_mode(
     mode: u32,
     link: Option<&str>,
 ) {
-    let mut header = tar::Header::new_gnu();
-    {
-        let old = header.as_old_mut();
-        old.name[..name.len()].copy_from_slice(name.as_bytes());
-        if let Some(link) = link {
-            old.linkname[..link.len()].copy_from_slice(link.as_bytes());
-        }
-    }
-    header.set_entry_type(kind);
-    header.set_size(0);
-    header.set_mode(mode);
-    header.set_mtime(1_700_000_000);
-    header.set_cksum();
-    builder.append(&header, &b""[..]).unwrap();
+    append_raw(builder, name, kind, b"", mode, link);
 }
 
 /// A host file outside the unpack directory, mode 0600; returns its dir and path.
