@@ -12,6 +12,7 @@ pub mod cli;
 pub mod compat;
 pub mod compose;
 pub mod contract;
+pub mod error_text;
 pub mod graph;
 pub mod reconcile;
 pub mod supervisor;

@@ -16,7 +16,7 @@ fn main() {
     match berth::cli::run() {
         Ok(code) => std::process::exit(code),
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", berth::error_text::chain_text(err.as_ref()));
             std::process::exit(1);
         }
     }

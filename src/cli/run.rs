@@ -100,9 +100,7 @@ pub fn run(global: &GlobalOptions, args: &RunArgs) -> anyhow::Result<i32> {
     };
     crate::supervisor::ensure_running(&global.root, &run_dir(), &project.name)
         .context("starting the project's supervisor")?;
-    engine
-        .create_container_as(&args.service, 1, &name, true)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    engine.create_container_as(&args.service, 1, &name, true)?;
     let started = runtime.start_with(&name, || {
         crate::supervisor::converge_now(&run_dir(), &project.name)
     });
@@ -270,9 +268,7 @@ fn create_missing_resources(
     for key in keys {
         if let Some(network) = desired.networks.get(&key) {
             if !networks.contains(&network.name) {
-                engine
-                    .create_network(&network.name)
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                engine.create_network(&network.name)?;
             }
         }
     }
@@ -283,9 +279,7 @@ fn create_missing_resources(
         };
         if let Some(named) = desired.volumes.get(source) {
             if !volumes.contains(&named.name) {
-                engine
-                    .create_volume(&named.name)
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                engine.create_volume(&named.name)?;
             }
         }
     }

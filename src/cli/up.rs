@@ -124,6 +124,17 @@ fn report_action(action: &Action, done: bool, error: Option<&str>) {
     }
 }
 
+/// A dependency that died is shown with its last log lines, once, before
+/// the error that names it.
+fn show_dependency_logs(err: &crate::reconcile::ExecuteError) {
+    if let Some((name, lines)) = err.engine_error().and_then(|e| e.dependency_logs()) {
+        eprintln!("last log lines of {name}:");
+        for line in lines {
+            eprintln!("  {line}");
+        }
+    }
+}
+
 pub fn run(global: &GlobalOptions, args: &UpArgs) -> anyhow::Result<i32> {
     if args.images.build {
         bail!("up --build: berth does not build images; build elsewhere, then `berth image load` the archive");
@@ -230,10 +241,22 @@ pub fn run(global: &GlobalOptions, args: &UpArgs) -> anyhow::Result<i32> {
         renew_anon_volumes: args.renew_anon_volumes,
         host: &host,
     };
+    // Several dependents waiting for one dependency that died fail alike:
+    // that failure is reported once.
+    let failures = std::sync::Mutex::new(std::collections::BTreeSet::new());
     let report = |event: Event| match event {
         Event::Started(i) => report_action(&plan.steps[i].action, false, None),
         Event::Done(i) => report_action(&plan.steps[i].action, true, None),
-        Event::Failed(i, error) => report_action(&plan.steps[i].action, false, Some(&error)),
+        Event::Failed(i, error) => {
+            let action = &plan.steps[i].action;
+            let first = failures
+                .lock()
+                .map(|mut seen| seen.insert((action.to_string(), error.clone())))
+                .unwrap_or(true);
+            if first {
+                report_action(action, false, Some(&error));
+            }
+        }
     };
     // In the foreground, Ctrl-C from now on stops the project gracefully
     // (one pressed while the plan runs is acted on once it is done).
@@ -246,7 +269,10 @@ pub fn run(global: &GlobalOptions, args: &UpArgs) -> anyhow::Result<i32> {
     }
     crate::supervisor::ensure_running(&global.root, &run_dir(), &project.name)
         .context("starting the project's supervisor")?;
-    execute(&plan, &engine, 4, &report).context("up")?;
+    if let Err(err) = execute(&plan, &engine, 4, &report) {
+        show_dependency_logs(&err);
+        return Err(anyhow::Error::new(err).context("up"));
+    }
     // A supervisor that has just taken over (the last one died) serves the
     // names and ports of what already ran once it has made a pass.
     crate::supervisor::converge_now(&run_dir(), &project.name);

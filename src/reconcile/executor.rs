@@ -6,13 +6,15 @@
 use std::collections::BTreeSet;
 use std::sync::{Condvar, Mutex};
 
+use super::engine::EngineError;
 use super::plan::{Action, Plan};
+use crate::error_text::chain_text;
 
 /// What the executor needs from the runtime side (implemented by
 /// [`super::engine::RuntimeEngine`] over berth's runtime, or by a fake in
 /// tests).
 pub trait Engine: Sync {
-    fn run(&self, action: &Action) -> Result<(), String>;
+    fn run(&self, action: &Action) -> Result<(), EngineError>;
 }
 
 /// Progress, for the CLI's output.
@@ -20,16 +22,35 @@ pub trait Engine: Sync {
 pub enum Event {
     Started(usize),
     Done(usize),
+    /// The step failed: the error's chain as one line.
     Failed(usize, String),
 }
 
-/// A step failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{action} ({reason}): {error}")]
-pub struct ExecuteError {
-    pub action: String,
-    pub reason: String,
-    pub error: String,
+/// Why the plan did not run to its end.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecuteError {
+    /// A step failed: which, why it was planned, and the engine's error
+    /// (for a caller to match on).
+    #[error("{action} ({reason})")]
+    Step {
+        action: String,
+        reason: String,
+        #[source]
+        error: EngineError,
+    },
+    /// Nothing runs and nothing can start: the plan has an unmet edge.
+    #[error("plan (ordering): a step waits for a step that never runs")]
+    Ordering,
+}
+
+impl ExecuteError {
+    /// The engine's error of the failed step.
+    pub fn engine_error(&self) -> Option<&EngineError> {
+        match self {
+            ExecuteError::Step { error, .. } => Some(error),
+            ExecuteError::Ordering => None,
+        }
+    }
 }
 
 #[derive(Default)]
@@ -76,11 +97,7 @@ pub fn execute(
                         }
                         if progress.running == 0 {
                             // Nothing runs and nothing can start: the plan has an unmet edge.
-                            progress.failure = Some(ExecuteError {
-                                action: "plan".into(),
-                                reason: "ordering".into(),
-                                error: "a step waits for a step that never runs".into(),
-                            });
+                            progress.failure = Some(ExecuteError::Ordering);
                             changed.notify_all();
                             return;
                         }
@@ -98,8 +115,8 @@ pub fn execute(
                         on_event(Event::Done(index));
                     }
                     Err(error) => {
-                        on_event(Event::Failed(index, error.clone()));
-                        progress.failure.get_or_insert(ExecuteError {
+                        on_event(Event::Failed(index, chain_text(&error)));
+                        progress.failure.get_or_insert(ExecuteError::Step {
                             action: step.action.to_string(),
                             reason: step.reason.clone(),
                             error,
@@ -141,14 +158,17 @@ mod tests {
     }
 
     impl Engine for Fake {
-        fn run(&self, action: &Action) -> Result<(), String> {
+        fn run(&self, action: &Action) -> Result<(), EngineError> {
             let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
             self.max_running.fetch_max(now, Ordering::SeqCst);
             std::thread::sleep(Duration::from_millis(20));
             self.running.fetch_sub(1, Ordering::SeqCst);
             let text = action.to_string();
             if self.fail_on.as_deref() == Some(text.as_str()) {
-                return Err("no space left on device".into());
+                return Err(EngineError::Io {
+                    context: "write layer".into(),
+                    source: std::io::Error::from_raw_os_error(28),
+                });
             }
             self.done.lock().unwrap().push(text);
             Ok(())
@@ -186,13 +206,14 @@ mod tests {
         let events = Mutex::new(Vec::new());
         let err = execute(&plan, &fake, 2, &|e| events.lock().unwrap().push(e)).unwrap_err();
         assert_eq!(
-            err.to_string(),
-            "create network a (missing): no space left on device"
+            chain_text(&err),
+            "create network a (missing): write layer: No space left on device (os error 28)"
         );
+        assert!(matches!(err.engine_error(), Some(EngineError::Io { .. })));
         assert!(fake.done.lock().unwrap().is_empty());
-        assert!(events
-            .lock()
-            .unwrap()
-            .contains(&Event::Failed(0, "no space left on device".into())));
+        assert!(events.lock().unwrap().contains(&Event::Failed(
+            0,
+            "write layer: No space left on device (os error 28)".into()
+        )));
     }
 }
