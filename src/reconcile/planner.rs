@@ -50,28 +50,7 @@ pub fn plan(
     graph: &ProjectGraph,
     options: &PlanOptions,
 ) -> Result<Plan, PlanError> {
-    if let Some(unknown) = options
-        .services
-        .iter()
-        .find(|s| !desired.services.contains_key(*s))
-    {
-        return Err(PlanError::UnknownService(unknown.clone()));
-    }
-    let selected: BTreeSet<String> = if options.services.is_empty() {
-        desired.services.keys().cloned().collect()
-    } else if options.no_deps {
-        options.services.iter().cloned().collect()
-    } else {
-        graph
-            .subset_with_dependencies(&options.services)
-            .into_iter()
-            .collect()
-    };
-    let targeted: BTreeSet<&String> = if options.services.is_empty() {
-        selected.iter().collect()
-    } else {
-        options.services.iter().collect()
-    };
+    let (selected, targeted) = selection(desired, graph, options)?;
     let mut plan = Plan::default();
     let resource_steps = plan_resources(desired, observed, &selected, &mut plan)?;
     let mut ready: BTreeMap<String, Vec<usize>> = BTreeMap::new();
@@ -116,36 +95,7 @@ pub fn plan(
             let steps_before = scratch.steps.len();
             plan_service(&context, observed, after.clone(), &mut scratch);
             if scratch.steps.len() > steps_before {
-                for (dependency, condition, required) in &service.waits_for {
-                    let Some(dep) = desired.services.get(dependency) else {
-                        continue;
-                    };
-                    if !selected.contains(dependency) || dep.replicas == 0 {
-                        continue;
-                    }
-                    let dep_ready = ready.get(dependency).cloned().unwrap_or_default();
-                    for number in 1..=dep.replicas {
-                        let name = desired.container_name(dep, number);
-                        let (action, why) = match condition {
-                            WaitCondition::Healthy => (
-                                Action::WaitHealthy {
-                                    name,
-                                    required: *required,
-                                },
-                                "service_healthy",
-                            ),
-                            WaitCondition::CompletedSuccessfully => (
-                                Action::WaitCompleted {
-                                    name,
-                                    required: *required,
-                                },
-                                "service_completed_successfully",
-                            ),
-                        };
-                        let reason = format!("{} depends on {dependency} ({why})", service.name);
-                        after.push(plan.push(action, reason, dep_ready.clone()));
-                    }
-                }
+                after.extend(plan_waits(desired, service, &selected, &ready, &mut plan));
             }
             let (steps, was_recreated) = plan_service(&context, observed, after, &mut plan);
             if was_recreated {
@@ -156,6 +106,76 @@ pub fn plan(
     }
     plan_orphans(desired, observed, options, &mut plan);
     Ok(plan)
+}
+
+/// The services the plan covers (named ones and, unless `--no-deps`, their
+/// dependencies; all when none is named) and the ones named (all when none
+/// is).
+fn selection(
+    desired: &DesiredState,
+    graph: &ProjectGraph,
+    options: &PlanOptions,
+) -> Result<(BTreeSet<String>, BTreeSet<String>), PlanError> {
+    if let Some(unknown) = options
+        .services
+        .iter()
+        .find(|s| !desired.services.contains_key(*s))
+    {
+        return Err(PlanError::UnknownService(unknown.clone()));
+    }
+    let selected: BTreeSet<String> = if options.services.is_empty() {
+        desired.services.keys().cloned().collect()
+    } else if options.no_deps {
+        options.services.iter().cloned().collect()
+    } else {
+        graph
+            .subset_with_dependencies(&options.services)
+            .into_iter()
+            .collect()
+    };
+    let targeted = if options.services.is_empty() {
+        selected.clone()
+    } else {
+        options.services.iter().cloned().collect()
+    };
+    Ok((selected, targeted))
+}
+
+/// A wait step per replica of each selected dependency with a
+/// `depends_on` condition, after that dependency's own steps; returns them.
+fn plan_waits(
+    desired: &DesiredState,
+    service: &DesiredService,
+    selected: &BTreeSet<String>,
+    ready: &BTreeMap<String, Vec<usize>>,
+    plan: &mut Plan,
+) -> Vec<usize> {
+    let mut waits = Vec::new();
+    for (dependency, condition, required) in &service.waits_for {
+        let Some(dep) = desired.services.get(dependency) else {
+            continue;
+        };
+        if !selected.contains(dependency) || dep.replicas == 0 {
+            continue;
+        }
+        let dep_ready = ready.get(dependency).cloned().unwrap_or_default();
+        for number in 1..=dep.replicas {
+            let name = desired.container_name(dep, number);
+            let required = *required;
+            let (action, why) = match condition {
+                WaitCondition::Healthy => {
+                    (Action::WaitHealthy { name, required }, "service_healthy")
+                }
+                WaitCondition::CompletedSuccessfully => (
+                    Action::WaitCompleted { name, required },
+                    "service_completed_successfully",
+                ),
+            };
+            let reason = format!("{} depends on {dependency} ({why})", service.name);
+            waits.push(plan.push(action, reason, dep_ready.clone()));
+        }
+    }
+    waits
 }
 
 /// Networks and volumes the selected services use: external ones must
@@ -233,7 +253,6 @@ fn plan_service(
     plan: &mut Plan,
 ) -> (Vec<usize>, bool) {
     let service = context.service;
-    let options = context.options;
     let mut containers: Vec<&ObservedContainer> = observed
         .containers
         .iter()
@@ -242,66 +261,78 @@ fn plan_service(
     containers.sort_by_key(|c| c.number);
     let keep = containers.len().min(service.replicas as usize);
     let (kept, excess) = containers.split_at(keep);
-    let mut ready = Vec::new();
-    let mut any_recreated = false;
     for container in excess.iter().rev() {
         let reason = format!("scale {} down to {}", service.name, service.replicas);
-        let mut remove_after = Vec::new();
-        if container.running {
-            let stop = Action::StopContainer {
-                name: container.name.clone(),
-            };
-            remove_after.push(plan.push(stop, reason.clone(), Vec::new()));
-        }
-        let remove = Action::RemoveContainer {
-            name: container.name.clone(),
-        };
-        plan.push(remove, reason, remove_after);
+        plan_stop_then_remove(container, &reason, Vec::new(), plan);
     }
-    let restart_reason = service
+    let (mut ready, any_recreated) = plan_kept(context, kept, &after, plan);
+    ready.extend(plan_missing(context, kept, &after, plan));
+    (ready, any_recreated)
+}
+
+/// The service's containers that stay: recreated when their configuration
+/// changed, started when stopped, restarted when a `restart: true`
+/// dependency was recreated.
+fn plan_kept(
+    context: &ServiceContext<'_>,
+    kept: &[&ObservedContainer],
+    after: &[usize],
+    plan: &mut Plan,
+) -> (Vec<usize>, bool) {
+    let options = context.options;
+    let restart_reason = context
+        .service
         .restart_with
         .iter()
         .find(|dep| context.recreated.contains(*dep))
         .map(|dep| format!("dependency {dep} was recreated (depends_on restart: true)"));
+    let mut ready = Vec::new();
+    let mut any_recreated = false;
     for container in kept {
-        let reason = recreate_reason(context, container);
-        match reason {
+        let start = Action::StartContainer {
+            name: container.name.clone(),
+        };
+        match recreate_reason(context, container) {
             Some(reason) if !options.no_recreate => {
                 any_recreated = true;
                 ready.push(plan_recreate(
                     context,
                     container,
                     &reason,
-                    after.clone(),
+                    after.to_vec(),
                     plan,
                 ));
             }
             _ if !container.running && !options.no_start => {
-                let start = Action::StartContainer {
-                    name: container.name.clone(),
-                };
-                ready.push(plan.push(start, "stopped", after.clone()));
+                ready.push(plan.push(start, "stopped", after.to_vec()));
             }
             _ => {
                 if let (Some(reason), true) = (&restart_reason, container.running) {
-                    let stop = plan.push(
-                        Action::StopContainer {
-                            name: container.name.clone(),
-                        },
-                        reason.clone(),
-                        after.clone(),
-                    );
-                    let start = Action::StartContainer {
+                    let stop = Action::StopContainer {
                         name: container.name.clone(),
                     };
+                    let stop = plan.push(stop, reason.clone(), after.to_vec());
                     ready.push(plan.push(start, reason.clone(), vec![stop]));
                 }
             }
         }
     }
+    (ready, any_recreated)
+}
+
+/// New containers up to the service's scale, at the lowest free numbers,
+/// made while dependencies start and started after them.
+fn plan_missing(
+    context: &ServiceContext<'_>,
+    kept: &[&ObservedContainer],
+    after: &[usize],
+    plan: &mut Plan,
+) -> Vec<usize> {
+    let service = context.service;
     let used: BTreeSet<u32> = kept.iter().map(|c| c.number).collect();
     let missing = service.replicas as usize - kept.len();
     let numbers = (1..).filter(|n| !used.contains(n)).take(missing);
+    let mut ready = Vec::new();
     for number in numbers {
         let name = context.desired.container_name(service, number);
         let reason = if kept.is_empty() && number == 1 {
@@ -318,22 +349,43 @@ fn plan_service(
             reason,
             context.create_after.clone(),
         );
-        if options.no_start {
+        if context.options.no_start {
             ready.push(create);
-        } else {
-            let mut start_after = vec![create];
-            start_after.extend(
-                after
-                    .iter()
-                    .copied()
-                    .filter(|s| !context.create_after.contains(s)),
-            );
-            start_after.sort_unstable();
-            start_after.dedup();
-            ready.push(plan.push(Action::StartContainer { name }, "created", start_after));
+            continue;
         }
+        let mut start_after = vec![create];
+        start_after.extend(
+            after
+                .iter()
+                .copied()
+                .filter(|s| !context.create_after.contains(s)),
+        );
+        start_after.sort_unstable();
+        start_after.dedup();
+        ready.push(plan.push(Action::StartContainer { name }, "created", start_after));
     }
-    (ready, any_recreated)
+    ready
+}
+
+/// Stops `container` when it runs (after `after`), then removes it; returns
+/// the removal's step.
+fn plan_stop_then_remove(
+    container: &ObservedContainer,
+    reason: &str,
+    after: Vec<usize>,
+    plan: &mut Plan,
+) -> usize {
+    let mut remove_after = after.clone();
+    if container.running {
+        let stop = Action::StopContainer {
+            name: container.name.clone(),
+        };
+        remove_after = vec![plan.push(stop, reason, after)];
+    }
+    let remove = Action::RemoveContainer {
+        name: container.name.clone(),
+    };
+    plan.push(remove, reason, remove_after)
 }
 
 /// New container under a temporary name, then stop and remove the old one,
@@ -356,22 +408,11 @@ fn plan_recreate(
         format!("recreate {}: {reason}", container.name),
         after,
     );
-    let mut remove_after = vec![create];
-    if container.running {
-        remove_after = vec![plan.push(
-            Action::StopContainer {
-                name: container.name.clone(),
-            },
-            "replaced by its new container",
-            vec![create],
-        )];
-    }
-    let remove = plan.push(
-        Action::RemoveContainer {
-            name: container.name.clone(),
-        },
+    let remove = plan_stop_then_remove(
+        container,
         "replaced by its new container",
-        remove_after,
+        vec![create],
+        plan,
     );
     let rename = plan.push(
         Action::RenameContainer {
@@ -472,17 +513,7 @@ fn plan_orphans(
             continue;
         }
         let reason = format!("orphan: {description}");
-        let mut remove_after = Vec::new();
-        if container.running {
-            let stop = Action::StopContainer {
-                name: container.name.clone(),
-            };
-            remove_after.push(plan.push(stop, reason.clone(), Vec::new()));
-        }
-        let remove = Action::RemoveContainer {
-            name: container.name.clone(),
-        };
-        plan.push(remove, reason, remove_after);
+        plan_stop_then_remove(container, &reason, Vec::new(), plan);
     }
 }
 
