@@ -261,9 +261,11 @@ services:
 
 #[test]
 fn a_dependency_that_dies_is_shown_once_with_its_last_log_lines() {
-    isolated("a_dependency_that_dies_is_shown_once_with_its_last_log_lines", || {
-        let p = Project::new(
-            "name: died
+    isolated(
+        "a_dependency_that_dies_is_shown_once_with_its_last_log_lines",
+        || {
+            let p = Project::new(
+                "name: died
 services:
   db:
     image: berth.test/busybox:latest
@@ -280,20 +282,21 @@ services:
     depends_on: {db: {condition: service_healthy}}
     command: [sleep, '60']
 ",
-        );
-        let out = p.berth(&["up", "-d"]);
-        let err = support::stderr(&out);
-        assert!(!out.status.success(), "{err}");
-        assert!(
-            err.contains("dependency died-db-1 is not running (exit code 3)"),
-            "{err}"
-        );
-        // Its last log lines, once, though two services waited for it.
-        assert_eq!(err.matches("FATAL: no password given").count(), 1, "{err}");
-        assert!(err.contains("starting db"), "{err}");
-        assert_eq!(err.matches("Waiting  Error").count(), 1, "{err}");
-        p.ok(&["down", "-t", "0"]);
-    });
+            );
+            let out = p.berth(&["up", "-d"]);
+            let err = support::stderr(&out);
+            assert!(!out.status.success(), "{err}");
+            assert!(
+                err.contains("dependency died-db-1 is not running (exit code 3)"),
+                "{err}"
+            );
+            // Its last log lines, once, though two services waited for it.
+            assert_eq!(err.matches("FATAL: no password given").count(), 1, "{err}");
+            assert!(err.contains("starting db"), "{err}");
+            assert_eq!(err.matches("Waiting  Error").count(), 1, "{err}");
+            p.ok(&["down", "-t", "0"]);
+        },
+    );
 }
 
 /// A static UDP echo server for the busybox image (busybox has none),

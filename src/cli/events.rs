@@ -11,7 +11,7 @@ use berth_runtime::container::{ContainerInfo, Runtime, Status};
 use super::args::{EventsArgs, GlobalOptions};
 use super::project::load_project;
 use super::ps::service_of;
-use crate::contract::labels;
+use crate::contract::containers;
 use crate::supervisor::health::HealthStatus;
 
 /// What is compared from one look to the next.
@@ -28,10 +28,8 @@ pub fn run(global: &GlobalOptions, args: &EventsArgs) -> anyhow::Result<i32> {
     let runtime = Runtime::new(&global.root)?;
     let run_dir = super::lock::run_dir();
     let look = || -> anyhow::Result<BTreeMap<String, (ContainerInfo, Seen)>> {
-        Ok(runtime
-            .list()?
+        Ok(containers::of_project(runtime.list()?, &project.name)
             .into_iter()
-            .filter(|c| c.record.spec.labels.get(labels::PROJECT) == Some(&project.name))
             .filter(|c| {
                 args.services.is_empty() || args.services.iter().any(|s| s == service_of(c))
             })

@@ -6,8 +6,10 @@ use berth_runtime::timestamp;
 
 use super::args::{GlobalOptions, PsArgs};
 use super::project::load_project;
-use crate::contract::labels;
+use crate::contract::{containers, labels};
 use crate::supervisor::health::HealthStatus;
+
+pub use crate::contract::containers::service_of;
 
 /// The project's containers (by label), sorted by service then number.
 pub fn project_containers(
@@ -15,41 +17,8 @@ pub fn project_containers(
     project: &str,
 ) -> anyhow::Result<Vec<ContainerInfo>> {
     let runtime = Runtime::new(&global.root).context("container runtime")?;
-    let mut found: Vec<ContainerInfo> = runtime
-        .list()
-        .context("listing containers")?
-        .into_iter()
-        .filter(|c| {
-            c.record
-                .spec
-                .labels
-                .get(labels::PROJECT)
-                .map(String::as_str)
-                == Some(project)
-        })
-        .collect();
-    let key = |c: &ContainerInfo| {
-        let labels = &c.record.spec.labels;
-        let number: u32 = labels
-            .get(labels::NUMBER)
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0);
-        (
-            labels.get(labels::SERVICE).cloned().unwrap_or_default(),
-            number,
-        )
-    };
-    found.sort_by_key(key);
-    Ok(found)
-}
-
-pub fn service_of(info: &ContainerInfo) -> &str {
-    info.record
-        .spec
-        .labels
-        .get(labels::SERVICE)
-        .map(String::as_str)
-        .unwrap_or_default()
+    let all = runtime.list().context("listing containers")?;
+    Ok(containers::of_project(all, project))
 }
 
 /// `Up 5 seconds`, `Exited (0) 3 seconds ago`, `Created`.

@@ -1,5 +1,5 @@
 //! Reconcile: what the project asks for ([`desired`]) and what the runtime
-//! reports ([`observed`], always re-read, never cached) become a [`plan`] of
+//! reports ([`observe`], always re-read, never cached) become a [`plan`] of
 //! single actions, each with a human reason and the steps it must wait for.
 //! The planner is pure: it is unit-tested against in-memory observed states,
 //! and `up --dry-run` prints its plan.
@@ -10,13 +10,12 @@ pub mod executor;
 pub mod files;
 pub mod hooks;
 pub mod observe;
-pub mod observed;
 pub mod plan;
 pub mod planner;
 pub mod translate;
 
 pub use desired::{DesiredService, DesiredState};
 pub use executor::{execute, Engine, Event, ExecuteError};
-pub use observed::{ObservedContainer, ObservedState};
+pub use observe::{ObservedContainer, ObservedState};
 pub use plan::{Action, Plan, Step};
 pub use planner::{plan, PlanError, PlanOptions};

@@ -1,22 +1,47 @@
-//! Observed state, re-read from the runtime every time: the project's
-//! containers found by their labels, and which networks and volumes exist.
+//! Observed state, re-read from the runtime every time, as the planner
+//! needs it: the project's containers found by their labels, and which
+//! networks and volumes exist.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use berth_runtime::container::{ContainerInfo, Status};
 
-use super::observed::ObservedContainer;
-use crate::contract::{annotations, labels};
+use crate::contract::{annotations, containers, labels};
+
+/// A container of the project, found by its labels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservedContainer {
+    pub id: String,
+    pub name: String,
+    pub service: String,
+    pub number: u32,
+    pub oneoff: bool,
+    pub config_hash: String,
+    pub image_id: String,
+    pub running: bool,
+    /// The normalized service configuration it was made from (for reasons).
+    pub config: Option<serde_json::Value>,
+    /// Where the project that made it lives (for orphan reports).
+    pub working_dir: Option<String>,
+    pub config_files: Option<String>,
+    /// Digests of the secrets and configs it was made with.
+    pub files: BTreeMap<String, String>,
+}
+
+/// Everything of the project that exists now.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ObservedState {
+    pub containers: Vec<ObservedContainer>,
+    /// Names of networks that exist.
+    pub networks: BTreeSet<String>,
+    /// Names of volumes that exist.
+    pub volumes: BTreeSet<String>,
+}
 
 /// The containers of `project` among `all`, as the planner sees them.
 pub fn project_containers(all: &[ContainerInfo], project: &str) -> Vec<ObservedContainer> {
     all.iter()
-        .filter(|info| {
-            info.record
-                .spec
-                .labels
-                .get(labels::PROJECT)
-                .map(String::as_str)
-                == Some(project)
-        })
+        .filter(|info| containers::in_project(info, project))
         .filter_map(|info| {
             let labels = &info.record.spec.labels;
             Some(ObservedContainer {
@@ -47,7 +72,6 @@ mod tests {
     use crate::reconcile::{plan as make_plan, DesiredState, ObservedState, PlanOptions};
     use berth_runtime::container::Runtime;
     use berth_runtime::image::ResolvedImage;
-    use std::collections::BTreeMap;
 
     /// translate -> runtime create -> observe -> plan: a project whose
     /// containers were made from its own specs needs only starting.

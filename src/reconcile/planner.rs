@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::graph::ProjectGraph;
 
 use super::desired::{DesiredService, DesiredState, WaitCondition};
-use super::observed::{ObservedContainer, ObservedState};
+use super::observe::{ObservedContainer, ObservedState};
 use super::plan::{Action, Plan};
 
 /// The `up` flags that change the plan.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::*;
 use crate::compose::{graph_input, load_from_str};
 use crate::reconcile::desired::DesiredState;
-use crate::reconcile::observed::{ObservedContainer, ObservedState};
+use crate::reconcile::observe::{ObservedContainer, ObservedState};
 
 const PROJECT: &str = r#"
 services:

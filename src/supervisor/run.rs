@@ -21,7 +21,7 @@ use super::dns::DnsState;
 use super::ports::PortsState;
 use super::state_files;
 use super::watch::{self, Watches};
-use crate::contract::labels;
+use crate::contract::containers;
 
 /// How often the supervisor looks at the containers on its own; commands
 /// that change them ask it to look at once over the control socket.
@@ -88,11 +88,7 @@ impl Supervisor {
         loop {
             // Every container: `external_links` may name another project's.
             let all: Vec<ContainerInfo> = self.runtime.list().unwrap_or_default();
-            let containers: Vec<ContainerInfo> = all
-                .iter()
-                .filter(|c| c.record.spec.labels.get(labels::PROJECT) == Some(&self.project))
-                .cloned()
-                .collect();
+            let containers = containers::of_project(all.clone(), &self.project);
             let mut wake_at = Instant::now() + TICK;
             if containers.is_empty() {
                 // `up` starts the supervisor before it makes the containers.
