@@ -30,6 +30,19 @@ pub fn temp_sibling(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.{}-{n}.tmp", std::process::id()))
 }
 
+/// `value` as pretty JSON (with a final newline), replaced atomically as
+/// [`write`] does: how every record of the state root is written.
+pub fn write_json<T: serde::Serialize>(path: &Path, value: &T, mode: u32) -> io::Result<()> {
+    write(path, &json_bytes(value)?, mode)
+}
+
+/// `value` as pretty JSON with a final newline.
+pub fn json_bytes<T: serde::Serialize>(value: &T) -> io::Result<Vec<u8>> {
+    let mut bytes = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
 /// Replaces `path` with `bytes`, atomically and durably; the file has mode
 /// `mode` (exactly: not reduced by the umask) from the moment it exists.
 pub fn write(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {

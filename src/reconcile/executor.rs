@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::sync::{Condvar, Mutex};
 
-use super::engine::EngineError;
+use super::engine::error::EngineError;
 use super::plan::{Action, Plan};
 use crate::error_text::chain_text;
 
@@ -36,7 +36,7 @@ pub enum ExecuteError {
         action: String,
         reason: String,
         #[source]
-        error: EngineError,
+        error: Box<EngineError>,
     },
     /// Nothing runs and nothing can start: the plan has an unmet edge.
     #[error("plan (ordering): a step waits for a step that never runs")]
@@ -119,7 +119,7 @@ pub fn execute(
                         progress.failure.get_or_insert(ExecuteError::Step {
                             action: step.action.to_string(),
                             reason: step.reason.clone(),
-                            error,
+                            error: Box::new(error),
                         });
                     }
                 }

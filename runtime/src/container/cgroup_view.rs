@@ -13,19 +13,9 @@ use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
-use serde::{Deserialize, Serialize};
 
 use super::cgroup::{Hierarchies, CGROUP_ROOT};
-
-/// Whose cgroup namespace the container is in (compose `cgroup`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum CgroupNamespace {
-    /// A new one, rooted at the container's cgroup (`cgroup: private`).
-    #[default]
-    Private,
-    /// The host's (`cgroup: host`).
-    Host,
-}
+pub use super::spec::CgroupNamespace;
 
 /// One hierarchy to mount inside the container.
 #[derive(Debug, Clone, PartialEq, Eq)]

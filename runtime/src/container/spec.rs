@@ -68,7 +68,7 @@ pub struct ContainerSpec {
     /// (default), or the host's; either way the container's own cgroups
     /// are mounted at `/sys/fs/cgroup`.
     #[serde(default)]
-    pub cgroupns: super::cgroup_view::CgroupNamespace,
+    pub cgroupns: CgroupNamespace,
     /// Host device nodes made inside the container (and allowed in its
     /// devices cgroup).
     #[serde(default)]
@@ -169,6 +169,16 @@ pub struct InjectedFile {
 }
 
 /// Which network namespace the container's processes live in.
+/// Whose cgroup namespace the container is in (compose `cgroup`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CgroupNamespace {
+    /// A new one, rooted at the container's cgroup (`cgroup: private`).
+    #[default]
+    Private,
+    /// The host's (`cgroup: host`).
+    Host,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum NetworkNamespace {
     /// A new namespace with only the loopback interface, up.

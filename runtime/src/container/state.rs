@@ -169,7 +169,7 @@ impl ContainerDir {
     ) -> io::Result<crate::atomic_file::Published> {
         crate::atomic_file::publish(
             &self.state(),
-            &json_bytes(state)?,
+            &crate::atomic_file::json_bytes(state)?,
             crate::state_root::PRIVATE_FILE_MODE,
         )
     }
@@ -192,11 +192,7 @@ pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> io::Result<T> {
 /// mounts and volumes) and what `down` must clean up; `/proc` only tells
 /// whether its processes still run.
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> io::Result<()> {
-    crate::atomic_file::write(
-        path,
-        &json_bytes(value)?,
-        crate::state_root::PRIVATE_FILE_MODE,
-    )
+    crate::atomic_file::write_json(path, value, crate::state_root::PRIVATE_FILE_MODE)
 }
 
 /// A new container's `config.json` and first `state.json`, each replaced
@@ -215,21 +211,15 @@ pub fn write_new_container(
     // The monitor syncs both at the first start.
     drop(crate::atomic_file::publish(
         &dir.config(),
-        &json_bytes(record)?,
+        &crate::atomic_file::json_bytes(record)?,
         mode,
     )?);
     drop(crate::atomic_file::publish(
         &dir.state(),
-        &json_bytes(state)?,
+        &crate::atomic_file::json_bytes(state)?,
         mode,
     )?);
     Ok(())
-}
-
-fn json_bytes<T: Serialize>(value: &T) -> io::Result<Vec<u8>> {
-    let mut bytes = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;
-    bytes.push(b'\n');
-    Ok(bytes)
 }
 
 /// A process's start time (field 22 of `/proc/PID/stat`), to tell a PID

@@ -81,7 +81,7 @@ impl NetworkStore {
 
     fn write(&self, record: &NetworkRecord) -> Result<()> {
         let path = self.path(&record.name);
-        crate::container::state::write_json(&path, record)
+        crate::atomic_file::write_json(&path, record, crate::state_root::PRIVATE_FILE_MODE)
             .map_err(io_err(format!("write {}", path.display())))
     }
 

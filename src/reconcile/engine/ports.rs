@@ -59,7 +59,7 @@ mod tests {
             target: 80,
             protocol: Protocol::Tcp,
         };
-        let err = check_ports_free("web", &[request.clone()], None).unwrap_err();
+        let err = check_ports_free("web", std::slice::from_ref(&request), None).unwrap_err();
         assert!(
             matches!(&err, EngineError::PortInUse { service, source: PortError::InUse { port: p, .. } } if service == "web" && *p == port),
             "{err:?}"
