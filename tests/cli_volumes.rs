@@ -9,7 +9,7 @@ use support::containers::{can_run_containers, isolated};
 use support::project::Project;
 
 /// A layer with the test image's root filesystem plus `/d` (1234:4321,
-/// 0700, empty) and `/e` (0750) holding a file owned 5:6.
+/// 0700, empty) and `/e` (0751) holding a file owned 5:6.
 fn owned_dirs_layer(rootfs_tar: &[u8]) -> Vec<u8> {
     let mut builder = tar::Builder::new(Vec::new());
     let mut base = tar::Archive::new(rootfs_tar);
@@ -31,7 +31,7 @@ fn owned_dirs_layer(rootfs_tar: &[u8]) -> Vec<u8> {
         builder.append_data(&mut header, path, data).unwrap();
     };
     add("d", tar::EntryType::Directory, 1234, 4321, 0o700, b"");
-    add("e", tar::EntryType::Directory, 0, 0, 0o750, b"");
+    add("e", tar::EntryType::Directory, 0, 0, 0o751, b"");
     add(
         "e/f",
         tar::EntryType::Regular,
@@ -103,7 +103,7 @@ fn new_volumes_take_the_owner_and_mode_of_the_image_directory() {
             // service running as 1234:4321 can write into it.
             let named = p.wait_for_logs("named", |l| l.contains("wrote-named"));
             assert_eq!(
-                named, "d 1234:4321 700\ne 0:0 750\nf 5:6 640\nwrote-named\n",
+                named, "d 1234:4321 700\ne 0:0 751\nf 5:6 640\nwrote-named\n",
                 "{named}"
             );
             // The same for an anonymous volume.
