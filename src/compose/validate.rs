@@ -8,7 +8,9 @@
 //! `name` is a string; the legacy `external: {name: x}` must agree with
 //! `name`; a bind mount needs a source; a tmpfs `size` is a non-negative
 //! integer or a size string; an external network or volume is made outside
-//! the project, so it takes no driver, driver options or labels.
+//! the project, so it takes no driver, driver options or labels; a service
+//! gives one of `dockerfile` and `dockerfile_inline`, mounts one thing per
+//! target, and watches non-blank paths, with a target for actions that copy.
 
 use super::error::Problem;
 use super::yaml::{Node, NodePath, Resolved, Value};
@@ -45,16 +47,14 @@ pub fn check_file(root: &Node) -> Result<()> {
     if let Some(services) = top.get("services").and_then(Node::as_map) {
         for (name, service) in services.iter() {
             let path = NodePath::root().key("services").key(name);
-            let Some(volumes) = service
-                .as_map()
-                .and_then(|s| s.get("volumes"))
-                .and_then(Node::as_seq)
-            else {
+            let Some(service) = service.as_map() else {
                 continue;
             };
-            for (i, volume) in volumes.iter().enumerate() {
+            let volumes = service.get("volumes").and_then(Node::as_seq);
+            for (i, volume) in volumes.into_iter().flatten().enumerate() {
                 check_service_volume(volume, &path.key("volumes").index(i))?;
             }
+            check_watch_paths(service, &path)?;
         }
     }
     Ok(())
@@ -65,6 +65,11 @@ pub fn check_merged(root: &Node) -> Result<()> {
     let Some(top) = root.as_map() else {
         return Ok(());
     };
+    if let Some(services) = top.get("services").and_then(Node::as_map) {
+        for (name, service) in services.iter() {
+            check_merged_service(service, &NodePath::root().key("services").key(name))?;
+        }
+    }
     for (section, forbidden) in NOT_FOR_EXTERNAL {
         let Some(resources) = top.get(section).and_then(Node::as_map) else {
             continue;
@@ -89,6 +94,94 @@ pub fn check_merged(root: &Node) -> Result<()> {
                 }
             }
         }
+    }
+    Ok(())
+}
+
+/// One merged service: what compose checks across its attributes.
+fn check_merged_service(service: &Node, path: &NodePath) -> Result<()> {
+    let Some(map) = service.as_map() else {
+        return Ok(());
+    };
+    if let Some(build) = map.get("build").and_then(Node::as_map) {
+        if let (Some(_), Some(inline)) = (build.get("dockerfile"), build.get("dockerfile_inline")) {
+            return Err(Problem::new(
+                inline.span,
+                path.key("build").key("dockerfile_inline"),
+                "`dockerfile` and `dockerfile_inline` are mutually exclusive: give one of them",
+            ));
+        }
+    }
+    check_mount_targets(map, path)?;
+    let watches = map
+        .get("develop")
+        .and_then(Node::as_map)
+        .and_then(|d| d.get("watch"))
+        .and_then(Node::as_seq);
+    for (i, watch) in watches.into_iter().flatten().enumerate() {
+        let Some(watch) = watch.as_map() else {
+            continue;
+        };
+        let wpath = path.key("develop").key("watch").index(i);
+        let action = watch
+            .get("action")
+            .and_then(Node::as_str)
+            .unwrap_or_default();
+        let needs_target = !matches!(action, "" | "rebuild" | "restart");
+        if needs_target
+            && watch
+                .get("target")
+                .and_then(Node::as_str)
+                .is_none_or(str::is_empty)
+        {
+            return Err(Problem::new(
+                watch.get("action").map_or(service.span, |a| a.span),
+                wpath.key("target"),
+                format!(
+                    "action {action:?} copies files into the container, so it needs a `target`"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// No two of a service's `tmpfs` and `volumes` mount on the same target.
+fn check_mount_targets(service: &super::yaml::Mapping, path: &NodePath) -> Result<()> {
+    let mut seen: Vec<(String, NodePath)> = Vec::new();
+    let tmpfs = service.get("tmpfs").and_then(Node::as_seq);
+    let volumes = service.get("volumes").and_then(Node::as_seq);
+    let entries = tmpfs
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, n)| {
+            (
+                n,
+                n.as_str().map(|t| t.split(':').next().unwrap_or(t)),
+                path.key("tmpfs").index(i),
+            )
+        })
+        .chain(volumes.into_iter().flatten().enumerate().map(|(i, n)| {
+            let target = n
+                .as_map()
+                .and_then(|m| m.get("target"))
+                .and_then(Node::as_str);
+            (n, target, path.key("volumes").index(i))
+        }));
+    for (node, target, here) in entries {
+        let Some(target) = target.filter(|t| !t.is_empty()) else {
+            continue;
+        };
+        let target = super::paths::clean_container_path(target);
+        if let Some((_, first)) = seen.iter().find(|(t, _)| *t == target) {
+            return Err(Problem::new(
+                node.span,
+                here,
+                format!("target {target} is already mounted by {first}"),
+            ));
+        }
+        seen.push((target, here));
     }
     Ok(())
 }
@@ -144,6 +237,30 @@ fn check_external_name(resource: &Node, path: &NodePath, section: &str) -> Resul
             legacy.as_str().unwrap_or_default()
         ),
     ))
+}
+
+/// `develop.watch[].path` is not blank (before it is resolved against the
+/// project directory, which would make it the whole project).
+fn check_watch_paths(service: &super::yaml::Mapping, path: &NodePath) -> Result<()> {
+    let watches = service
+        .get("develop")
+        .and_then(Node::as_map)
+        .and_then(|d| d.get("watch"))
+        .and_then(Node::as_seq);
+    for (i, watch) in watches.into_iter().flatten().enumerate() {
+        let blank = watch
+            .as_map()
+            .and_then(|w| w.get("path"))
+            .filter(|p| p.as_str().is_some_and(|t| t.trim().is_empty()));
+        if let Some(blank) = blank {
+            return Err(Problem::new(
+                blank.span,
+                path.key("develop").key("watch").index(i).key("path"),
+                "the watched path can't be blank",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A long-syntax service volume: a bind needs a source; a tmpfs size is a
@@ -255,6 +372,37 @@ mod tests {
             "volumes:\n  v:\n    external: true\n    name: x\n    x-note: y\n",
         ))
         .unwrap();
+    }
+
+    #[test]
+    fn merged_services_dockerfiles_mount_targets_and_watches() {
+        let e = merged_error("services:\n  app:\n    build:\n      dockerfile: Dockerfile\n      dockerfile_inline: FROM busybox\n");
+        assert!(e.starts_with("services.app.build.dockerfile_inline: `dockerfile` and `dockerfile_inline` are mutually exclusive"), "{e}");
+        let e = merged_error("services:\n  app:\n    tmpfs: [/data]\n    volumes:\n      - {type: volume, target: /data/}\n");
+        assert!(
+            e.starts_with(
+                "services.app.volumes[0]: target /data is already mounted by services.app.tmpfs[0]"
+            ),
+            "{e}"
+        );
+        let e = merged_error("services:\n  app:\n    volumes:\n      - {type: volume, source: a, target: /d}\n      - {type: volume, source: b, target: /d}\n");
+        assert!(
+            e.starts_with(
+                "services.app.volumes[1]: target /d is already mounted by services.app.volumes[0]"
+            ),
+            "{e}"
+        );
+        let e = file_error("services:\n  app:\n    develop:\n      watch:\n        - {path: '', action: rebuild}\n");
+        assert!(
+            e.starts_with("services.app.develop.watch[0].path: the watched path can't be blank"),
+            "{e}"
+        );
+        let e = merged_error("services:\n  app:\n    develop:\n      watch:\n        - {path: ./src, action: sync}\n");
+        assert!(
+            e.starts_with("services.app.develop.watch[0].target: action \"sync\" copies files"),
+            "{e}"
+        );
+        check_merged(&tree("services:\n  app:\n    tmpfs: [/run]\n    develop:\n      watch:\n        - {path: ./src, action: rebuild}\n        - {path: ./src, action: sync, target: /app}\n    volumes:\n      - {type: volume, target: /data}\n")).unwrap();
     }
 
     #[test]
