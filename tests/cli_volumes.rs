@@ -15,10 +15,10 @@ fn owned_dirs_layer(rootfs_tar: &[u8]) -> Vec<u8> {
     let mut base = tar::Archive::new(rootfs_tar);
     for entry in base.entries().unwrap() {
         let mut entry = entry.unwrap();
-        let mut header = entry.header().clone();
+        let header = entry.header().clone();
         let mut data = Vec::new();
         std::io::Read::read_to_end(&mut entry, &mut data).unwrap();
-        builder.append(&mut header, &data[..]).unwrap();
+        builder.append(&header, &data[..]).unwrap();
     }
     let mut add = |path: &str, kind: tar::EntryType, uid: u64, gid: u64, mode: u32, data: &[u8]| {
         let mut header = tar::Header::new_gnu();
