@@ -192,6 +192,37 @@ services:
     });
 }
 
+/// berth probes before `interval` has passed, but such an early failure
+/// does not count: with `retries: 1`, a check that fails once and then
+/// passes leaves `--wait` successful, as in Docker (whose first probe
+/// runs after 2 s and passes).
+#[test]
+fn an_early_failing_probe_does_not_fail_wait() {
+    if !can_run_containers() {
+        return;
+    }
+    isolated("an_early_failing_probe_does_not_fail_wait", || {
+        let p = Project::new(
+            "name: early
+services:
+  db:
+    image: berth.test/busybox:latest
+    command: [sleep, '60']
+    stop_signal: SIGKILL
+    healthcheck:
+      test: [CMD-SHELL, 'test -f /tmp/probed || { touch /tmp/probed; echo first probe fails; exit 1; }']
+      interval: 2s
+      retries: 1
+",
+        );
+        let out = p.berth(&["up", "-d", "--wait", "--wait-timeout", "20"]);
+        assert!(out.status.success(), "{}", support::stderr(&out));
+        let ps = p.ok(&["ps"]);
+        assert!(ps.contains("(healthy)"), "{ps}");
+        p.ok(&["down", "-t", "0"]);
+    });
+}
+
 #[test]
 fn depends_on_conditions_hold_dependents_back() {
     if !can_run_containers() {

@@ -811,10 +811,11 @@ fn health_probes_run_inside_the_container_with_a_time_limit() {
                 start_interval: Duration::from_secs(5),
             };
             let mut state = HealthState::default();
+            // (A probe at Docker's first probe time: a failure counts.)
             state.record(
                 probe(&f.runtime, &record.id, &config),
-                config.retries,
-                false,
+                &config,
+                config.interval,
             );
             assert_eq!(state.status, HealthStatus::Unhealthy);
             let touch = ExecSpec {
@@ -822,10 +823,11 @@ fn health_probes_run_inside_the_container_with_a_time_limit() {
                 ..ExecSpec::default()
             };
             f.runtime.exec(&record.id, &touch, ExecIo::Capture).unwrap();
+            // (A probe at Docker's first probe time: a failure counts.)
             state.record(
                 probe(&f.runtime, &record.id, &config),
-                config.retries,
-                false,
+                &config,
+                config.interval,
             );
             assert_eq!(state.status, HealthStatus::Healthy);
             assert_eq!(state.last_output(), Some("ready\n"));

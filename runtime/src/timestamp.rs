@@ -78,6 +78,28 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
     Some(days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s - offset)
 }
 
+/// The time an RFC 3339 timestamp names, fractions of a second included
+/// (`None` before the epoch or when it does not parse).
+pub fn parse_rfc3339_time(text: &str) -> Option<SystemTime> {
+    let seconds = u64::try_from(parse_rfc3339(text)?).ok()?;
+    let digits: String = text
+        .get(19..)
+        .and_then(|rest| rest.strip_prefix('.'))
+        .map(|frac| {
+            frac.chars()
+                .take_while(char::is_ascii_digit)
+                .take(9)
+                .collect()
+        })
+        .unwrap_or_default();
+    let nanos = if digits.is_empty() {
+        0
+    } else {
+        format!("{digits:0<9}").parse::<u32>().ok()?
+    };
+    Some(UNIX_EPOCH + std::time::Duration::new(seconds, nanos))
+}
+
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -141,6 +163,25 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn parses_fractions_of_a_second() {
+        let time = |t: &str| parse_rfc3339_time(t).map(|t| t.duration_since(UNIX_EPOCH).unwrap());
+        assert_eq!(
+            time("2024-01-02T03:04:05.25Z"),
+            Some(Duration::new(1_704_164_645, 250_000_000))
+        );
+        assert_eq!(
+            time("2024-01-02T03:04:05.123456789Z"),
+            Some(Duration::new(1_704_164_645, 123_456_789))
+        );
+        assert_eq!(
+            time("2024-01-02T03:04:05Z"),
+            Some(Duration::new(1_704_164_645, 0))
+        );
+        assert_eq!(time("1969-12-31T23:59:59Z"), None);
+        assert_eq!(time("soon"), None);
+    }
 
     #[test]
     fn round_trips_and_parses_offsets() {

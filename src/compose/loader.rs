@@ -159,6 +159,8 @@ impl Loader {
         if let Some(top) = tree.as_map_mut() {
             top.shift_remove("include");
         }
+        super::validate::check_merged(&tree)
+            .map_err(|p| ComposeError::invalid(&self.sources, p))?;
         let file: ComposeFile = self.decode(&tree)?;
         if file.version.is_some() {
             self.warnings.push(format!(
@@ -399,6 +401,7 @@ impl Loader {
         if self.interpolate {
             self.interpolate_node(&mut node, &NodePath::root())?;
         }
+        super::validate::check_file(&node).map_err(|p| ComposeError::invalid(&self.sources, p))?;
         canonicalize_file(&mut node, resolver)
             .map_err(|p| ComposeError::invalid(&self.sources, p))?;
         let _: ComposeFile = self.decode(&strip_tags(node.clone()))?;
@@ -569,6 +572,7 @@ impl Loader {
         if self.interpolate {
             self.interpolate_node(&mut node, &NodePath::root())?;
         }
+        super::validate::check_file(&node).map_err(|p| ComposeError::invalid(&self.sources, p))?;
         let own = resolver.with_base(path.parent().unwrap_or(Path::new("/")));
         canonicalize_file(&mut node, &own).map_err(|p| ComposeError::invalid(&self.sources, p))?;
         let _: ComposeFile = self.decode(&node)?;

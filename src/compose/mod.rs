@@ -19,6 +19,7 @@ mod project;
 pub mod render;
 pub mod schema;
 pub mod syntax;
+mod validate;
 pub mod yaml;
 
 pub use error::{ComposeError, Problem, SourceMap};

@@ -1,11 +1,21 @@
 //! Health checks: the probe schedule and the status rules of Docker, as pure
 //! functions, plus one probe run inside the container with its time limit.
 //!
-//! Schedule: the first probe runs at once (berth does not make a healthy
-//! chain wait a full interval), then every `start_interval` during the start
-//! period and every `interval` after. Status: `starting` until the first
-//! success or until `retries` consecutive failures after the start period;
-//! failures inside the start period do not count.
+//! Docker runs the first probe `interval` after the container starts
+//! (`start_interval` when there is a start period), then every
+//! `start_interval` during the start period while the container is still
+//! `starting`, and every `interval` after. Status: `starting` until the
+//! first success or until `retries` consecutive failures that count; a
+//! failure inside the start period, while still `starting`, does not count.
+//!
+//! berth probes earlier than that where it cannot change a result: while
+//! the container is `starting` and Docker's first probe is not due yet,
+//! berth probes at once, then after 0.5 s, 1 s, 2 s… (never past the time
+//! Docker's first probe would run, so that probe always happens). An early
+//! success makes the container healthy early (a dependency chain need not
+//! wait a full interval); an early failure is logged but never counts
+//! toward `retries`, so it cannot make the container unhealthy nor fail
+//! `up --wait`.
 
 use std::time::Duration;
 
@@ -19,6 +29,8 @@ pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_START_INTERVAL: Duration = Duration::from_secs(5);
 pub const DEFAULT_RETRIES: u64 = 3;
+/// The wait before the second early probe; it doubles for each next one.
+pub const EARLY_RETRY: Duration = Duration::from_millis(500);
 /// Probe output kept per result (as Docker).
 const MAX_OUTPUT: usize = 4096;
 /// Results kept in the log (as Docker).
@@ -118,15 +130,15 @@ impl Default for HealthState {
 }
 
 impl HealthState {
-    /// Folds one probe result in (`in_start_period`: the container started
-    /// less than `start_period` ago).
-    pub fn record(&mut self, probe: Probe, retries: u64, in_start_period: bool) {
+    /// Folds one probe result in; `started_after` is how long after the
+    /// container's start the probe began.
+    pub fn record(&mut self, probe: Probe, config: &HealthConfig, started_after: Duration) {
         if probe.exit_code == 0 {
             self.status = HealthStatus::Healthy;
             self.failing_streak = 0;
-        } else if !(in_start_period && self.status == HealthStatus::Starting) {
+        } else if failure_counts(config, started_after, self.status) {
             self.failing_streak += 1;
-            if self.failing_streak >= retries {
+            if self.failing_streak >= config.retries {
                 self.status = HealthStatus::Unhealthy;
             }
         }
@@ -142,12 +154,45 @@ impl HealthState {
     }
 }
 
+/// When Docker runs its first probe, after the container's start.
+pub fn first_docker_probe(config: &HealthConfig) -> Duration {
+    if config.start_period.is_zero() {
+        config.interval
+    } else {
+        config.start_interval
+    }
+}
+
+/// Whether a failed probe that began `started_after` the container's start
+/// counts toward `retries`: not when it ran earlier than Docker would have
+/// probed, nor inside the start period while the container is `starting`.
+pub fn failure_counts(
+    config: &HealthConfig,
+    started_after: Duration,
+    status: HealthStatus,
+) -> bool {
+    let early = started_after < first_docker_probe(config);
+    let grace = started_after < config.start_period && status == HealthStatus::Starting;
+    !early && !grace
+}
+
 /// How long to wait before the next probe, given how long the container has
-/// been running and how many probes ran.
-pub fn next_delay(config: &HealthConfig, running_for: Duration, probes_done: usize) -> Duration {
-    if probes_done == 0 {
-        Duration::ZERO
-    } else if running_for < config.start_period {
+/// been running, how many probes ran and its status.
+pub fn next_delay(
+    config: &HealthConfig,
+    running_for: Duration,
+    probes_done: usize,
+    status: HealthStatus,
+) -> Duration {
+    let first = first_docker_probe(config);
+    if status == HealthStatus::Starting && running_for < first {
+        // Early probes: at once, then backing off, landing on Docker's first.
+        let backoff = match probes_done {
+            0 => Duration::ZERO,
+            n => EARLY_RETRY.saturating_mul(1 << (n - 1).min(16)),
+        };
+        backoff.min(first - running_for)
+    } else if running_for < config.start_period && status == HealthStatus::Starting {
         config.start_interval
     } else {
         config.interval
@@ -227,41 +272,140 @@ mod tests {
         assert_eq!(argv_of(&s(&["NONE"])), None);
     }
 
+    /// A container started at 0 on a fake clock: probes run when
+    /// `next_delay` says, each answered by `probe_at(time)` (an exit code)
+    /// and taking no time. Returns (time, status after the probe) per probe
+    /// until `until`.
+    fn simulate(
+        config: &HealthConfig,
+        until: Duration,
+        probe_at: impl Fn(Duration) -> i32,
+    ) -> Vec<(Duration, HealthStatus)> {
+        let mut state = HealthState::default();
+        let mut now = Duration::ZERO;
+        let mut timeline = Vec::new();
+        loop {
+            now += next_delay(config, now, timeline.len(), state.status);
+            if now > until {
+                return timeline;
+            }
+            state.record(probe_result(probe_at(now)), config, now);
+            timeline.push((now, state.status));
+        }
+    }
+
+    fn secs(s: f64) -> Duration {
+        Duration::from_secs_f64(s)
+    }
+
     #[test]
-    fn first_probe_at_once_then_start_interval_then_interval() {
-        let c = config();
-        assert_eq!(next_delay(&c, Duration::ZERO, 0), Duration::ZERO);
+    fn early_probes_back_off_and_land_on_dockers_first_probe() {
+        let c = HealthConfig {
+            interval: secs(2.0),
+            start_period: Duration::ZERO,
+            retries: 1,
+            ..config()
+        };
+        let times: Vec<Duration> = simulate(&c, secs(6.0), |_| 1)
+            .into_iter()
+            .map(|(t, _)| t)
+            .collect();
         assert_eq!(
-            next_delay(&c, Duration::from_secs(3), 1),
-            Duration::from_secs(1)
+            times,
+            [
+                secs(0.0),
+                secs(0.5),
+                secs(1.5),
+                secs(2.0),
+                secs(4.0),
+                secs(6.0)
+            ],
+            "at once, +0.5 s, +1 s, then Docker's first at `interval`, then every interval"
+        );
+        // With a start period, Docker's first probe is at start_interval.
+        assert_eq!(first_docker_probe(&config()), secs(1.0));
+        assert_eq!(
+            next_delay(&config(), secs(3.0), 4, HealthStatus::Starting),
+            secs(1.0)
         );
         assert_eq!(
-            next_delay(&c, Duration::from_secs(11), 5),
-            Duration::from_secs(30)
+            next_delay(&config(), secs(3.0), 4, HealthStatus::Healthy),
+            secs(30.0)
+        );
+        assert_eq!(
+            next_delay(&config(), secs(11.0), 5, HealthStatus::Starting),
+            secs(30.0)
         );
     }
 
     #[test]
+    fn a_failing_probe_before_interval_does_not_count_toward_retries() {
+        let c = HealthConfig {
+            interval: secs(2.0),
+            start_period: Duration::ZERO,
+            retries: 1,
+            ..config()
+        };
+        // Fails until 1.9 s, then succeeds: Docker's first probe (at 2 s)
+        // succeeds, so berth must never have said unhealthy.
+        let timeline = simulate(&c, secs(4.0), |t| i32::from(t < secs(1.9)));
+        assert!(
+            timeline.iter().all(|(_, s)| *s != HealthStatus::Unhealthy),
+            "{timeline:?}"
+        );
+        assert_eq!(timeline.last().unwrap().1, HealthStatus::Healthy);
+        // Failing from the start: unhealthy at Docker's first probe, not before.
+        let timeline = simulate(&c, secs(4.0), |_| 1);
+        let unhealthy_at = timeline
+            .iter()
+            .find(|(_, s)| *s == HealthStatus::Unhealthy)
+            .map(|(t, _)| *t);
+        assert_eq!(unhealthy_at, Some(secs(2.0)));
+    }
+
+    #[test]
+    fn an_early_success_makes_the_container_healthy_early() {
+        let c = HealthConfig {
+            interval: secs(30.0),
+            start_period: Duration::ZERO,
+            ..config()
+        };
+        let timeline = simulate(&c, secs(30.0), |t| i32::from(t < secs(1.0)));
+        assert_eq!(
+            timeline
+                .iter()
+                .find(|(_, s)| *s == HealthStatus::Healthy)
+                .map(|(t, _)| *t),
+            Some(secs(1.5)),
+            "{timeline:?}"
+        );
+        // Healthy: the next probe is an interval later.
+        assert_eq!(timeline.last().unwrap().0, secs(1.5));
+    }
+
+    #[test]
     fn status_rules() {
+        let c = config();
+        let (in_start, after) = (secs(5.0), secs(20.0));
         let mut state = HealthState::default();
-        state.record(probe_result(1), 2, true);
-        state.record(probe_result(1), 2, true);
+        state.record(probe_result(1), &c, in_start);
+        state.record(probe_result(1), &c, in_start);
         assert_eq!(
             state.status,
             HealthStatus::Starting,
             "failures in the start period do not count"
         );
-        state.record(probe_result(0), 2, true);
+        state.record(probe_result(0), &c, in_start);
         assert_eq!(state.status, HealthStatus::Healthy);
-        state.record(probe_result(1), 2, false);
+        state.record(probe_result(1), &c, after);
         assert_eq!(state.status, HealthStatus::Healthy);
-        state.record(probe_result(1), 2, false);
+        state.record(probe_result(1), &c, after);
         assert_eq!(
             (state.status, state.failing_streak),
             (HealthStatus::Unhealthy, 2)
         );
         for _ in 0..10 {
-            state.record(probe_result(0), 2, false);
+            state.record(probe_result(0), &c, after);
         }
         assert_eq!(state.log.len(), MAX_LOG);
         assert_eq!(state.status, HealthStatus::Healthy);

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{mpsc, Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use berth_runtime::container::{ContainerInfo, Runtime, Status};
 
@@ -160,6 +160,14 @@ fn run_duration(info: &ContainerInfo) -> Duration {
     }
 }
 
+/// How long ago the container started (its `started_at`, to the nanosecond).
+fn running_for(started_at: Option<&str>) -> Duration {
+    started_at
+        .and_then(berth_runtime::timestamp::parse_rfc3339_time)
+        .and_then(|started| SystemTime::now().duration_since(started).ok())
+        .unwrap_or_default()
+}
+
 /// Starts a probe in the background when one is due.
 fn schedule_probe(context: &Context, info: &ContainerInfo, watch: &mut Watch, now: Instant) {
     let Some(config) = watch.health.clone() else {
@@ -168,37 +176,36 @@ fn schedule_probe(context: &Context, info: &ContainerInfo, watch: &mut Watch, no
     if watch.probing {
         return;
     }
-    let running_for = Duration::from_secs(
-        info.state
-            .started_at
-            .as_deref()
-            .and_then(berth_runtime::timestamp::parse_rfc3339)
-            .map(|t| (berth_runtime::timestamp::now_unix() - t).max(0) as u64)
-            .unwrap_or(0),
-    );
-    let due = *watch
-        .next_probe
-        .get_or_insert_with(|| now + health::next_delay(&config, running_for, watch.probes));
+    let due = *watch.next_probe.get_or_insert_with(|| {
+        let since_start = running_for(info.state.started_at.as_deref());
+        now + health::next_delay(&config, since_start, watch.probes, watch.state.status)
+    });
     if now < due {
         return;
     }
     watch.probing = true;
     let runtime = context.runtime.clone();
+    let started_at = info.state.started_at.clone();
     let id = info.record.id.clone();
     let path = state_files::health_file(context.run_dir, context.project, &id);
     let watches = context.watches.clone();
     std::thread::spawn(move || {
+        let started_after = running_for(started_at.as_deref());
         let result = health::probe(&runtime, &id, &config);
         let mut table = watches.lock().unwrap();
         let Some(watch) = table.get_mut(&id) else {
             return;
         };
-        let in_start_period = running_for < config.start_period;
-        watch.state.record(result, config.retries, in_start_period);
+        watch.state.record(result, &config, started_after);
         watch.probes += 1;
         watch.probing = false;
-        watch.next_probe =
-            Some(Instant::now() + health::next_delay(&config, running_for, watch.probes));
+        let delay = health::next_delay(
+            &config,
+            running_for(started_at.as_deref()),
+            watch.probes,
+            watch.state.status,
+        );
+        watch.next_probe = Some(Instant::now() + delay);
         state_files::write_health(&path, &watch.state);
     });
 }

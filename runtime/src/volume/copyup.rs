@@ -3,11 +3,17 @@
 //! through the overlay: layers merged top first, whiteouts (0/0 character
 //! devices) hide what is below, opaque directories hide everything below.
 //! Owners, modes, symlinks and times are kept; symlinks are never followed.
+//! The volume's root takes the owner and mode of the directory it covers
+//! (even an empty one), as Docker's copy-up does, so a non-root image
+//! (`user: postgres`) owns its data directory; the root is changed through
+//! a descriptor opened without following a symlink.
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::io;
-use std::os::unix::fs::{lchown, symlink, FileTypeExt, MetadataExt, PermissionsExt};
+use std::os::unix::fs::{
+    fchown, lchown, symlink, FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt,
+};
 use std::path::{Component, Path, PathBuf};
 
 use nix::sys::stat::{utimensat, UtimensatFlags};
@@ -26,8 +32,9 @@ fn is_opaque(dir: &Path) -> bool {
 }
 
 /// Copies what the image (layers bottom first, as `ResolvedImage.layers`)
-/// has at `container_path` into the empty directory `dest`. Returns whether
-/// anything was there to copy.
+/// has at `container_path` into the empty directory `dest`, and gives
+/// `dest` that directory's owner and mode. Returns whether the image has a
+/// directory there (when it has not, `dest` is left as it is).
 pub fn copy_up(
     layers_bottom_first: &[PathBuf],
     container_path: &str,
@@ -78,11 +85,27 @@ pub fn copy_up(
             break;
         }
     }
-    if sources.is_empty() {
+    let Some(top) = sources.first() else {
         return Ok(false);
-    }
+    };
+    // Refused before anything is written when the root is a symlink.
+    let root = fs::File::options()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(dest)?;
     copy_merged(&sources, dest)?;
+    take_owner_and_mode(top, &root)?;
     Ok(true)
+}
+
+/// Gives the volume's root (`root`, an open directory) the owner and
+/// permission bits of `source`: the topmost layer's copy of the covered
+/// directory, what the container would have seen there.
+fn take_owner_and_mode(source: &Path, root: &fs::File) -> io::Result<()> {
+    let meta = fs::symlink_metadata(source)?;
+    fchown(root, Some(meta.uid()), Some(meta.gid()))?;
+    // After the owner: chown clears set-id bits, the mode puts them back.
+    root.set_permissions(fs::Permissions::from_mode(meta.mode() & 0o7777))
 }
 
 /// Copies the union of `sources` (top first) into `dest`.
@@ -202,5 +225,45 @@ mod tests {
             Path::new("keep.txt")
         );
         assert!(!copy_up(&[lower, upper], "/nothing/here", &dest).unwrap());
+    }
+
+    #[test]
+    fn the_root_takes_the_covered_directorys_owner_and_mode_even_when_empty() {
+        if !nix::unistd::Uid::effective().is_root() {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let lower = dir.path().join("lower");
+        let upper = dir.path().join("upper");
+        fs::create_dir_all(lower.join("d")).unwrap();
+        fs::create_dir_all(upper.join("d")).unwrap();
+        // The top layer's copy is what the container sees.
+        lchown(lower.join("d"), Some(1), Some(1)).unwrap();
+        lchown(upper.join("d"), Some(1234), Some(4321)).unwrap();
+        fs::set_permissions(upper.join("d"), fs::Permissions::from_mode(0o2700)).unwrap();
+        let owner_mode = |p: &Path| {
+            let meta = fs::symlink_metadata(p).unwrap();
+            (meta.uid(), meta.gid(), meta.mode() & 0o7777)
+        };
+        let dest = dir.path().join("volume");
+        fs::create_dir(&dest).unwrap();
+        assert!(copy_up(&[lower.clone(), upper.clone()], "/d", &dest).unwrap());
+        assert_eq!(owner_mode(&dest), (1234, 4321, 0o2700));
+        assert_eq!(fs::read_dir(&dest).unwrap().count(), 0);
+
+        // Nothing at that path in the image: the volume stays as created.
+        let untouched = dir.path().join("untouched");
+        fs::create_dir(&untouched).unwrap();
+        fs::set_permissions(&untouched, fs::Permissions::from_mode(0o755)).unwrap();
+        assert!(!copy_up(&[lower.clone(), upper.clone()], "/missing", &untouched).unwrap());
+        assert_eq!(owner_mode(&untouched), (0, 0, 0o755));
+
+        // A volume root that is a symlink is never followed.
+        let elsewhere = dir.path().join("elsewhere");
+        fs::create_dir(&elsewhere).unwrap();
+        let link = dir.path().join("link");
+        symlink(&elsewhere, &link).unwrap();
+        assert!(copy_up(&[lower, upper], "/d", &link).is_err());
+        assert_eq!(owner_mode(&elsewhere).0, 0);
     }
 }

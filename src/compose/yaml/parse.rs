@@ -173,6 +173,9 @@ impl Builder {
             Event::Scalar(text, style, anchor, tag) => {
                 self.count(1, at)?;
                 if self.expects_key() {
+                    if tag.is_none() {
+                        self.key_must_be_a_string(&text, style, at)?;
+                    }
                     return self.set_key(&text, style, at);
                 }
                 let tag = tag.map(|t| convert_tag(&t));
@@ -265,6 +268,27 @@ impl Builder {
             ));
         }
         Ok(())
+    }
+
+    /// Compose reads every mapping key as a string: a plain key that YAML
+    /// types as a boolean or a number (`1:`, `true:`, `1.5:`) is refused, as
+    /// compose refuses it ("Non-string key"), not silently read as text.
+    fn key_must_be_a_string(&self, text: &str, style: YamlStyle, at: Span) -> Result<(), Problem> {
+        if style != YamlStyle::Plain {
+            return Ok(());
+        }
+        let kind = match super::node::resolve_plain(text) {
+            super::Resolved::Bool(_) => "a boolean",
+            super::Resolved::Int(_) | super::Resolved::Float(_) => "a number",
+            super::Resolved::Null | super::Resolved::Str(_) => return Ok(()),
+        };
+        Err(Problem::new(
+            at,
+            self.child_path().key(text),
+            format!(
+                "mapping key {text} is {kind}, but keys must be strings: quote it (\"{text}\")"
+            ),
+        ))
     }
 
     fn set_key(&mut self, text: &str, style: YamlStyle, at: Span) -> Result<(), Problem> {
