@@ -16,6 +16,7 @@ mod merge;
 pub mod model;
 pub mod paths;
 mod project;
+pub mod variables;
 pub mod render;
 pub mod schema;
 pub mod syntax;
