@@ -34,94 +34,113 @@ fn cp_both_ways_with_a_volume_a_tar_stream_and_no_escape() {
     if !can_run_containers() {
         return;
     }
-    isolated("cp_both_ways_with_a_volume_a_tar_stream_and_no_escape", || {
-        let p = Project::new(APP);
-        p.ok(&["up", "-d"]);
-        let local = p.dir.join("local");
-        std::fs::create_dir_all(local.join("tree/sub")).unwrap();
-        std::fs::write(local.join("hello.txt"), "hello\n").unwrap();
-        std::fs::write(local.join("tree/a.txt"), "a\n").unwrap();
-        std::fs::write(local.join("tree/sub/b.txt"), "b\n").unwrap();
-        let at = |name: &str| local.join(name).to_str().unwrap().to_string();
+    isolated(
+        "cp_both_ways_with_a_volume_a_tar_stream_and_no_escape",
+        || {
+            let p = Project::new(APP);
+            p.ok(&["up", "-d"]);
+            let local = p.dir.join("local");
+            std::fs::create_dir_all(local.join("tree/sub")).unwrap();
+            std::fs::write(local.join("hello.txt"), "hello\n").unwrap();
+            std::fs::write(local.join("tree/a.txt"), "a\n").unwrap();
+            std::fs::write(local.join("tree/sub/b.txt"), "b\n").unwrap();
+            let at = |name: &str| local.join(name).to_str().unwrap().to_string();
 
-        // In: a file to a new name, a directory into the volume.
-        p.ok(&["cp", &at("hello.txt"), "app:/tmp/greeting"]);
-        p.ok(&["cp", &at("tree"), "app:/data"]);
-        assert_eq!(p.sh("app", "cat /tmp/greeting").1, "hello\n");
-        assert_eq!(p.sh("app", "cat /data/tree/sub/b.txt").1, "b\n");
-        // Without -a the files are root's.
-        assert_eq!(p.sh("app", "stat -c %u:%g /data/tree/a.txt").1, "0:0\n");
-        // `tree/.`: the contents only.
-        p.sh("app", "mkdir /tmp/flat");
-        p.ok(&["cp", &format!("{}/.", at("tree")), "app:/tmp/flat"]);
-        assert_eq!(p.sh("app", "cat /tmp/flat/a.txt").1, "a\n");
+            // In: a file to a new name, a directory into the volume.
+            p.ok(&["cp", &at("hello.txt"), "app:/tmp/greeting"]);
+            p.ok(&["cp", &at("tree"), "app:/data"]);
+            assert_eq!(p.sh("app", "cat /tmp/greeting").1, "hello\n");
+            assert_eq!(p.sh("app", "cat /data/tree/sub/b.txt").1, "b\n");
+            // Without -a the files are root's.
+            assert_eq!(p.sh("app", "stat -c %u:%g /data/tree/a.txt").1, "0:0\n");
+            // `tree/.`: the contents only.
+            p.sh("app", "mkdir /tmp/flat");
+            p.ok(&["cp", &format!("{}/.", at("tree")), "app:/tmp/flat"]);
+            assert_eq!(p.sh("app", "cat /tmp/flat/a.txt").1, "a\n");
 
-        // Out: a file, and a directory from the volume.
-        p.sh("app", "mkdir -p /data/made/deep && echo made > /data/made/deep/f && chown 1000:1000 /data/made/deep/f");
-        p.ok(&["cp", "app:/tmp/greeting", &at("back.txt")]);
-        assert_eq!(std::fs::read_to_string(local.join("back.txt")).unwrap(), "hello\n");
-        p.ok(&["cp", "-a", "app:/data/made", &at("out")]);
-        assert_eq!(
-            std::fs::read_to_string(local.join("out/deep/f")).unwrap(),
-            "made\n"
-        );
-        use std::os::unix::fs::MetadataExt;
-        assert_eq!(std::fs::metadata(local.join("out/deep/f")).unwrap().uid(), 1000);
+            // Out: a file, and a directory from the volume.
+            p.sh("app", "mkdir -p /data/made/deep && echo made > /data/made/deep/f && chown 1000:1000 /data/made/deep/f");
+            p.ok(&["cp", "app:/tmp/greeting", &at("back.txt")]);
+            assert_eq!(
+                std::fs::read_to_string(local.join("back.txt")).unwrap(),
+                "hello\n"
+            );
+            p.ok(&["cp", "-a", "app:/data/made", &at("out")]);
+            assert_eq!(
+                std::fs::read_to_string(local.join("out/deep/f")).unwrap(),
+                "made\n"
+            );
+            use std::os::unix::fs::MetadataExt;
+            assert_eq!(
+                std::fs::metadata(local.join("out/deep/f")).unwrap().uid(),
+                1000
+            );
 
-        // `-`: a tar stream out on stdout, and in on stdin.
-        let out = p.berth(&["cp", "app:/data/made", "-"]);
-        assert!(out.status.success(), "{}", support::stderr(&out));
-        let mut archive = tar::Archive::new(&out.stdout[..]);
-        let names: Vec<String> = archive
-            .entries()
-            .unwrap()
-            .map(|e| e.unwrap().path().unwrap().display().to_string())
-            .collect();
-        assert!(names.iter().any(|n| n == "made/deep/f"), "{names:?}");
-        let mut tar_in = tar::Builder::new(Vec::new());
-        let mut header = tar::Header::new_gnu();
-        header.set_size(6);
-        header.set_mode(0o644);
-        tar_in
-            .append_data(&mut header, "streamed.txt", &b"piped\n"[..])
-            .unwrap();
-        let bytes = tar_in.into_inner().unwrap();
-        let mut child = p
-            .command(&["cp", "-", "app:/data"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(&bytes).unwrap();
-        let done = child.wait_with_output().unwrap();
-        assert!(done.status.success(), "{}", support::stderr(&done));
-        assert_eq!(p.sh("app", "cat /data/streamed.txt").1, "piped\n");
+            // `-`: a tar stream out on stdout, and in on stdin.
+            let out = p.berth(&["cp", "app:/data/made", "-"]);
+            assert!(out.status.success(), "{}", support::stderr(&out));
+            let mut archive = tar::Archive::new(&out.stdout[..]);
+            let names: Vec<String> = archive
+                .entries()
+                .unwrap()
+                .map(|e| e.unwrap().path().unwrap().display().to_string())
+                .collect();
+            assert!(names.iter().any(|n| n == "made/deep/f"), "{names:?}");
+            let mut tar_in = tar::Builder::new(Vec::new());
+            let mut header = tar::Header::new_gnu();
+            header.set_size(6);
+            header.set_mode(0o644);
+            tar_in
+                .append_data(&mut header, "streamed.txt", &b"piped\n"[..])
+                .unwrap();
+            let bytes = tar_in.into_inner().unwrap();
+            let mut child = p
+                .command(&["cp", "-", "app:/data"])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            child.stdin.take().unwrap().write_all(&bytes).unwrap();
+            let done = child.wait_with_output().unwrap();
+            assert!(done.status.success(), "{}", support::stderr(&done));
+            assert_eq!(p.sh("app", "cat /data/streamed.txt").1, "piped\n");
 
-        // `..` out of the root is refused; a symlink pointing out resolves
-        // inside the container, never to the host's file.
-        let secret = p.dir.join("host-secret");
-        std::fs::write(&secret, "host only\n").unwrap();
-        let out = p.berth(&["cp", "app:/../../../../etc/passwd", &at("passwd")]);
-        assert!(!out.status.success());
-        assert!(support::stderr(&out).contains("out of the container's root"), "{}", support::stderr(&out));
-        p.sh("app", &format!("ln -s /../../../..{} /tmp/escape", secret.display()));
-        let out = p.berth(&["cp", "-L", "app:/tmp/escape", &at("escaped")]);
-        assert!(!out.status.success(), "the host's file was copied out");
-        assert!(!local.join("escaped").exists());
-        // Writing through the link lands inside the container too.
-        p.ok(&["cp", &at("hello.txt"), "app:/tmp/escape"]);
-        assert_eq!(std::fs::read_to_string(&secret).unwrap(), "host only\n");
+            // `..` out of the root is refused; a symlink pointing out resolves
+            // inside the container, never to the host's file.
+            let secret = p.dir.join("host-secret");
+            std::fs::write(&secret, "host only\n").unwrap();
+            let out = p.berth(&["cp", "app:/../../../../etc/passwd", &at("passwd")]);
+            assert!(!out.status.success());
+            assert!(
+                support::stderr(&out).contains("out of the container's root"),
+                "{}",
+                support::stderr(&out)
+            );
+            p.sh(
+                "app",
+                &format!("ln -s /../../../..{} /tmp/escape", secret.display()),
+            );
+            let out = p.berth(&["cp", "-L", "app:/tmp/escape", &at("escaped")]);
+            assert!(!out.status.success(), "the host's file was copied out");
+            assert!(!local.join("escaped").exists());
+            // Writing through the link lands inside the container too.
+            p.ok(&["cp", &at("hello.txt"), "app:/tmp/escape"]);
+            assert_eq!(std::fs::read_to_string(&secret).unwrap(), "host only\n");
 
-        // A stopped container: its root and volume are still there.
-        p.ok(&["stop", "app"]);
-        p.ok(&["cp", "app:/data/tree/a.txt", &at("stopped.txt")]);
-        assert_eq!(std::fs::read_to_string(local.join("stopped.txt")).unwrap(), "a\n");
-        p.ok(&["cp", &at("hello.txt"), "app:/data/while-stopped"]);
-        p.ok(&["start", "app"]);
-        assert_eq!(p.sh("app", "cat /data/while-stopped").1, "hello\n");
-        p.ok(&["down", "-t", "0", "-v"]);
-    });
+            // A stopped container: its root and volume are still there.
+            p.ok(&["stop", "app"]);
+            p.ok(&["cp", "app:/data/tree/a.txt", &at("stopped.txt")]);
+            assert_eq!(
+                std::fs::read_to_string(local.join("stopped.txt")).unwrap(),
+                "a\n"
+            );
+            p.ok(&["cp", &at("hello.txt"), "app:/data/while-stopped"]);
+            p.ok(&["start", "app"]);
+            assert_eq!(p.sh("app", "cat /data/while-stopped").1, "hello\n");
+            p.ok(&["down", "-t", "0", "-v"]);
+        },
+    );
 }
 
 #[test]
@@ -176,7 +195,10 @@ fn scale_then_restart_with_and_without_deps() {
         assert_eq!(p.ok(&["ps", "-q", "api"]).lines().count(), 3);
         p.ok(&["scale", "api=1"]);
         let ps = p.ok(&["ps", "--format", "{{.Name}}"]);
-        assert!(ps.contains("tiers-api-1") && !ps.contains("tiers-api-2"), "{ps}");
+        assert!(
+            ps.contains("tiers-api-1") && !ps.contains("tiers-api-2"),
+            "{ps}"
+        );
 
         let started = |name: &str| inspect(&p, name, "{{.State.StartedAt}}");
         let (db, api) = (started("tiers-db-1"), started("tiers-api-1"));
@@ -217,8 +239,12 @@ services:
         p.ok(&["up", "-d"]);
         let out = p.berth(&["down", "-t", "0", "--rmi", "local"]);
         assert!(out.status.success(), "{}", support::stderr(&out));
-        assert!(support::stderr(&out).contains("rmi-app"), "{}", support::stderr(&out));
-        let images = p.ok(&["images", "--format", "json"]);
+        assert!(
+            support::stderr(&out).contains("rmi-app"),
+            "{}",
+            support::stderr(&out)
+        );
+        let images = p.ok(&["image", "ls", "--format", "json"]);
         assert!(!images.contains("rmi-app"), "{images}");
         assert!(images.contains("berth.test/busybox"), "{images}");
         let out = p.berth(&["down", "--rmi", "some"]);
@@ -242,16 +268,30 @@ fn config_variables_and_environment() {
         &["--project-directory", d, "config", "--variables"],
         &[],
     ));
-    let foo = out.lines().find(|l| l.starts_with("FOO ")).unwrap_or_default();
+    let foo = out
+        .lines()
+        .find(|l| l.starts_with("FOO "))
+        .unwrap_or_default();
     assert_eq!(
         foo.split_whitespace().collect::<Vec<_>>(),
         ["FOO", "false", "x"],
         "{out}"
     );
-    assert!(out.lines().any(|l| l.starts_with("NEEDED") && l.contains("true")), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("NEEDED") && l.contains("true")),
+        "{out}"
+    );
     let json = support::ok(support::berth(
         &root,
-        &["--project-directory", d, "config", "--variables", "--format", "json"],
+        &[
+            "--project-directory",
+            d,
+            "config",
+            "--variables",
+            "--format",
+            "json",
+        ],
         &[],
     ));
     let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();

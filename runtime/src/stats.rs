@@ -307,7 +307,8 @@ mod tests {
 
     #[test]
     fn io_stat_sums_devices() {
-        let text = "8:0 rbytes=4096 wbytes=512 rios=1 wios=1\n8:16 rbytes=4 wbytes=8 rios=1 wios=1\n";
+        let text =
+            "8:0 rbytes=4096 wbytes=512 rios=1 wios=1\n8:16 rbytes=4 wbytes=8 rios=1 wios=1\n";
         assert_eq!(io_stat(text), (4100, 520));
     }
 

@@ -2,10 +2,10 @@
 
 use super::args::{ConfigArgs, ConfigFormat, GlobalOptions};
 use super::project::load_project;
-use crate::compose::variables;
 use crate::compose::hash::service_config_hash;
 use crate::compose::model::Project;
 use crate::compose::render::{render, Format};
+use crate::compose::variables;
 use anyhow::Context;
 use std::collections::BTreeSet;
 

@@ -79,7 +79,9 @@ fn targets(
                     == Some(&args.index.to_string())
                     && !is_oneoff(c)
             })
-            .with_context(|| format!("service {service:?} has no container number {}", args.index))?;
+            .with_context(|| {
+                format!("service {service:?} has no container number {}", args.index)
+            })?;
         return Ok(vec![found]);
     }
     let mut found: Vec<ContainerInfo> = of_service
@@ -108,9 +110,18 @@ fn copy_out(
         follow_link: args.follow_link,
     };
     let mut helper = runtime
-        .copy(&container.record.id, &request, Stdio::null(), Stdio::piped())
+        .copy(
+            &container.record.id,
+            &request,
+            Stdio::null(),
+            Stdio::piped(),
+        )
         .with_context(|| format!("copying from {name}"))?;
-    let stream = helper.child.stdout.take().context("the copy helper's output")?;
+    let stream = helper
+        .child
+        .stdout
+        .take()
+        .context("the copy helper's output")?;
     let local = if dest == "-" {
         let mut stream = stream;
         std::io::copy(&mut stream, &mut std::io::stdout().lock())
@@ -149,23 +160,38 @@ fn copy_in(
             keep_owner: args.archive,
         };
         let helper = runtime
-            .copy(&container.record.id, &request, Stdio::inherit(), Stdio::null())
+            .copy(
+                &container.record.id,
+                &request,
+                Stdio::inherit(),
+                Stdio::null(),
+            )
             .with_context(|| format!("copying to {name}"))?;
         return helper
             .finish()
             .with_context(|| format!("copying standard input to {name}:{path}"));
     }
     // Checked here, so a bad source never starts the helper.
-    std::fs::symlink_metadata(source).with_context(|| format!("{source}: no such file or directory"))?;
+    std::fs::symlink_metadata(source)
+        .with_context(|| format!("{source}: no such file or directory"))?;
     let request = CopyRequest::In {
         path: path.to_string(),
         contents_only: copy::contents_only(source),
         keep_owner: args.archive,
     };
     let mut helper = runtime
-        .copy(&container.record.id, &request, Stdio::piped(), Stdio::null())
+        .copy(
+            &container.record.id,
+            &request,
+            Stdio::piped(),
+            Stdio::null(),
+        )
         .with_context(|| format!("copying to {name}"))?;
-    let stdin = helper.child.stdin.take().context("the copy helper's input")?;
+    let stdin = helper
+        .child
+        .stdin
+        .take()
+        .context("the copy helper's input")?;
     let local = copy::archive(
         Path::new(source.trim_end_matches("/.")),
         source,

@@ -96,7 +96,10 @@ mod tests {
             .unwrap()
             .project;
         assert_eq!(selected(&project, RmiMode::Local), vec!["fuzz-web"]);
-        assert_eq!(selected(&project, RmiMode::All), vec!["redis:7", "fuzz-web"]);
+        assert_eq!(
+            selected(&project, RmiMode::All),
+            vec!["redis:7", "fuzz-web"]
+        );
         assert!(RmiMode::parse("some").is_err());
     }
 }

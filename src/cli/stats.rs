@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use berth_runtime::container::{ContainerInfo, Status};
 use berth_runtime::stats::{self, Sample};
 
@@ -35,7 +35,9 @@ pub fn run(global: &GlobalOptions, args: &StatsArgs) -> anyhow::Result<i32> {
     let list = || -> anyhow::Result<Vec<ContainerInfo>> {
         Ok(project_containers(global, &project.name)?
             .into_iter()
-            .filter(|c| args.services.is_empty() || args.services.iter().any(|s| s == service_of(c)))
+            .filter(|c| {
+                args.services.is_empty() || args.services.iter().any(|s| s == service_of(c))
+            })
             .filter(|c| args.all || c.state.status == Status::Running)
             .collect())
     };
@@ -47,14 +49,25 @@ pub fn run(global: &GlobalOptions, args: &StatsArgs) -> anyhow::Result<i32> {
         let mut now: BTreeMap<String, Sample> = sample_all(&containers);
         if first {
             // CPU use needs two samples: the first pass only takes one.
-            std::thread::sleep(if args.no_stream { INTERVAL / 2 } else { INTERVAL });
+            std::thread::sleep(if args.no_stream {
+                INTERVAL / 2
+            } else {
+                INTERVAL
+            });
             previous = now;
             now = sample_all(&containers);
             first = false;
         }
         let rows: Vec<Row> = containers
             .iter()
-            .map(|c| Row::new(c, now.get(&c.record.id), previous.get(&c.record.id), args.no_trunc))
+            .map(|c| {
+                Row::new(
+                    c,
+                    now.get(&c.record.id),
+                    previous.get(&c.record.id),
+                    args.no_trunc,
+                )
+            })
             .collect();
         let mut out = std::io::stdout().lock();
         if live {
@@ -109,9 +122,18 @@ struct Row {
 }
 
 impl Row {
-    fn new(c: &ContainerInfo, now: Option<&Sample>, before: Option<&Sample>, no_trunc: bool) -> Row {
+    fn new(
+        c: &ContainerInfo,
+        now: Option<&Sample>,
+        before: Option<&Sample>,
+        no_trunc: bool,
+    ) -> Row {
         let id = c.record.id.clone();
-        let short_id = if no_trunc { id.clone() } else { id.chars().take(12).collect() };
+        let short_id = if no_trunc {
+            id.clone()
+        } else {
+            id.chars().take(12).collect()
+        };
         let name = c.record.name.clone();
         let Some(now) = now else {
             // Docker's cells for a container that does not run.
@@ -139,7 +161,11 @@ impl Row {
                 binary_size(now.memory_limit)
             ),
             mem_percent: format!("{:.2}%", now.memory_percent()),
-            net: format!("{} / {}", decimal_size(now.net_rx), decimal_size(now.net_tx)),
+            net: format!(
+                "{} / {}",
+                decimal_size(now.net_rx),
+                decimal_size(now.net_tx)
+            ),
             block: format!(
                 "{} / {}",
                 decimal_size(now.block_read),

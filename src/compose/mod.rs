@@ -16,10 +16,10 @@ mod merge;
 pub mod model;
 pub mod paths;
 mod project;
-pub mod variables;
 pub mod render;
 pub mod schema;
 pub mod syntax;
+pub mod variables;
 pub mod yaml;
 
 pub use error::{ComposeError, Problem, SourceMap};

@@ -223,6 +223,9 @@ mod tests {
             lines.next().unwrap(),
             "NAME                REQUIRED            DEFAULT VALUE       ALTERNATE VALUE"
         );
-        assert_eq!(lines.next().unwrap(), "FOO                 false               x");
+        assert_eq!(
+            lines.next().unwrap(),
+            "FOO                 false               x"
+        );
     }
 }

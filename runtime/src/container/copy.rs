@@ -87,7 +87,10 @@ pub fn container_path(path: &str) -> Result<String, CopyError> {
             "" | "." => {}
             ".." => {
                 if parts.pop().is_none() {
-                    return Err(placement(path, "the path leads out of the container's root"));
+                    return Err(placement(
+                        path,
+                        "the path leads out of the container's root",
+                    ));
                 }
             }
             other => parts.push(other),
@@ -110,9 +113,14 @@ pub fn contents_only(path: &str) -> bool {
 
 /// Writes a tar stream of `src` (named by its last component) to `out`.
 /// `follow_link`: a symlink at `src` itself is copied as what it points to.
-pub fn archive(src: &Path, src_text: &str, follow_link: bool, out: impl Write) -> Result<(), CopyError> {
-    let meta = fs::symlink_metadata(src)
-        .map_err(|_| placement(src_text, "no such file or directory"))?;
+pub fn archive(
+    src: &Path,
+    src_text: &str,
+    follow_link: bool,
+    out: impl Write,
+) -> Result<(), CopyError> {
+    let meta =
+        fs::symlink_metadata(src).map_err(|_| placement(src_text, "no such file or directory"))?;
     let mut source = src.to_path_buf();
     let mut is_dir = meta.is_dir();
     if meta.file_type().is_symlink() && follow_link {
@@ -174,10 +182,9 @@ pub fn place(
         Ok(_) if src_is_dir => Err(placement(dest_text, "cannot copy a directory to a file")),
         Ok(_) if wants_dir => Err(placement(dest_text, "not a directory")),
         Ok(_) => Ok(Placement::At(dest.to_path_buf())),
-        Err(_) if wants_dir && !src_is_dir => Err(placement(
-            dest_text,
-            "the destination directory must exist",
-        )),
+        Err(_) if wants_dir && !src_is_dir => {
+            Err(placement(dest_text, "the destination directory must exist"))
+        }
         Err(_) => {
             let parent = match dest.parent() {
                 Some(parent) if parent.as_os_str().is_empty() => Path::new("."),
@@ -223,9 +230,7 @@ pub fn extract(
 ) -> Result<(), CopyError> {
     let mut archive = tar::Archive::new(input);
     let mut top: Option<(PathBuf, Placement)> = None;
-    let entries = archive
-        .entries()
-        .map_err(io_err("reading the archive"))?;
+    let entries = archive.entries().map_err(io_err("reading the archive"))?;
     for entry in entries {
         let mut entry = entry.map_err(io_err("reading the archive"))?;
         let path = relative(&entry.path().map_err(io_err("reading the archive"))?)?;
@@ -253,6 +258,7 @@ pub fn extract(
             message: format!("outside the copied {}", top_path.display()),
         })?;
         let (base, target) = match &placement {
+            Placement::At(at) if rest.as_os_str().is_empty() => (at.clone(), at.clone()),
             Placement::At(at) => (at.clone(), at.join(rest)),
             Placement::Into(_) if rest.as_os_str().is_empty() => continue,
             Placement::Into(dir) => (dir.clone(), dir.join(rest)),
@@ -275,10 +281,20 @@ pub fn extract(
 
 /// Extracts a tar stream as it is into the existing directory `dir`
 /// (`cp - SERVICE:DIR`).
-pub fn extract_into(input: impl Read, dir: &Path, dir_text: &str, keep_owner: bool) -> Result<(), CopyError> {
+pub fn extract_into(
+    input: impl Read,
+    dir: &Path,
+    dir_text: &str,
+    keep_owner: bool,
+) -> Result<(), CopyError> {
     match fs::metadata(dir) {
         Ok(meta) if meta.is_dir() => {}
-        Ok(_) => return Err(placement(dir_text, "not a directory: an archive is extracted into a directory")),
+        Ok(_) => {
+            return Err(placement(
+                dir_text,
+                "not a directory: an archive is extracted into a directory",
+            ))
+        }
         Err(_) => return Err(placement(dir_text, "no such directory")),
     }
     let mut archive = tar::Archive::new(input);
@@ -391,7 +407,9 @@ fn make_parents(base: &Path, target: &Path) -> Result<(), CopyError> {
                 })
             }
             Ok(_) => {}
-            Err(_) => fs::create_dir(&dir).map_err(io_err(format!("creating {}", dir.display())))?,
+            Err(_) => {
+                fs::create_dir(&dir).map_err(io_err(format!("creating {}", dir.display())))?
+            }
         }
     }
     Ok(())
@@ -476,7 +494,9 @@ pub fn main(dir: PathBuf, request: &str) -> i32 {
 /// Makes `/` the container's root: its mount namespace when it runs, else
 /// its overlay and binds mounted in a private namespace, then `chroot`.
 fn enter(dir: &ContainerDir) -> Result<(), CopyError> {
-    let record = dir.read_record().map_err(io_err("reading the container's record"))?;
+    let record = dir
+        .read_record()
+        .map_err(io_err("reading the container's record"))?;
     let state = super::observed_state(dir).map_err(io_err("reading the container's state"))?;
     let running = state.status == Status::Running;
     if let (true, Some(pid)) = (running, state.pid) {
@@ -510,7 +530,12 @@ fn serve(request: &CopyRequest) -> Result<(), CopyError> {
         CopyRequest::Out { path, follow_link } => {
             let clean = container_path(path)?;
             let stdout = io::stdout().lock();
-            archive(Path::new(&clean), path, *follow_link, io::BufWriter::new(stdout))
+            archive(
+                Path::new(&clean),
+                path,
+                *follow_link,
+                io::BufWriter::new(stdout),
+            )
         }
         CopyRequest::In {
             path,
@@ -518,7 +543,13 @@ fn serve(request: &CopyRequest) -> Result<(), CopyError> {
             keep_owner,
         } => {
             let clean = container_path(path)?;
-            extract(io::stdin().lock(), Path::new(&clean), path, *contents_only, *keep_owner)
+            extract(
+                io::stdin().lock(),
+                Path::new(&clean),
+                path,
+                *contents_only,
+                *keep_owner,
+            )
         }
         CopyRequest::InRaw { path, keep_owner } => {
             let clean = container_path(path)?;
