@@ -1,7 +1,7 @@
 //! Commands a compose user reaches for daily: `cp` (both directions, a
 //! volume path, `-` tar streams, escapes refused), `stats`, `scale`,
 //! `restart --no-deps`, `down --rmi local` and `config --variables` /
-//! `--environment`, driven through the real binary.
+//! `--environment` / `--no-path-resolution`, driven through the real binary.
 
 mod support;
 
@@ -257,7 +257,7 @@ fn config_variables_and_environment() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("compose.yaml"),
-        "services:\n  web:\n    image: \"busybox:${TAG:-1.36}\"\n    environment:\n      A: ${FOO:-x}\n      B: ${NEEDED:?set it}\n",
+        "services:\n  web:\n    image: \"busybox:${TAG:-1.36}\"\n    environment:\n      A: ${FOO:-x}\n      B: ${NEEDED:?set it}\n    volumes: ['./data:/data']\n",
     )
     .unwrap();
     std::fs::write(dir.path().join(".env"), "NEEDED=yes\n").unwrap();
@@ -303,4 +303,19 @@ fn config_variables_and_environment() {
     ));
     assert!(env.lines().any(|l| l == "NEEDED=yes"), "{env}");
     assert!(env.lines().any(|l| l == "FROM_SHELL=1"), "{env}");
+    let kept = support::ok(support::berth(
+        &root,
+        &["--project-directory", d, "config", "--no-path-resolution"],
+        &[],
+    ));
+    assert!(kept.contains("source: ./data"), "{kept}");
+    let resolved = support::ok(support::berth(
+        &root,
+        &["--project-directory", d, "config"],
+        &[],
+    ));
+    assert!(
+        resolved.contains(&format!("source: {d}/data")),
+        "{resolved}"
+    );
 }

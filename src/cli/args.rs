@@ -296,6 +296,9 @@ pub struct ConfigArgs {
     /// Don't interpolate environment variables.
     #[arg(long)]
     pub no_interpolate: bool,
+    /// Leave relative paths as written.
+    #[arg(long)]
+    pub no_path_resolution: bool,
     /// Print the variables the model uses, with their defaults.
     #[arg(long)]
     pub variables: bool,

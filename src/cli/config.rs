@@ -1,7 +1,7 @@
 //! `berth config`: the fully resolved project, or parts of it.
 
 use super::args::{ConfigArgs, ConfigFormat, GlobalOptions};
-use super::project::load_project;
+use super::project::{load_project, load_project_with};
 use crate::compose::hash::service_config_hash;
 use crate::compose::model::Project;
 use crate::compose::render::{render, Format};
@@ -23,7 +23,12 @@ pub fn run(global: &GlobalOptions, args: &ConfigArgs) -> anyhow::Result<i32> {
         );
         return Ok(0);
     }
-    let loaded = load_project(global, &args.services, !args.no_interpolate)?;
+    let loaded = load_project_with(
+        global,
+        &args.services,
+        !args.no_interpolate,
+        args.no_path_resolution,
+    )?;
     if args.environment {
         // What interpolation saw: the process environment and the env files.
         for (name, value) in &loaded.project.environment {
