@@ -16,6 +16,7 @@ pub mod network;
 pub mod ports;
 pub mod serving;
 pub mod state_root;
+pub mod stats;
 #[cfg(test)]
 mod test_support;
 pub mod timestamp;

@@ -118,7 +118,13 @@ pub enum Command {
     /// Stop the project's containers.
     Stop(StopArgs),
     /// Restart the project's containers.
-    Restart(StopArgs),
+    Restart(RestartArgs),
+    /// Copy files or folders between a service container and the local filesystem.
+    Cp(CpArgs),
+    /// Show the containers' resource usage (CPU, memory, network and block I/O, PIDs).
+    Stats(StatsArgs),
+    /// Scale services: SERVICE=REPLICAS.
+    Scale(ScaleArgs),
     /// Send a signal to the project's containers.
     Kill(KillArgs),
     /// Remove stopped containers of the project.
@@ -290,6 +296,15 @@ pub struct ConfigArgs {
     /// Don't interpolate environment variables.
     #[arg(long)]
     pub no_interpolate: bool,
+    /// Leave relative paths as written.
+    #[arg(long)]
+    pub no_path_resolution: bool,
+    /// Print the variables the model uses, with their defaults.
+    #[arg(long)]
+    pub variables: bool,
+    /// Print the environment used for interpolation.
+    #[arg(long)]
+    pub environment: bool,
     /// Save to a file instead of printing.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -383,6 +398,69 @@ pub struct StopArgs {
     pub timeout: Option<u64>,
     /// Only these services.
     pub services: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RestartArgs {
+    /// Seconds to wait for a container to stop before killing it.
+    #[arg(short, long)]
+    pub timeout: Option<u64>,
+    /// Don't restart dependent services (those with `depends_on: {SERVICE: {restart: true}}`).
+    #[arg(long)]
+    pub no_deps: bool,
+    /// Only these services.
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CpArgs {
+    /// Copy to every container of the service, one-off (`run`) containers too.
+    #[arg(long)]
+    pub all: bool,
+    /// Archive mode: keep the uid/gid of the source.
+    #[arg(short, long)]
+    pub archive: bool,
+    /// Always follow a symbolic link at SRC_PATH.
+    #[arg(short = 'L', long)]
+    pub follow_link: bool,
+    /// Index of the container if the service has several replicas (default:
+    /// the first when copying from, every one when copying to the service).
+    #[arg(long, default_value_t = 0)]
+    pub index: u32,
+    /// SERVICE:SRC_PATH, or a local path (`-`: a tar stream on standard input).
+    #[arg(value_name = "SRC")]
+    pub source: String,
+    /// SERVICE:DEST_PATH, or a local path (`-`: a tar stream on standard output).
+    #[arg(value_name = "DEST")]
+    pub destination: String,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Show all containers (default: running only).
+    #[arg(short, long)]
+    pub all: bool,
+    /// Output format: table, or json (one object per container per line).
+    #[arg(long, default_value = "table")]
+    pub format: String,
+    /// Print one sample and exit instead of refreshing.
+    #[arg(long)]
+    pub no_stream: bool,
+    /// Do not truncate the container IDs.
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// Only these services.
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScaleArgs {
+    /// Don't start the services the scaled ones depend on.
+    #[arg(long)]
+    pub no_deps: bool,
+    /// SERVICE=REPLICAS (repeatable).
+    #[arg(required = true, value_name = "SERVICE=REPLICAS")]
+    pub scales: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -1,15 +1,41 @@
 //! `berth config`: the fully resolved project, or parts of it.
 
 use super::args::{ConfigArgs, ConfigFormat, GlobalOptions};
-use super::project::load_project;
+use super::project::{load_project, load_project_with};
 use crate::compose::hash::service_config_hash;
 use crate::compose::model::Project;
 use crate::compose::render::{render, Format};
+use crate::compose::variables;
 use anyhow::Context;
 use std::collections::BTreeSet;
 
 pub fn run(global: &GlobalOptions, args: &ConfigArgs) -> anyhow::Result<i32> {
-    let loaded = load_project(global, &args.services, !args.no_interpolate)?;
+    if args.variables {
+        // The variables as written: read without interpolation.
+        let project = load_project(global, &args.services, false)?.project;
+        let found = variables::of_project(&project);
+        print!(
+            "{}",
+            match args.format {
+                ConfigFormat::Json => variables::json(&found),
+                ConfigFormat::Yaml => variables::table(&found),
+            }
+        );
+        return Ok(0);
+    }
+    let loaded = load_project_with(
+        global,
+        &args.services,
+        !args.no_interpolate,
+        args.no_path_resolution,
+    )?;
+    if args.environment {
+        // What interpolation saw: the process environment and the env files.
+        for (name, value) in &loaded.project.environment {
+            println!("{name}={value}");
+        }
+        return Ok(0);
+    }
     let mut project = loaded.project;
     if !args.services.is_empty() {
         keep_services(&mut project, &args.services);

@@ -10,7 +10,9 @@ use std::time::Duration;
 use anyhow::Context;
 use berth_runtime::container::{ContainerInfo, Runtime, Status};
 
-use super::args::{DownArgs, GlobalOptions, KillArgs, RmArgs, ServicesArgs, StopArgs, WaitArgs};
+use super::args::{
+    DownArgs, GlobalOptions, KillArgs, RestartArgs, RmArgs, ServicesArgs, StopArgs, WaitArgs,
+};
 use super::project::load_project;
 use super::ps::{project_containers, service_of};
 use crate::compose::graph_input;
@@ -156,12 +158,20 @@ fn start_all(ctx: &ProjectState, services: &[String], only_stopped: bool) -> any
     })
 }
 
-pub fn restart(global: &GlobalOptions, args: &StopArgs) -> anyhow::Result<i32> {
+/// `restart`: as compose v2, naming services also restarts the services
+/// that depend on them with `restart: true` (transitively), unless
+/// `--no-deps`.
+pub fn restart(global: &GlobalOptions, args: &RestartArgs) -> anyhow::Result<i32> {
     let ctx = context(global)?;
     let _lock = lock(&ctx)?;
     ensure_supervisor(global, &ctx)?;
-    stop_all(&ctx, &args.services, args.timeout)?;
-    start_all(&ctx, &args.services, false)?;
+    let services = if args.no_deps {
+        args.services.clone()
+    } else {
+        super::restart_deps::with_restart_dependents(&ctx.project, &args.services)
+    };
+    stop_all(&ctx, &services, args.timeout)?;
+    start_all(&ctx, &services, false)?;
     Ok(0)
 }
 
@@ -236,9 +246,11 @@ pub fn rm(global: &GlobalOptions, args: &RmArgs) -> anyhow::Result<i32> {
 }
 
 pub fn down(global: &GlobalOptions, args: &DownArgs) -> anyhow::Result<i32> {
-    if args.rmi.is_some() {
-        anyhow::bail!("down --rmi is not supported yet");
-    }
+    let rmi = args
+        .rmi
+        .as_deref()
+        .map(super::down_images::RmiMode::parse)
+        .transpose()?;
     let ctx = context(global)?;
     let _lock = lock(&ctx)?;
     let known: BTreeSet<&String> = ctx.project.services.keys().collect();
@@ -275,6 +287,10 @@ pub fn down(global: &GlobalOptions, args: &DownArgs) -> anyhow::Result<i32> {
     remove_project_networks(global, &ctx.project.name)?;
     if args.volumes {
         remove_project_volumes(global, &ctx)?;
+    }
+    if let Some(mode) = rmi {
+        let images = super::down_images::selected(&ctx.project, mode);
+        super::down_images::remove(&global.root, &images)?;
     }
     crate::supervisor::stop(&super::lock::run_dir(), &ctx.project.name);
     Ok(0)

@@ -3,6 +3,8 @@
 
 pub mod args;
 mod config;
+mod cp;
+mod down_images;
 mod events;
 mod exec;
 mod graph;
@@ -18,7 +20,10 @@ mod progress;
 mod project;
 mod ps;
 pub(crate) mod pull_policy;
+mod restart_deps;
 mod run;
+mod scale;
+mod stats;
 mod template;
 mod top;
 mod up;
@@ -77,6 +82,9 @@ pub fn run() -> anyhow::Result<i32> {
         Command::Start(args) => lifecycle::start(&cli.global, args),
         Command::Stop(args) => lifecycle::stop(&cli.global, args),
         Command::Restart(args) => lifecycle::restart(&cli.global, args),
+        Command::Cp(args) => cp::run(&cli.global, args),
+        Command::Stats(args) => stats::run(&cli.global, args),
+        Command::Scale(args) => scale::run(&cli.global, args),
         Command::Kill(args) => lifecycle::kill(&cli.global, args),
         Command::Rm(args) => lifecycle::rm(&cli.global, args),
         Command::Logs(args) => logs::run(&cli.global, args),

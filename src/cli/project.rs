@@ -11,6 +11,17 @@ pub fn load_project(
     services: &[String],
     interpolate: bool,
 ) -> anyhow::Result<Loaded> {
+    load_project_with(global, services, interpolate, false)
+}
+
+/// [`load_project`], relative paths left as written when `keep_relative_paths`
+/// (`config --no-path-resolution`).
+pub fn load_project_with(
+    global: &GlobalOptions,
+    services: &[String],
+    interpolate: bool,
+    keep_relative_paths: bool,
+) -> anyhow::Result<Loaded> {
     let cwd = std::env::current_dir().context("cannot determine the current directory")?;
     let stdin = if global.files.iter().any(|f| f.as_os_str() == "-") {
         let mut text = String::new();
@@ -29,6 +40,7 @@ pub fn load_project(
         profiles: global.profiles.clone(),
         services: services.to_vec(),
         interpolate,
+        keep_relative_paths,
         process_env: std::env::vars().collect(),
         cwd,
         stdin,

@@ -22,29 +22,12 @@ const MISSING_COMMANDS: &[(&str, &str)] = &[
         "build",
         "berth does not build images: build elsewhere, then `berth image load` the archive",
     ),
-    (
-        "cp",
-        "berth has no `cp` command yet: use a bind mount or `berth exec SERVICE cat FILE`",
-    ),
     ("push", "berth does not push images"),
-    (
-        "scale",
-        "berth has no `scale` command: use `berth up -d --scale SERVICE=N`",
-    ),
-    (
-        "stats",
-        "berth has no `stats` command yet: `berth top` shows the processes",
-    ),
     ("watch", "berth has no `watch` command yet"),
 ];
 
 /// Flags berth takes but refuses or ignores at run time.
 const FLAG_EXCEPTIONS: &[(&str, &str, Support)] = &[
-    (
-        "down",
-        "--rmi",
-        Refused("down --rmi is not supported yet: remove the images with `berth rmi`"),
-    ),
     (
         "",
         "--parallel",

@@ -826,7 +826,7 @@ fn string_to_list(value: &mut Node) {
 
 fn resolve_path_node(node: &mut Node, path: &NodePath, paths: &PathResolver) -> Result<()> {
     let text = scalar_text(node, path)?;
-    let resolved = paths.resolve(text);
+    let resolved = paths.resolve_value(text);
     *node = Node::string(resolved, node.span);
     Ok(())
 }

@@ -36,6 +36,8 @@ pub struct LoadOptions {
     pub services: Vec<String>,
     /// `false` for `config --no-interpolate`.
     pub interpolate: bool,
+    /// `config --no-path-resolution`: relative paths stay as written.
+    pub keep_relative_paths: bool,
     /// The process environment.
     pub process_env: Vec<(String, String)>,
     /// The directory the command runs in.
@@ -129,7 +131,8 @@ impl Loader {
                 env_files.push(dotenv);
             }
         }
-        let resolver = PathResolver::new(working_dir.clone(), self.home.clone());
+        let resolver = PathResolver::new(working_dir.clone(), self.home.clone())
+            .keeping_paths_as_written(opts.keep_relative_paths);
 
         // Parse every file first: the project name may come from a top-level `name:`.
         let mut parsed = Vec::new();

@@ -20,6 +20,7 @@ pub mod render;
 pub mod schema;
 pub mod syntax;
 mod validate;
+pub mod variables;
 pub mod yaml;
 
 pub use error::{ComposeError, Problem, SourceMap};

@@ -9,6 +9,9 @@ use std::path::{Component, Path, PathBuf};
 pub struct PathResolver {
     base: PathBuf,
     home: Option<PathBuf>,
+    /// `config --no-path-resolution`: the model keeps paths as written
+    /// (the loader still resolves what it reads itself).
+    keep_as_written: bool,
 }
 
 impl PathResolver {
@@ -16,6 +19,22 @@ impl PathResolver {
         PathResolver {
             base: base.into(),
             home,
+            keep_as_written: false,
+        }
+    }
+
+    /// The same resolver, leaving the model's paths as written.
+    pub fn keeping_paths_as_written(mut self, keep: bool) -> Self {
+        self.keep_as_written = keep;
+        self
+    }
+
+    /// A path value of the model: resolved, unless paths are kept as written.
+    pub fn resolve_value(&self, text: &str) -> String {
+        if self.keep_as_written {
+            text.to_string()
+        } else {
+            self.resolve(text)
         }
     }
 
@@ -28,6 +47,7 @@ impl PathResolver {
         PathResolver {
             base: base.into(),
             home: self.home.clone(),
+            keep_as_written: self.keep_as_written,
         }
     }
 
@@ -98,6 +118,9 @@ mod tests {
     fn resolves_relative_home_and_absolute() {
         let r = PathResolver::new("/proj", Some(PathBuf::from("/home/u")));
         assert_eq!(r.resolve("./data"), "/proj/data");
+        let kept = r.clone().keeping_paths_as_written(true).with_base("/other");
+        assert_eq!(kept.resolve_value("./data"), "./data");
+        assert_eq!(kept.resolve("./data"), "/other/data");
         assert_eq!(r.resolve("."), "/proj");
         assert_eq!(r.resolve("../x/./y/"), "/x/y");
         assert_eq!(r.resolve("~/cfg"), "/home/u/cfg");

@@ -178,7 +178,8 @@ fn normalize_service(
     // env_file values first, then `environment` wins; bare names come from the environment.
     let mut environment = EnvMap::new();
     for (i, env_file) in service.env_file.iter().enumerate() {
-        let file = PathBuf::from(&env_file.path);
+        // Relative only under `config --no-path-resolution`: from the project directory.
+        let file = working_dir.join(&env_file.path);
         let text = match std::fs::read_to_string(&file) {
             Ok(text) => text,
             Err(_) if !env_file.required => continue,
@@ -224,7 +225,7 @@ fn normalize_service(
         .into_iter()
         .enumerate()
     {
-        let text = std::fs::read_to_string(&label_file).map_err(|e| {
+        let text = std::fs::read_to_string(working_dir.join(&label_file)).map_err(|e| {
             problem(
                 path.key("label_file").index(i),
                 format!("cannot read label file {label_file}: {e}"),

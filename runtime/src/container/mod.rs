@@ -17,6 +17,7 @@ mod bpf;
 pub mod capabilities;
 pub mod cgroup;
 pub mod cgroup_view;
+pub mod copy;
 pub mod device_filter;
 pub mod devices;
 pub mod etc_files;
@@ -67,12 +68,16 @@ pub const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(10);
 /// `main`; `Some(code)` means: exit with this code now.
 pub fn hidden_main(args: &[std::ffi::OsString]) -> Option<i32> {
     let mode = args.get(1)?.to_str()?;
-    if mode == MONITOR_ARG || mode == EXEC_ARG {
+    if mode == MONITOR_ARG || mode == EXEC_ARG || mode == copy::COPY_ARG {
         enter_hidden_mode();
     }
     match mode {
         MONITOR_ARG => Some(monitor::main(PathBuf::from(args.get(2)?))),
         EXEC_ARG => Some(exec::main(
+            PathBuf::from(args.get(2)?),
+            args.get(3)?.to_str()?,
+        )),
+        copy::COPY_ARG => Some(copy::main(
             PathBuf::from(args.get(2)?),
             args.get(3)?.to_str()?,
         )),

@@ -294,6 +294,23 @@ fn mount_overlay(dir: &ContainerDir, record: &ContainerRecord) -> SetupResult<()
     ctx(nix::unistd::chdir("/"), || "chdir /".to_string())
 }
 
+/// For `cp` into or out of a stopped container (in a private mount
+/// namespace): its overlay root and its bind mounts (volumes, host
+/// paths), targets resolved inside the root; returns the root to `chroot`
+/// into. Tmpfs mounts hold nothing while the container is stopped.
+pub(super) fn mount_for_copy(dir: &ContainerDir, record: &ContainerRecord) -> SetupResult<PathBuf> {
+    let rootfs = dir.rootfs();
+    ensure_target(&rootfs, true)?;
+    mount_overlay(dir, record)?;
+    let privileged = record.spec.security.privileged;
+    for spec in &record.spec.mounts {
+        if matches!(spec, Mount::Bind { .. }) {
+            mount_user(&rootfs, spec, privileged)?;
+        }
+    }
+    Ok(rootfs)
+}
+
 /// `shm_size` `None`: no `/dev/shm` at all (`ipc: none`).
 fn mount_dev(rootfs: &Path, shm_size: Option<u64>, console: Option<&Path>) -> SetupResult<()> {
     let dev = system_mount_point(rootfs, "dev")?;
