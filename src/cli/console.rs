@@ -34,6 +34,27 @@ impl RawTerminal {
     }
 }
 
+impl RawTerminal {
+    /// For a command that waits on a child meanwhile (`exec`): SIGTERM or
+    /// SIGHUP put the terminal back before they end us as they would have.
+    pub fn restore_on_termination(&self) -> anyhow::Result<signal_hook::iterator::Handle> {
+        let saved = self.0.clone();
+        let mut signals = Signals::new([SIGTERM, SIGHUP]).context("watching signals")?;
+        let handle = signals.handle();
+        std::thread::spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                let _ = nix::sys::termios::tcsetattr(
+                    std::io::stdin(),
+                    nix::sys::termios::SetArg::TCSANOW,
+                    &saved,
+                );
+                let _ = signal_hook::low_level::emulate_default_handler(signal);
+            }
+        });
+        Ok(handle)
+    }
+}
+
 impl Drop for RawTerminal {
     fn drop(&mut self) {
         let _ = nix::sys::termios::tcsetattr(

@@ -31,7 +31,14 @@ pub fn run(global: &GlobalOptions, args: &ExecArgs) -> anyhow::Result<i32> {
         return Ok(0);
     }
     let raw = if spec.tty { RawTerminal::enter() } else { None };
+    let watch = match &raw {
+        Some(raw) => Some(raw.restore_on_termination()?),
+        None => None,
+    };
     let output = runtime.exec(&container.record.id, &spec, ExecIo::Inherit);
+    if let Some(watch) = watch {
+        watch.close();
+    }
     drop(raw);
     let output = output.with_context(|| format!("exec in {}", container.record.name))?;
     Ok(output.exit_code)
