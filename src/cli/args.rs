@@ -87,6 +87,8 @@ pub enum Command {
     Up(UpArgs),
     /// Run a command in a running container of a service.
     Exec(ExecArgs),
+    /// Attach to the input and output of a service's running container.
+    Attach(AttachArgs),
     /// Run a one-off command in a new container of a service.
     Run(RunArgs),
     /// Create the services' containers (and networks, volumes) without starting them.
@@ -599,6 +601,12 @@ pub struct ExecArgs {
     /// Disable pseudo-TTY allocation (by default one is allocated when stdin is a terminal).
     #[arg(short = 'T', long = "no-TTY")]
     pub no_tty: bool,
+    /// Keep stdin open (always so; accepted as docker compose does).
+    #[arg(short, long, hide = true)]
+    pub interactive: bool,
+    /// Allocate a pseudo-TTY (the default when stdin is a terminal; accepted as docker compose does).
+    #[arg(short, long, hide = true, conflicts_with = "no_tty")]
+    pub tty: bool,
     /// Run the command as this user.
     #[arg(short, long)]
     pub user: Option<String>,
@@ -619,6 +627,24 @@ pub struct ExecArgs {
     /// The command and its arguments.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
     pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AttachArgs {
+    /// Index of the container if the service has several replicas.
+    #[arg(long, default_value_t = 1)]
+    pub index: u32,
+    /// Do not attach stdin.
+    #[arg(long)]
+    pub no_stdin: bool,
+    /// Pass the signals berth receives on to the container (when it has no TTY).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    pub sig_proxy: bool,
+    /// The keys that detach from the container and leave it running.
+    #[arg(long, default_value = super::console::DEFAULT_DETACH_KEYS)]
+    pub detach_keys: String,
+    /// The service.
+    pub service: String,
 }
 
 #[derive(Debug, Args)]
@@ -719,6 +745,9 @@ pub struct RunArgs {
     /// Disable pseudo-TTY allocation (by default one is allocated when stdin is a terminal).
     #[arg(short = 'T', long = "no-TTY")]
     pub no_tty: bool,
+    /// Allocate a pseudo-TTY (the default when stdin is a terminal; accepted as docker compose does).
+    #[arg(short, long, hide = true, conflicts_with = "no_tty")]
+    pub tty: bool,
     /// Keep stdin open (the default; `--interactive=false` to not).
     #[arg(short, long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
     pub interactive: bool,

@@ -2,9 +2,11 @@
 //! command. Errors carry context (`anyhow`) and are printed by `main`.
 
 pub mod args;
+mod attach;
 mod config;
 mod cp;
 mod down_images;
+mod console;
 mod events;
 mod exec;
 mod graph;
@@ -67,6 +69,7 @@ pub fn run() -> anyhow::Result<i32> {
         Command::Ps(args) => ps::run(&cli.global, args),
         Command::Up(args) => up::run(&cli.global, args),
         Command::Exec(args) => exec::run(&cli.global, args),
+        Command::Attach(args) => attach::run(&cli.global, args),
         Command::Run(args) => run::run(&cli.global, args),
         Command::Create(args) => up::create(&cli.global, args),
         Command::Pause(args) => lifecycle::pause(&cli.global, args, true),

@@ -4,9 +4,12 @@
 //! labelled `oneoff=True`, the service's ports left unpublished unless
 //! `--service-ports`, no restart policy, stdin passed through, its output
 //! streamed, and its exit code returned (`--rm` removes it afterwards).
+//! When stdin and stdout are terminals it gets a TTY (`-T` to not), sized
+//! as ours and resized with it; we attach before its program starts, so no
+//! output is missed.
 
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Read};
 use std::time::Duration;
 
 use anyhow::{bail, Context};
@@ -15,6 +18,7 @@ use berth_runtime::network::NetworkStore;
 use berth_runtime::volume::VolumeStore;
 
 use super::args::{GlobalOptions, RunArgs};
+use super::console::{terminal_size, Session};
 use super::lock::{run_dir, ProjectLock};
 use super::project::load_project;
 use crate::compose::graph_input;
@@ -101,28 +105,44 @@ pub fn run(global: &GlobalOptions, args: &RunArgs) -> anyhow::Result<i32> {
     crate::supervisor::ensure_running(&global.root, &run_dir(), &project.name)
         .context("starting the project's supervisor")?;
     engine.create_container_as(&args.service, 1, &name, true)?;
-    let started = runtime.start_with(&name, || {
-        crate::supervisor::converge_now(&run_dir(), &project.name)
-    });
-    if let Err(err) = started {
-        if args.rm {
-            let _ = engine.remove_container(&name);
+    let at_gate = || crate::supervisor::converge_now(&run_dir(), &project.name);
+    let started = if args.detach {
+        runtime.start_with(&name, at_gate).map(|_| None)
+    } else {
+        let size = if tty { terminal_size() } else { None };
+        runtime
+            .start_attached(&name, size, at_gate)
+            .map(|(_, console)| Some(console))
+    };
+    let console = match started {
+        Ok(console) => console,
+        Err(err) => {
+            if args.rm {
+                let _ = engine.remove_container(&name);
+            }
+            return Err(err).with_context(|| format!("starting {name}"));
         }
-        return Err(err).with_context(|| format!("starting {name}"));
-    }
+    };
     // post_start hooks, as docker compose runs them for `run` too: a
     // failure fails the command once the container is done (its output,
     // hook output included, is still shown).
     let hook_failure = crate::reconcile::hooks::post_start(&runtime, &name).err();
     drop(_lock);
-    if args.detach {
+    let Some(console) = console else {
         if let Some(failure) = hook_failure {
             return Err(failure).with_context(|| format!("starting {name}"));
         }
         println!("{name}");
         return Ok(0);
-    }
-    let code = attach(&runtime, &name, tty, interactive)?;
+    };
+    let session = Session {
+        tty,
+        stdin: interactive,
+        detach_keys: None,
+        sig_proxy: (!tty).then_some((&runtime, name.as_str())),
+    };
+    session.run(console)?;
+    let code = exit_code(&runtime, &name)?;
     if args.rm {
         let anonymous = anonymous_volumes_of(&runtime, &name);
         engine
@@ -307,87 +327,14 @@ fn random_hex() -> anyhow::Result<String> {
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// Streams the container's output (and our stdin into it) until it exits;
-/// returns its exit code.
-fn attach(runtime: &Runtime, name: &str, tty: bool, interactive: bool) -> anyhow::Result<i32> {
-    let _raw = if tty { RawTerminal::enter() } else { None };
-    if interactive {
-        // A container that is already done has no stdin left to feed.
-        match runtime.attach_stdin(name) {
-            Ok(stream) => {
-                std::thread::spawn(move || pump_stdin(stream));
-            }
-            Err(err)
-                if runtime
-                    .state(name)
-                    .is_ok_and(|s| s.status == Status::Running) =>
-            {
-                eprintln!("warning: {name}: stdin not attached: {err}")
-            }
-            Err(err) => tracing::debug!("{name}: stdin not attached: {err}"),
-        }
-    }
-    runtime.logs(name, true, |record| {
-        let bytes = record.log.as_bytes();
-        if record.stream == berth_runtime::container::Stream::Stderr {
-            let mut err = std::io::stderr().lock();
-            let _ = err.write_all(bytes);
-            let _ = err.flush();
-        } else {
-            let mut out = std::io::stdout().lock();
-            let _ = out.write_all(bytes);
-            let _ = out.flush();
-        }
-        true
-    })?;
+/// The exit code of the container, once its program has ended.
+fn exit_code(runtime: &Runtime, name: &str) -> anyhow::Result<i32> {
     let mut state = runtime.wait(name, None)?;
     while state.status == Status::Running {
         std::thread::sleep(Duration::from_millis(10));
         state = runtime.state(name)?;
     }
     Ok(state.exit_code.unwrap_or(0))
-}
-
-/// Copies our stdin to the container's until our input ends.
-fn pump_stdin(mut stream: std::os::unix::net::UnixStream) {
-    let mut stdin = std::io::stdin().lock();
-    let mut buffer = [0u8; 8192];
-    loop {
-        match stdin.read(&mut buffer) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => {
-                if stream.write_all(&buffer[..n]).is_err() {
-                    return;
-                }
-            }
-        }
-    }
-    let _ = stream.shutdown(std::net::Shutdown::Write);
-}
-
-/// The terminal in raw mode while a TTY container is attached; restored on drop.
-struct RawTerminal(nix::sys::termios::Termios);
-
-impl RawTerminal {
-    fn enter() -> Option<RawTerminal> {
-        use nix::sys::termios::{cfmakeraw, tcgetattr, tcsetattr, SetArg};
-        let stdin = std::io::stdin();
-        let saved = tcgetattr(&stdin).ok()?;
-        let mut raw = saved.clone();
-        cfmakeraw(&mut raw);
-        tcsetattr(&stdin, SetArg::TCSANOW, &raw).ok()?;
-        Some(RawTerminal(saved))
-    }
-}
-
-impl Drop for RawTerminal {
-    fn drop(&mut self) {
-        let _ = nix::sys::termios::tcsetattr(
-            std::io::stdin(),
-            nix::sys::termios::SetArg::TCSANOW,
-            &self.0,
-        );
-    }
 }
 
 #[cfg(test)]

@@ -15,16 +15,35 @@ const COMPOSE_CLI: &str = include_str!("compose_cli.txt");
 /// Commands berth does not have, and what to do instead.
 const MISSING_COMMANDS: &[(&str, &str)] = &[
     (
-        "attach",
-        "berth has no `attach` command yet: use `berth logs -f SERVICE` to follow its output",
-    ),
-    (
         "build",
         "berth does not build images: build elsewhere, then `berth image load` the archive",
     ),
     ("push", "berth does not push images"),
     ("watch", "berth has no `watch` command yet"),
 ];
+
+/// How `exec`, `run` and `attach` treat terminals (a section of the
+/// generated document).
+pub const TERMINAL_NOTES: &str = "\
+### Terminals: `exec`, `run`, `attach`
+
+- `exec` and `run` allocate a pseudo-TTY when both stdin and stdout are terminals, as
+  docker compose does; `-T`/`--no-TTY` disables it. `-i`/`--interactive` and `-t`/`--tty`
+  are accepted (`exec -it`, `run --rm -it`): they are the defaults. When stdin is not a
+  terminal (a pipe, `/dev/null`, CI), no pty is allocated even without `-T`: the command's
+  stdin, stdout and stderr are plain streams and its exit code is returned.
+- With a pty, the local terminal is in raw mode while attached (restored on every way
+  out: the end of the program, the detach keys, SIGTERM or SIGHUP), the pty starts with
+  the terminal's size and follows it on every SIGWINCH (`stty size`, `vi`, `top` work).
+- `run` attaches before the container's program starts: no output is missed, the
+  prompt of an interactive shell shows at once.
+- `attach SERVICE` attaches to the running container (`--index`): its output from now on,
+  stdin when it has `stdin_open` (not with `--no-stdin`), the window size when it has
+  `tty`. The detach keys (`--detach-keys`, default `ctrl-p,ctrl-q`) leave it running
+  (exit code 0); otherwise `attach` ends with the program and returns its exit code.
+  Without a TTY, `--sig-proxy` (default true) passes SIGINT, SIGTERM and SIGHUP on to the
+  container; `run` does so too.
+";
 
 /// Flags berth takes but refuses or ignores at run time.
 const FLAG_EXCEPTIONS: &[(&str, &str, Support)] = &[

@@ -77,6 +77,8 @@ pub fn compatibility_markdown() -> String {
             cell(&explain(row.support, origin))
         );
     }
+    out.push('\n');
+    out.push_str(super::commands::TERMINAL_NOTES);
     out
 }
 

@@ -2,7 +2,8 @@
 //! container's cgroups and namespaces, forks into its PID namespace, and the
 //! child execs with the same user, environment and working-directory rules
 //! as the container's own process. With a terminal, the parent relays
-//! between its own stdio and the pty.
+//! between its own stdio and the pty, whose size follows the caller's
+//! terminal (copied at the start and on every SIGWINCH).
 
 use std::fs::{self, File};
 use std::os::fd::{AsFd, OwnedFd};
@@ -10,8 +11,11 @@ use std::path::PathBuf;
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sched::{setns, CloneFlags};
+use nix::sys::signal::{SigSet, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::{waitpid, WaitStatus};
 
+use super::console::{set_window_size, window_size};
 use super::init::{self, Failure, EXIT_SETUP};
 use super::process::{env_value, merge_env};
 use super::seccomp;
@@ -76,12 +80,24 @@ fn run(dir: ContainerDir, spec_json: &str) -> Result<i32, Failure> {
     }
     drop(namespaces);
     let pty = if spec.tty {
-        Some(nix::pty::openpty(None, None).map_err(|err| fail(format!("open a pty: {err}")))?)
+        let pty =
+            nix::pty::openpty(None, None).map_err(|err| fail(format!("open a pty: {err}")))?;
+        follow_window_size(pty.master.as_fd());
+        Some(pty)
     } else {
         None
     };
+    // Resizes arrive as a signal, read in the relay; the child unblocks it.
+    let resizes = match pty {
+        Some(_) => Some(resize_signals().map_err(|err| fail(format!("SIGWINCH: {err}")))?),
+        None => None,
+    };
     match sys::fork_single_threaded().map_err(|err| fail(format!("fork: {err}")))? {
         Forked::Child => {
+            drop(resizes);
+            let mut winch = SigSet::empty();
+            winch.add(Signal::SIGWINCH);
+            let _ = winch.thread_unblock();
             let slave = pty.map(|pty| pty.slave);
             let failure = match child(&record, &spec, &security, filter.as_ref(), slave) {
                 Ok(never) => match never {},
@@ -93,7 +109,7 @@ fn run(dir: ContainerDir, spec_json: &str) -> Result<i32, Failure> {
         Forked::Parent(child) => {
             if let Some(pty) = pty {
                 drop(pty.slave);
-                relay(pty.master);
+                relay(pty.master, resizes);
             }
             Ok(match waitpid(child, None) {
                 Ok(WaitStatus::Exited(_, code)) => code,
@@ -167,23 +183,51 @@ fn child(
     )
 }
 
-/// Copies our stdin to the pty and the pty to our stdout until the pty closes.
-fn relay(master: OwnedFd) {
+/// Gives the pty the size of the caller's terminal (our stdin), if it is one.
+fn follow_window_size(master: std::os::fd::BorrowedFd<'_>) {
+    if let Some(size) = window_size(std::io::stdin().as_fd()) {
+        let _ = set_window_size(master, size);
+    }
+}
+
+/// SIGWINCH, blocked and read from a descriptor.
+fn resize_signals() -> nix::Result<SignalFd> {
+    let mut mask = SigSet::empty();
+    mask.add(Signal::SIGWINCH);
+    mask.thread_block()?;
+    SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
+}
+
+/// Copies our stdin to the pty and the pty to our stdout until the pty
+/// closes; on a SIGWINCH, the pty takes our terminal's new size.
+fn relay(master: OwnedFd, resizes: Option<SignalFd>) {
     let stdin = std::io::stdin();
     let stdout = std::io::stdout();
     let mut stdin_open = true;
     let mut buffer = [0u8; 8192];
     loop {
         let mut fds = vec![PollFd::new(master.as_fd(), PollFlags::POLLIN)];
+        if let Some(resizes) = &resizes {
+            fds.push(PollFd::new(resizes.as_fd(), PollFlags::POLLIN));
+        }
         if stdin_open {
             fds.push(PollFd::new(stdin.as_fd(), PollFlags::POLLIN));
         }
         if poll(&mut fds, PollTimeout::NONE).is_err() {
             continue;
         }
-        let master_ready = fds[0].revents().is_some_and(|r| !r.is_empty());
-        let stdin_ready = stdin_open && fds[1].revents().is_some_and(|r| !r.is_empty());
+        let ready: Vec<bool> = fds
+            .iter()
+            .map(|fd| fd.revents().is_some_and(|r| !r.is_empty()))
+            .collect();
         drop(fds);
+        let master_ready = ready[0];
+        let resized = resizes.is_some() && ready[1];
+        let stdin_ready = stdin_open && ready[ready.len() - 1];
+        if let (true, Some(resizes)) = (resized, &resizes) {
+            while let Ok(Some(_)) = resizes.read_signal() {}
+            follow_window_size(master.as_fd());
+        }
         if master_ready {
             match nix::unistd::read(&master, &mut buffer) {
                 Ok(0) | Err(_) => return,

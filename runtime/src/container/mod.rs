@@ -18,6 +18,7 @@ pub mod capabilities;
 pub mod cgroup;
 pub mod cgroup_view;
 pub mod copy;
+pub mod console;
 pub mod device_filter;
 pub mod devices;
 pub mod etc_files;
@@ -61,6 +62,9 @@ pub use state::{ContainerRecord, ContainerState, Status};
 pub const MONITOR_ARG: &str = "__berth-monitor";
 /// The hidden argument that runs an exec.
 pub const EXEC_ARG: &str = "__berth-exec";
+/// The monitor's optional last argument: wait for the starter to attach
+/// to the console before the program starts.
+const ATTACH_AT_START_ARG: &str = "attach";
 /// Grace period between the stop signal and SIGKILL when none is given.
 pub const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -72,7 +76,10 @@ pub fn hidden_main(args: &[std::ffi::OsString]) -> Option<i32> {
         enter_hidden_mode();
     }
     match mode {
-        MONITOR_ARG => Some(monitor::main(PathBuf::from(args.get(2)?))),
+        MONITOR_ARG => Some(monitor::main(
+            PathBuf::from(args.get(2)?),
+            args.get(3).is_some_and(|a| a == ATTACH_AT_START_ARG),
+        )),
         EXEC_ARG => Some(exec::main(
             PathBuf::from(args.get(2)?),
             args.get(3)?.to_str()?,
@@ -517,24 +524,18 @@ impl Runtime {
             .map_err(io_err(format!("rename {name_or_id}")))
     }
 
-    /// Connects to a running container's stdin (its spec has `stdin_open`):
-    /// what is written to the stream reaches the container; shutting down
-    /// the write side ends its input when the spec has `stdin_once`.
-    pub fn attach_stdin(&self, name_or_id: &str) -> Result<std::os::unix::net::UnixStream> {
+    /// Attaches to a running container's console: its output from now on,
+    /// its stdin (when its spec has `stdin_open`), its terminal's size (when
+    /// it has `tty`).
+    pub fn attach(&self, name_or_id: &str) -> Result<console::Console> {
         let record = self.lookup(name_or_id)?;
         let path = self.dir(&record.id).attach_socket();
-        let deadline = Instant::now() + Duration::from_secs(2);
-        loop {
-            match crate::unix_socket::connect(&path) {
-                Ok(stream) => return Ok(stream),
-                Err(err) if Instant::now() > deadline => {
-                    return Err(io_err(format!("attach to the stdin of {}", record.name))(
-                        err,
-                    ))
-                }
-                Err(_) => std::thread::sleep(Duration::from_millis(5)),
+        console::Console::connect(&record.name, &path, Duration::from_secs(2)).map_err(|err| {
+            ContainerError::Invalid {
+                name: record.name.clone(),
+                message: err.to_string(),
             }
-        }
+        })
     }
 
     /// Containers waiting at their start gate, with the PID whose
@@ -584,6 +585,33 @@ impl Runtime {
     /// start gate (only for specs with `start_gate`), so the caller can have
     /// the gate opened at once instead of when its keeper next looks.
     pub fn start_with(&self, name_or_id: &str, at_gate: impl FnOnce()) -> Result<ContainerState> {
+        self.start_inner(name_or_id, at_gate, None)
+            .map(|(state, _)| state)
+    }
+
+    /// [`Runtime::start_with`], attached to the console before the program
+    /// starts (no output is missed): the terminal gets `size` first (for a
+    /// `tty` container) and the program starts once the console is ready.
+    pub fn start_attached(
+        &self,
+        name_or_id: &str,
+        size: Option<console::WindowSize>,
+        at_gate: impl FnOnce(),
+    ) -> Result<(ContainerState, console::Console)> {
+        let (state, console) = self.start_inner(name_or_id, at_gate, Some(size))?;
+        let console = console.ok_or_else(|| ContainerError::Invalid {
+            name: name_or_id.to_string(),
+            message: "its monitor offered no console to attach to".into(),
+        })?;
+        Ok((state, console))
+    }
+
+    fn start_inner(
+        &self,
+        name_or_id: &str,
+        at_gate: impl FnOnce(),
+        attach: Option<Option<console::WindowSize>>,
+    ) -> Result<(ContainerState, Option<console::Console>)> {
         let record = self.lookup(name_or_id)?;
         let dir = self.dir(&record.id);
         let current = observed_state(&dir).map_err(io_err("read state"))?;
@@ -600,19 +628,29 @@ impl Runtime {
         let mut child = helper::command(&self.helper)
             .arg(MONITOR_ARG)
             .arg(dir.path())
+            .args(attach.map(|_| ATTACH_AT_START_ARG))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(monitor_log)
             .spawn()
             .map_err(io_err(format!("run {}", self.helper.display())))?;
         let mut line = String::new();
+        let mut attached = None;
+        let mut at_gate = Some(at_gate);
         if let Some(stdout) = child.stdout.take() {
             let mut reader = BufReader::new(stdout);
-            let _ = reader.read_line(&mut line);
-            if line.starts_with("gate ") {
-                at_gate();
+            loop {
                 line.clear();
                 let _ = reader.read_line(&mut line);
+                if line.starts_with("gate ") {
+                    if let Some(at_gate) = at_gate.take() {
+                        at_gate();
+                    }
+                } else if line.trim_end() == "console" {
+                    attached = self.attach_at_start(&record, attach.flatten());
+                } else {
+                    break;
+                }
             }
         }
         let _ = child.wait();
@@ -633,7 +671,27 @@ impl Runtime {
                 message: format!("the monitor ended without a report: {}", log.trim()),
             });
         }
-        dir.read_state().map_err(io_err("read state"))
+        let state = dir.read_state().map_err(io_err("read state"))?;
+        Ok((state, attached))
+    }
+
+    /// Connects to a console the monitor waits on, gives it the size and
+    /// lets the program start; `None` if that failed (the monitor starts
+    /// the program anyway, after its patience).
+    fn attach_at_start(
+        &self,
+        record: &ContainerRecord,
+        size: Option<console::WindowSize>,
+    ) -> Option<console::Console> {
+        let path = self.dir(&record.id).attach_socket();
+        let console =
+            console::Console::connect(&record.name, &path, Duration::from_secs(2)).ok()?;
+        let input = console.input();
+        if let Some(size) = size {
+            input.send(&console::Frame::Resize(size)).ok()?;
+        }
+        input.send(&console::Frame::Start).ok()?;
+        Some(console)
     }
 
     /// Waits until the container is no longer running (or `timeout` passes)

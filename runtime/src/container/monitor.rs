@@ -4,12 +4,15 @@
 //! the log, and records the exit code, signal and OOM kill when it ends. A
 //! crash of whatever started it never stops the container or loses output.
 //!
-//! Started as `berth __berth-monitor DIR`; it reports one line on stdout,
-//! `ok PID` or `error CODE MESSAGE`, then detaches.
+//! Started as `berth __berth-monitor DIR [attach]`; it reports one line on
+//! stdout, `ok PID` or `error CODE MESSAGE`, then detaches. It serves the
+//! container's console (`console.rs`) while the program runs; with `attach`
+//! it says `console` once the socket is bound and waits for the starter to
+//! attach before the program starts, so not a byte of output is missed.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -23,6 +26,7 @@ use nix::unistd::{pipe2, Pid};
 
 use super::cgroup::{ContainerCgroup, Hierarchies};
 use super::cgroup_view::CgroupView;
+use super::console::{ConsoleServer, ConsoleTarget};
 use super::init::{self, InitIo, EXIT_SETUP};
 use super::logs::{LogWriter, Stream};
 use super::spec::Namespace;
@@ -33,7 +37,7 @@ use super::sys::{self, Forked};
 use crate::timestamp;
 
 /// Entry point of the hidden monitor mode; returns the process exit code.
-pub fn main(dir: PathBuf) -> i32 {
+pub fn main(dir: PathBuf, attach_at_start: bool) -> i32 {
     // Detach: the starter reaps our parent at once; we are re-parented.
     match sys::fork_single_threaded() {
         Ok(Forked::Parent(_)) => sys::exit_now(0),
@@ -61,7 +65,7 @@ pub fn main(dir: PathBuf) -> i32 {
     let mut state = dir
         .read_state()
         .unwrap_or_else(|_| ContainerState::created());
-    match launch(&dir, &record, &mut state) {
+    match launch(&dir, &record, &mut state, attach_at_start) {
         Ok(running) => {
             report(&format!("ok {}", running.child));
             supervise(&dir, &record, state, running);
@@ -115,6 +119,8 @@ struct Running {
     /// Held open so the container's stdin never sees end-of-file (unless
     /// `stdin_once`); what attached clients send is written to it.
     stdin_writer: Option<OwnedFd>,
+    /// Where clients attach (`None` if the socket could not be made).
+    console: Option<ConsoleServer>,
     signals: SignalFd,
     cgroup: ContainerCgroup,
 }
@@ -129,9 +135,60 @@ fn launch(
     dir: &ContainerDir,
     record: &ContainerRecord,
     state: &mut ContainerState,
+    attach_at_start: bool,
 ) -> Result<Running, LaunchError> {
     let hierarchies = Hierarchies::detect().map_err(setup_err("read mountinfo"))?;
-    spawn(dir, record, &hierarchies, state)
+    spawn(dir, record, &hierarchies, state, attach_at_start)
+}
+
+/// How long a starter that asked to attach has to do so.
+const ATTACH_AT_START_PATIENCE: Duration = Duration::from_secs(10);
+
+/// Binds the console; with `attach_at_start`, tells the starter and waits
+/// for it to attach (its size and early input are applied before the
+/// program runs).
+fn open_console(
+    dir: &ContainerDir,
+    record: &ContainerRecord,
+    output: &[(OwnedFd, Stream)],
+    stdin_writer: &mut Option<OwnedFd>,
+    attach_at_start: bool,
+) -> Option<ConsoleServer> {
+    let mut console = match ConsoleServer::bind(&dir.attach_socket()) {
+        Ok(console) => console,
+        Err(err) => {
+            eprintln!("console socket: {err}");
+            return None;
+        }
+    };
+    if attach_at_start {
+        let mut stdout = std::io::stdout();
+        let _ = writeln!(stdout, "console");
+        let _ = stdout.flush();
+        let mut buffer = [0u8; 4096];
+        let mut target = ConsoleTarget {
+            stdin: stdin_writer,
+            pty: pty_master(record, output),
+            stdin_once: record.spec.process.stdin_once,
+        };
+        if !console.await_start(ATTACH_AT_START_PATIENCE, &mut buffer, &mut target) {
+            eprintln!("nobody attached within {ATTACH_AT_START_PATIENCE:?}; starting anyway");
+        }
+    }
+    Some(console)
+}
+
+/// The pty master of a `tty` container (its only output).
+fn pty_master<'a>(
+    record: &ContainerRecord,
+    output: &'a [(OwnedFd, Stream)],
+) -> Option<std::os::fd::BorrowedFd<'a>> {
+    record
+        .spec
+        .process
+        .tty
+        .then(|| output.first().map(|(fd, _)| fd.as_fd()))
+        .flatten()
 }
 
 /// Waits for the child's "network namespace made" byte; end-of-file means it
@@ -251,6 +308,7 @@ fn spawn(
     record: &ContainerRecord,
     hierarchies: &Hierarchies,
     state: &mut ContainerState,
+    attach_at_start: bool,
 ) -> Result<Running, LaunchError> {
     let cloexec = OFlag::O_CLOEXEC;
     let process = &record.spec.process;
@@ -327,11 +385,15 @@ fn spawn(
     if record.spec.start_gate {
         wait_at_gate(dir, child);
     }
+    let console = open_console(dir, record, &output, &mut stdin_writer, attach_at_start);
     let _ = nix::unistd::write(&go_w, b"g");
     drop(go_w);
     if let Some(failure) = reported_failure(&mut errors) {
         let _ = waitpid(child, None);
         cgroup.remove();
+        if console.is_some() {
+            let _ = std::fs::remove_file(dir.attach_socket());
+        }
         return Err(failure);
     }
     state.status = Status::Running;
@@ -355,6 +417,7 @@ fn spawn(
         child,
         output,
         stdin_writer,
+        console,
         signals,
         cgroup,
     })
@@ -394,6 +457,7 @@ fn supervise(
         child,
         mut output,
         mut stdin_writer,
+        mut console,
         signals,
         cgroup,
     } = running;
@@ -409,9 +473,6 @@ fn supervise(
     };
     let mut buffer = vec![0u8; 64 * 1024];
     let mut status = None;
-    let mut attach = stdin_writer
-        .as_ref()
-        .and_then(|_| Attach::listen(&dir.attach_socket()));
     let mut unsynced = state_sync;
     let sync_at = Instant::now() + RECORDS_SYNC_DELAY;
     while status.is_none() {
@@ -423,14 +484,24 @@ fn supervise(
                 .unwrap_or(PollTimeout::NONE),
             None => PollTimeout::NONE,
         };
+        // A client behind on its output holds the container's back.
+        let output_flags = match &console {
+            Some(console) if !console.takes_output() => PollFlags::empty(),
+            _ => PollFlags::POLLIN,
+        };
         let mut fds: Vec<PollFd> = output
             .iter()
-            .map(|(fd, _)| PollFd::new(fd.as_fd(), PollFlags::POLLIN))
+            .map(|(fd, _)| PollFd::new(fd.as_fd(), output_flags))
             .collect();
         fds.push(PollFd::new(signals.as_fd(), PollFlags::POLLIN));
-        let attach_at = fds.len();
-        if let Some(attach) = &attach {
-            fds.push(PollFd::new(attach.waiting_fd(), PollFlags::POLLIN));
+        let console_at = fds.len();
+        if let Some(console) = &console {
+            fds.extend(
+                console
+                    .poll_fds()
+                    .into_iter()
+                    .map(|(fd, flags)| PollFd::new(fd, flags)),
+            );
         }
         if poll(&mut fds, timeout).is_err() {
             continue;
@@ -451,6 +522,9 @@ fn supervise(
                     if let Some(log) = log.as_mut() {
                         let _ = log.push(*stream, &buffer[..n]);
                     }
+                    if let Some(console) = console.as_mut() {
+                        console.broadcast(*stream, &buffer[..n]);
+                    }
                 }
                 Err(nix::errno::Errno::EINTR) | Err(nix::errno::Errno::EAGAIN) => {}
                 Err(_) => closed.push(index),
@@ -459,23 +533,19 @@ fn supervise(
         for index in closed.into_iter().rev() {
             output.remove(index);
         }
-        if ready.get(attach_at).copied().unwrap_or(false) {
-            if let Some(current) = attach.as_mut() {
-                let once = record.spec.process.stdin_once;
-                if current.pump(&mut buffer, stdin_writer.as_ref()) == Pumped::Ended && once {
-                    // `run -i`: the client's end of input is the container's.
-                    stdin_writer = None;
-                    attach = None;
-                }
-            }
+        if let Some(server) = console.as_mut() {
+            // `run -i` (`stdin_once`): the client's end of input is the container's.
+            let mut target = ConsoleTarget {
+                stdin: &mut stdin_writer,
+                pty: pty_master(record, &output),
+                stdin_once: record.spec.process.stdin_once,
+            };
+            server.serve(&ready[console_at..], &mut buffer, &mut target);
         }
-        if ready[attach_at - 1] {
+        if ready[console_at - 1] {
             while let Ok(Some(_)) = signals.read_signal() {}
             status = reap(child);
         }
-    }
-    if attach.is_some() {
-        let _ = std::fs::remove_file(dir.attach_socket());
     }
     // The process is gone; take whatever output is still buffered.
     for (fd, stream) in &output {
@@ -487,10 +557,18 @@ fn supervise(
             if let Some(log) = log.as_mut() {
                 let _ = log.push(*stream, &buffer[..n]);
             }
+            if let Some(console) = console.as_mut() {
+                console.broadcast(*stream, &buffer[..n]);
+            }
         }
     }
     if let Some(log) = log.as_mut() {
         let _ = log.flush_partial();
+    }
+    // Attached clients see the end of the output now.
+    if let Some(console) = console.take() {
+        let _ = std::fs::remove_file(dir.attach_socket());
+        console.finish();
     }
     let (exit_code, signal) = match status {
         Some(WaitStatus::Exited(_, code)) => (code, None),
@@ -516,64 +594,6 @@ fn supervise(
     // After the state: waiters see the exit at once; the next start waits
     // for this monitor to be gone before it makes the cgroups again.
     cgroup.remove();
-}
-
-/// The attach socket: one client at a time writes to the container's stdin.
-struct Attach {
-    listener: std::os::unix::net::UnixListener,
-    client: Option<std::os::unix::net::UnixStream>,
-}
-
-#[derive(PartialEq)]
-enum Pumped {
-    More,
-    /// The client ended its input (or went away).
-    Ended,
-}
-
-impl Attach {
-    fn listen(path: &std::path::Path) -> Option<Attach> {
-        let listener = crate::unix_socket::bind(path).ok()?;
-        Some(Attach {
-            listener,
-            client: None,
-        })
-    }
-
-    /// What to poll: the client when one is attached, else the listener.
-    fn waiting_fd(&self) -> BorrowedFd<'_> {
-        match &self.client {
-            Some(client) => client.as_fd(),
-            None => self.listener.as_fd(),
-        }
-    }
-
-    /// Accepts a client, or copies what it sent to `stdin`.
-    fn pump(&mut self, buffer: &mut [u8], stdin: Option<&OwnedFd>) -> Pumped {
-        let Some(client) = self.client.as_mut() else {
-            self.client = self.listener.accept().ok().map(|(c, _)| c);
-            return Pumped::More;
-        };
-        match client.read(buffer) {
-            Ok(0) | Err(_) => {
-                self.client = None;
-                Pumped::Ended
-            }
-            Ok(n) => {
-                if let Some(stdin) = stdin {
-                    let mut rest = &buffer[..n];
-                    while !rest.is_empty() {
-                        match nix::unistd::write(stdin, rest) {
-                            Ok(written) => rest = &rest[written..],
-                            Err(nix::errno::Errno::EINTR) => {}
-                            Err(_) => break,
-                        }
-                    }
-                }
-                Pumped::More
-            }
-        }
-    }
 }
 
 fn reap(child: Pid) -> Option<WaitStatus> {

@@ -71,6 +71,35 @@ pub fn set_controlling_terminal(fd: BorrowedFd<'_>) -> io::Result<()> {
     Ok(())
 }
 
+nix::ioctl_read_bad!(get_window_size, libc::TIOCGWINSZ, libc::winsize);
+nix::ioctl_write_ptr_bad!(put_window_size, libc::TIOCSWINSZ, libc::winsize);
+
+/// The window size (rows, columns) of the terminal on `fd`.
+pub fn window_size(fd: BorrowedFd<'_>) -> io::Result<(u16, u16)> {
+    let mut size = libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCGWINSZ writes one `winsize` into the struct we own; the fd is live.
+    unsafe { get_window_size(fd.as_raw_fd(), &mut size) }.map_err(io::Error::from)?;
+    Ok((size.ws_row, size.ws_col))
+}
+
+/// Sets the window size (rows, columns) of the terminal on `fd`.
+pub fn set_window_size(fd: BorrowedFd<'_>, rows: u16, cols: u16) -> io::Result<()> {
+    let size = libc::winsize {
+        ws_row: rows,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCSWINSZ reads one `winsize` from the struct we pass; the fd is live.
+    unsafe { put_window_size(fd.as_raw_fd(), &size) }.map_err(io::Error::from)?;
+    Ok(())
+}
+
 /// Puts every signal back to its default disposition, so the program does
 /// not inherit, say, Rust's ignored SIGPIPE across exec.
 pub fn reset_signal_dispositions() {
