@@ -13,6 +13,7 @@ pub mod observe;
 pub mod observed;
 pub mod plan;
 pub mod planner;
+pub mod temporary_name;
 pub mod translate;
 
 pub use desired::{DesiredService, DesiredState};

@@ -7,7 +7,8 @@
 //! made (under a temporary name) before the old one is stopped and removed;
 //! scale down removes the highest numbers, scale up takes the lowest free
 //! numbers; stopped containers are started; orphans are reported, or removed
-//! with `--remove-orphans`.
+//! with `--remove-orphans`. What an `up` cut short in the middle of a
+//! recreate left (a container under its temporary name) is repaired first.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -16,6 +17,7 @@ use crate::graph::ProjectGraph;
 use super::desired::{DesiredService, DesiredState, WaitCondition};
 use super::observed::{ObservedContainer, ObservedState};
 use super::plan::{Action, Plan};
+use super::temporary_name::{original_name, temporary_name};
 
 /// The `up` flags that change the plan.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -234,24 +236,28 @@ fn plan_service(
 ) -> (Vec<usize>, bool) {
     let service = context.service;
     let options = context.options;
-    let mut containers: Vec<&ObservedContainer> = observed
-        .containers
-        .iter()
-        .filter(|c| !c.oneoff && c.service == service.name)
-        .collect();
+    let (mut containers, repaired, renamed) = repair_cut_recreates(context, observed, plan);
     containers.sort_by_key(|c| c.number);
     let keep = containers.len().min(service.replicas as usize);
     let (kept, excess) = containers.split_at(keep);
+    // What acting on container number N waits for: its repair, if any.
+    let after_repair = |number: u32, after: &[usize]| -> Vec<usize> {
+        let mut steps = after.to_vec();
+        steps.extend(repaired.get(&number));
+        steps
+    };
     let mut ready = Vec::new();
-    let mut any_recreated = false;
+    // A new container that took its name replaced the old one: what shares
+    // the old one's namespaces must follow, as after a recreate.
+    let mut any_recreated = renamed;
     for container in excess.iter().rev() {
         let reason = format!("scale {} down to {}", service.name, service.replicas);
-        let mut remove_after = Vec::new();
+        let mut remove_after = after_repair(container.number, &[]);
         if container.running {
             let stop = Action::StopContainer {
                 name: container.name.clone(),
             };
-            remove_after.push(plan.push(stop, reason.clone(), Vec::new()));
+            remove_after = vec![plan.push(stop, reason.clone(), remove_after)];
         }
         let remove = Action::RemoveContainer {
             name: container.name.clone(),
@@ -265,22 +271,17 @@ fn plan_service(
         .map(|dep| format!("dependency {dep} was recreated (depends_on restart: true)"));
     for container in kept {
         let reason = recreate_reason(context, container);
+        let after = after_repair(container.number, &after);
         match reason {
             Some(reason) if !options.no_recreate => {
                 any_recreated = true;
-                ready.push(plan_recreate(
-                    context,
-                    container,
-                    &reason,
-                    after.clone(),
-                    plan,
-                ));
+                ready.push(plan_recreate(context, container, &reason, after, plan));
             }
             _ if !container.running && !options.no_start => {
                 let start = Action::StartContainer {
                     name: container.name.clone(),
                 };
-                ready.push(plan.push(start, "stopped", after.clone()));
+                ready.push(plan.push(start, "stopped", after));
             }
             _ => {
                 if let (Some(reason), true) = (&restart_reason, container.running) {
@@ -289,7 +290,7 @@ fn plan_service(
                             name: container.name.clone(),
                         },
                         reason.clone(),
-                        after.clone(),
+                        after,
                     );
                     let start = Action::StartContainer {
                         name: container.name.clone(),
@@ -336,6 +337,59 @@ fn plan_service(
     (ready, any_recreated)
 }
 
+/// The service's containers as they will be once what an `up` cut short in
+/// the middle of a recreate is repaired, and the repair step each container
+/// number's further steps wait for, and whether any was renamed. A
+/// container still under its temporary name is removed when the one it was
+/// to replace is still there, and otherwise takes the name it was made for.
+fn repair_cut_recreates(
+    context: &ServiceContext<'_>,
+    observed: &ObservedState,
+    plan: &mut Plan,
+) -> (Vec<ObservedContainer>, BTreeMap<u32, usize>, bool) {
+    let service = context.service;
+    let (leftovers, mut containers): (Vec<ObservedContainer>, Vec<ObservedContainer>) = observed
+        .containers
+        .iter()
+        .filter(|c| !c.oneoff && c.service == service.name)
+        .cloned()
+        .partition(|c| {
+            original_name(&c.name) == Some(context.desired.container_name(service, c.number).as_str())
+        });
+    let mut repaired = BTreeMap::new();
+    let mut renamed = false;
+    for leftover in leftovers {
+        let original = context.desired.container_name(service, leftover.number);
+        if containers.iter().any(|c| c.number == leftover.number) {
+            let reason = format!("left by a recreate of {original} that was cut short");
+            let mut remove_after = Vec::new();
+            if leftover.running {
+                let stop = Action::StopContainer {
+                    name: leftover.name.clone(),
+                };
+                remove_after.push(plan.push(stop, reason.clone(), Vec::new()));
+            }
+            let remove = Action::RemoveContainer {
+                name: leftover.name.clone(),
+            };
+            repaired.insert(leftover.number, plan.push(remove, reason, remove_after));
+        } else {
+            let rename = Action::RenameContainer {
+                from: leftover.name.clone(),
+                to: original.clone(),
+            };
+            let reason = "a recreate cut short left it under its temporary name";
+            repaired.insert(leftover.number, plan.push(rename, reason, Vec::new()));
+            renamed = true;
+            containers.push(ObservedContainer {
+                name: original,
+                ..leftover
+            });
+        }
+    }
+    (containers, repaired, renamed)
+}
+
 /// New container under a temporary name, then stop and remove the old one,
 /// then rename and start: the new one exists before the old one goes.
 fn plan_recreate(
@@ -345,8 +399,7 @@ fn plan_recreate(
     after: Vec<usize>,
     plan: &mut Plan,
 ) -> usize {
-    let short_id = &container.id[..container.id.len().min(12)];
-    let temporary = format!("{short_id}_{}", container.name);
+    let temporary = temporary_name(&container.id, &container.name);
     let create = plan.push(
         Action::CreateContainer {
             service: context.service.name.clone(),
