@@ -103,8 +103,7 @@ fn logs_follow_tails_then_follows_new_lines_and_new_containers() {
             let out = Output::of(&mut child);
             let first = out.wait_for("the tail", |t| t.lines().count() >= 3);
             assert_eq!(
-                first,
-                "web-1  | line 18\nweb-1  | line 19\nweb-1  | line 20\n",
+                first, "web-1  | line 18\nweb-1  | line 19\nweb-1  | line 20\n",
                 "exactly the last 3 lines, prefixed as docker compose does"
             );
             p.ok(&["exec", "-T", "web", "touch", "/tmp/go"]);
@@ -113,7 +112,15 @@ fn logs_follow_tails_then_follows_new_lines_and_new_containers() {
             p.ok(&["up", "-d", "--scale", "web=2"]);
             out.wait_for("web-2's lines", |t| t.contains("web-2  | line 20"));
             // So is the new container of a recreate.
-            p.ok(&["up", "-d", "--force-recreate", "-t", "0", "--scale", "web=2"]);
+            p.ok(&[
+                "up",
+                "-d",
+                "--force-recreate",
+                "-t",
+                "0",
+                "--scale",
+                "web=2",
+            ]);
             out.wait_for("the recreated web-1's lines", |t| {
                 t.contains("web-1  | line 1\n")
             });

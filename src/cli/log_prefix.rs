@@ -66,7 +66,11 @@ impl Prefixes {
         Prefixes {
             enabled,
             color,
-            width: names.into_iter().map(|n| n.chars().count()).max().unwrap_or(0),
+            width: names
+                .into_iter()
+                .map(|n| n.chars().count())
+                .max()
+                .unwrap_or(0),
             service_colors: services
                 .into_iter()
                 .zip(COLORS.iter().cycle())

@@ -55,7 +55,8 @@ pub fn run(global: &GlobalOptions, args: &LogsArgs) -> anyhow::Result<i32> {
         Ok(found)
     };
     let containers = matching()?;
-    let name_of = |c: &ObservedContainer| display_name(&project.name, &c.service, c.number, &c.name);
+    let name_of =
+        |c: &ObservedContainer| display_name(&project.name, &c.service, c.number, &c.name);
     let names: Vec<String> = containers.iter().map(name_of).collect();
     let prefixes = Prefixes::new(
         !args.no_log_prefix,

@@ -266,7 +266,15 @@ pub fn run(global: &GlobalOptions, args: &UpArgs) -> anyhow::Result<i32> {
     }
     let attached = attached_services(&project, &graph, &selected, args);
     let color = super::log_prefix::use_color(args.no_color, &global.ansi);
-    attach(&runtime, &project, &graph, &attached, color, args, &interrupts)
+    attach(
+        &runtime,
+        &project,
+        &graph,
+        &attached,
+        color,
+        args,
+        &interrupts,
+    )
 }
 
 /// The services whose output a foreground `up` streams: those `--attach`
@@ -561,8 +569,7 @@ fn attach(
             // With nothing attached, whether anything still runs is looked
             // at every half second.
             if readers_done
-                && (!containers.is_empty()
-                    || (polls % 10 == 0 && !any_running(runtime, &watched)))
+                && (!containers.is_empty() || (polls % 10 == 0 && !any_running(runtime, &watched)))
             {
                 break;
             }
@@ -585,11 +592,8 @@ fn attach(
 }
 
 fn any_running(runtime: &Runtime, ids: &[String]) -> bool {
-    ids.iter().any(|id| {
-        runtime
-            .state(id)
-            .is_ok_and(|s| s.status == Status::Running)
-    })
+    ids.iter()
+        .any(|id| runtime.state(id).is_ok_and(|s| s.status == Status::Running))
 }
 
 /// Ctrl-C (or an abort): stops the project's running containers level by

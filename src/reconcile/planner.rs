@@ -354,7 +354,8 @@ fn repair_cut_recreates(
         .filter(|c| !c.oneoff && c.service == service.name)
         .cloned()
         .partition(|c| {
-            original_name(&c.name) == Some(context.desired.container_name(service, c.number).as_str())
+            original_name(&c.name)
+                == Some(context.desired.container_name(service, c.number).as_str())
         });
     let mut repaired = BTreeMap::new();
     let mut renamed = false;
