@@ -433,9 +433,9 @@ services:
         let out = child.wait_with_output().unwrap();
         let (stdout, stderr) = (support::stdout(&out), support::stderr(&out));
         assert_eq!(out.status.code(), Some(130), "{stdout}{stderr}");
-        assert!(stdout.contains("fg-web-1  | ready"), "{stdout}");
+        assert!(stdout.contains("web-1  | ready"), "{stdout}");
         // Gracefully: the container's own TERM handler ran.
-        assert!(stdout.contains("fg-web-1  | got TERM"), "{stdout}");
+        assert!(stdout.contains("web-1  | got TERM"), "{stdout}");
         assert!(stderr.contains("Gracefully stopping"), "{stderr}");
         assert!(
             stderr.contains(r#"{"id":"Container fg-web-1","status":"Stopped"}"#),

@@ -85,7 +85,7 @@ fn ps_and_logs_show_the_projects_containers() {
         loop {
             let logs = support::ok(berth(&["logs", "web"]));
             if logs.contains("oops") {
-                assert_eq!(logs, "demo-web-1  | hello from web\ndemo-web-1  | oops\n");
+                assert_eq!(logs, "web-1  | hello from web\nweb-1  | oops\n");
                 break;
             }
             assert!(std::time::Instant::now() < deadline, "{logs}");
@@ -94,7 +94,7 @@ fn ps_and_logs_show_the_projects_containers() {
         let logs = support::ok(berth(&["logs", "--no-log-prefix", "job"]));
         assert_eq!(logs, "done\n");
         let tail = support::ok(berth(&["logs", "--tail", "1", "web"]));
-        assert_eq!(tail, "demo-web-1  | oops\n");
+        assert_eq!(tail, "web-1  | oops\n");
         // stop / start / kill / rm / down over the same containers.
         support::ok(berth(&["stop", "-t", "1", "web"]));
         assert!(support::ok(berth(&["ps", "-a"])).contains("Exited (137)"));

@@ -128,8 +128,8 @@ services:
             "{stdout}{}",
             support::stderr(&out)
         );
-        assert!(stdout.contains("fg-job-1    | working"), "{stdout}");
-        assert!(stdout.contains("fg-other-1  | other"), "{stdout}");
+        assert!(stdout.contains("job-1    | working"), "{stdout}");
+        assert!(stdout.contains("other-1  | other"), "{stdout}");
         // --abort-on-container-exit stopped the other service.
         assert_eq!(p.ok(&["ps", "-q"]), "");
         p.ok(&["down"]);

@@ -376,7 +376,6 @@ pub struct LogsArgs {
     /// Don't print the prefix in logs.
     #[arg(long)]
     pub no_log_prefix: bool,
-    /// Only these services.
     /// Only records since this time: RFC 3339, a Unix timestamp, or a
     /// duration back from now (`10m`, `1h30m`).
     #[arg(long)]
@@ -384,6 +383,10 @@ pub struct LogsArgs {
     /// Only records before this time (same forms as --since).
     #[arg(long)]
     pub until: Option<String>,
+    /// Only the container with this number, of a service with replicas.
+    #[arg(long, value_name = "N")]
+    pub index: Option<u32>,
+    /// Only these services.
     pub services: Vec<String>,
 }
 
@@ -555,6 +558,9 @@ pub struct UpArgs {
     /// Do not attach (stream logs) to these services (repeatable).
     #[arg(long)]
     pub no_attach: Vec<String>,
+    /// Also attach to the log output of the dependencies of the named services.
+    #[arg(long)]
+    pub attach_dependencies: bool,
     /// Don't prefix log lines with the container name.
     #[arg(long)]
     pub no_log_prefix: bool,

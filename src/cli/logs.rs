@@ -1,101 +1,156 @@
-//! `berth logs`: the project's container output, prefixed with the container
-//! name as `docker compose logs` does, optionally followed.
+//! `berth logs`: the project's container output, each line marked with its
+//! container (`web-1  | `) as `docker compose logs` does. `--tail` is read
+//! from the end of the log; `--follow` also follows the containers that
+//! appear while it runs (a scale-up, a recreate's new container) and ends
+//! once none is running.
 
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use berth_runtime::container::{LogRecord, Runtime};
+use berth_runtime::container::logs::LogOptions;
+use berth_runtime::container::{ContainerError, LogRecord, Runtime};
 
 use super::args::{GlobalOptions, LogsArgs};
+use super::log_prefix::{display_name, use_color, Prefixes};
 use super::project::load_project;
-use super::ps::{project_containers, service_of};
+use crate::reconcile::temporary_name::original_name;
+use crate::reconcile::{observe, ObservedContainer};
 
-const COLORS: &[&str] = &["36", "33", "32", "35", "34", "96", "93", "92", "95", "94"];
+/// How often `--follow` looks for containers that appeared.
+const WATCH_INTERVAL: Duration = Duration::from_millis(200);
+/// How long `--follow` goes on with nothing running (a recreate's new
+/// container starts right after it takes the old one's name).
+const IDLE_GRACE: Duration = Duration::from_secs(1);
 
 pub fn run(global: &GlobalOptions, args: &LogsArgs) -> anyhow::Result<i32> {
     let project = load_project(global, &[], true)?.project;
-    let containers: Vec<_> = project_containers(global, &project.name)?
-        .into_iter()
-        .filter(|c| args.services.is_empty() || args.services.iter().any(|s| s == service_of(c)))
-        .collect();
     let runtime = Runtime::new(&global.root).context("container runtime")?;
-    let width = containers
-        .iter()
-        .map(|c| c.record.name.len())
-        .max()
-        .unwrap_or(0);
-    let color = !args.no_color
-        && global.ansi != "never"
-        && std::io::IsTerminal::is_terminal(&std::io::stdout());
     let now = berth_runtime::timestamp::now_unix();
-    let since = args
-        .since
-        .as_deref()
-        .map(|t| time_bound(t, now).context("--since"))
-        .transpose()?;
-    let until = args
-        .until
-        .as_deref()
-        .map(|t| time_bound(t, now).context("--until"))
-        .transpose()?;
-    let in_window = |record: &LogRecord| {
-        let Some(time) = berth_runtime::timestamp::parse_rfc3339(&record.time) else {
-            return true;
-        };
-        since.is_none_or(|s| time >= s) && until.is_none_or(|u| time <= u)
+    let bound = |text: &Option<String>, flag: &str| {
+        text.as_deref()
+            .map(|t| time_bound(t, now).with_context(|| flag.to_string()))
+            .transpose()
     };
+    let options = LogOptions {
+        follow: args.follow,
+        tail: parse_tail(args.tail.as_deref())?,
+        since: bound(&args.since, "--since")?,
+        until: bound(&args.until, "--until")?,
+    };
+    let wanted = |c: &ObservedContainer| {
+        !c.oneoff
+            && (args.services.is_empty() || args.services.contains(&c.service))
+            && args.index.is_none_or(|n| c.number == n)
+    };
+    let matching = || -> anyhow::Result<Vec<ObservedContainer>> {
+        let all = runtime.list().context("listing containers")?;
+        let mut found: Vec<_> = observe::project_containers(&all, &project.name)
+            .into_iter()
+            .filter(|c| wanted(c))
+            .collect();
+        found.sort_by(|a, b| (&a.service, a.number).cmp(&(&b.service, b.number)));
+        Ok(found)
+    };
+    let containers = matching()?;
+    let name_of =
+        |c: &ObservedContainer| display_name(&project.name, &c.service, c.number, &c.name);
+    let names: Vec<String> = containers.iter().map(name_of).collect();
+    let prefixes = Prefixes::new(
+        !args.no_log_prefix,
+        use_color(args.no_color, &global.ansi),
+        project.services.keys(),
+        &names,
+    );
     let out = Mutex::new(std::io::stdout());
     std::thread::scope(|scope| -> anyhow::Result<()> {
-        let mut handles = Vec::new();
-        for (index, container) in containers.iter().enumerate() {
-            let runtime = &runtime;
-            let out = &out;
-            let in_window = &in_window;
-            let prefix = if args.no_log_prefix {
-                String::new()
-            } else if color {
-                let code = COLORS[index % COLORS.len()];
-                format!("\x1b[{code}m{:<width$}  |\x1b[0m ", container.record.name)
-            } else {
-                format!("{:<width$}  | ", container.record.name)
-            };
-            handles.push(scope.spawn(move || -> anyhow::Result<()> {
-                let mut records: Vec<LogRecord> = Vec::new();
-                let tail = args.tail.as_deref().and_then(|t| t.parse::<usize>().ok());
-                if let (Some(tail), false) = (tail, args.follow) {
-                    runtime.logs(&container.record.id, false, |r| {
-                        if in_window(r) {
-                            records.push(r.clone());
-                        }
-                        true
-                    })?;
-                    let skip = records.len().saturating_sub(tail);
-                    for record in &records[skip..] {
-                        print_record(out, &prefix, record, args.timestamps);
-                    }
-                    return Ok(());
+        let start_reader = |container: &ObservedContainer, options: LogOptions| {
+            // A container not started yet has nothing to follow: it is
+            // taken once it runs (or has run).
+            if args.follow && is_created(&runtime, container) {
+                return None;
+            }
+            let prefix = prefixes.prefix(&container.service, &name_of(container));
+            let (runtime, out, id) = (&runtime, &out, container.id.clone());
+            Some(scope.spawn(move || {
+                let printed = runtime.logs_with(&id, &options, |record| {
+                    print_record(out, &prefix, record, args.timestamps);
+                    true
+                });
+                match printed {
+                    // Removed meanwhile (replaced by a recreate).
+                    Err(ContainerError::NotFound(_)) => Ok(()),
+                    other => other,
                 }
-                runtime.logs(&container.record.id, args.follow, |r| {
-                    if in_window(r) {
-                        print_record(out, &prefix, r, args.timestamps);
-                    }
-                    // Past --until there is nothing more to follow.
-                    until.is_none_or(|u| {
-                        berth_runtime::timestamp::parse_rfc3339(&r.time).is_none_or(|t| t <= u)
-                    })
-                })?;
-                Ok(())
-            }));
+            }))
+        };
+        let mut readers = Vec::new();
+        let mut seen = BTreeSet::new();
+        for container in &containers {
+            if let Some(reader) = start_reader(container, options) {
+                seen.insert(container.id.clone());
+                readers.push(reader);
+            }
         }
-        for handle in handles {
-            handle
+        if args.follow {
+            // What appears from now on is new: all of it is shown.
+            let later = LogOptions {
+                tail: None,
+                ..options
+            };
+            let mut idle_since: Option<Instant> = None;
+            loop {
+                std::thread::sleep(WATCH_INTERVAL);
+                let now = matching()?;
+                for container in &now {
+                    if seen.contains(&container.id) {
+                        continue;
+                    }
+                    if let Some(reader) = start_reader(container, later) {
+                        seen.insert(container.id.clone());
+                        readers.push(reader);
+                    }
+                }
+                let reading = readers.iter().any(|r| !r.is_finished());
+                let busy = now
+                    .iter()
+                    .any(|c| c.running || original_name(&c.name).is_some());
+                if reading || busy {
+                    idle_since = None;
+                } else if idle_since.get_or_insert_with(Instant::now).elapsed() > IDLE_GRACE {
+                    break;
+                }
+            }
+        }
+        for reader in readers {
+            reader
                 .join()
-                .map_err(|_| anyhow::anyhow!("a log reader panicked"))??;
+                .map_err(|_| anyhow::anyhow!("a log reader panicked"))?
+                .context("reading logs")?;
         }
         Ok(())
     })?;
     Ok(0)
+}
+
+fn is_created(runtime: &Runtime, container: &ObservedContainer) -> bool {
+    runtime
+        .state(&container.id)
+        .is_ok_and(|s| s.status == berth_runtime::container::Status::Created)
+}
+
+/// `--tail`: a number of lines, or `all` (as is a negative number).
+fn parse_tail(text: Option<&str>) -> anyhow::Result<Option<usize>> {
+    match text {
+        None | Some("all") => Ok(None),
+        Some(text) => match text.parse::<i64>() {
+            Ok(n) if n < 0 => Ok(None),
+            Ok(n) => Ok(Some(n as usize)),
+            Err(_) => anyhow::bail!("--tail {text:?}: expected a number of lines or \"all\""),
+        },
+    }
 }
 
 /// A `--since`/`--until` value as Unix seconds: RFC 3339 (or a bare
@@ -143,5 +198,16 @@ mod tests {
         );
         assert_eq!(time_bound("2023-11-14", now).unwrap(), 1_699_920_000);
         assert!(time_bound("yesterday", now).is_err());
+    }
+
+    #[test]
+    fn tail_is_a_count_or_all() {
+        assert_eq!(parse_tail(None).unwrap(), None);
+        assert_eq!(parse_tail(Some("all")).unwrap(), None);
+        assert_eq!(parse_tail(Some("-1")).unwrap(), None);
+        assert_eq!(parse_tail(Some("0")).unwrap(), Some(0));
+        assert_eq!(parse_tail(Some("25")).unwrap(), Some(25));
+        let err = parse_tail(Some("ten")).unwrap_err().to_string();
+        assert!(err.contains("--tail \"ten\""), "{err}");
     }
 }

@@ -14,6 +14,7 @@ mod image;
 mod inspect;
 mod lifecycle;
 pub mod lock;
+mod log_prefix;
 mod logs;
 mod ls;
 mod network;

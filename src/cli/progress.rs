@@ -3,6 +3,7 @@
 //! (`auto`, `tty`, `plain`), one JSON object per line (`json`), or nothing
 //! (`quiet`). Always on stderr, as docker compose does.
 
+use std::io::Write;
 use std::sync::OnceLock;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,7 +33,9 @@ pub fn set_mode(text: &str) -> anyhow::Result<()> {
 /// in `status`.
 pub fn report(kind: &str, name: &str, status: &str) {
     if let Some(line) = render(*MODE.get().unwrap_or(&Mode::Plain), kind, name, status) {
-        eprintln!("{line}");
+        // A closed stderr (SIGPIPE ignored while a plan runs) is no reason
+        // to stop the work being reported on.
+        let _ = writeln!(std::io::stderr(), "{line}");
     }
 }
 

@@ -1,6 +1,7 @@
 //! `berth up`: load the project, make sure its images are there, plan from
 //! what exists, execute the plan, then (in the foreground) stream the logs
-//! until the containers end or Ctrl-C stops them.
+//! of the attached services until the containers end or Ctrl-C stops them
+//! (dependents first; a second Ctrl-C kills).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -22,7 +23,8 @@ use crate::graph::ProjectGraph;
 use crate::reconcile::engine::RuntimeEngine;
 use crate::reconcile::translate::HostFacts;
 use crate::reconcile::{
-    execute, observe, plan, Action, DesiredState, Event, ObservedState, PlanOptions,
+    execute, observe, plan, Action, DesiredState, Event, ObservedContainer, ObservedState,
+    PlanOptions,
 };
 use crate::supervisor::health::HealthStatus;
 
@@ -269,7 +271,13 @@ pub fn run(global: &GlobalOptions, args: &UpArgs) -> anyhow::Result<i32> {
     }
     crate::supervisor::ensure_running(&global.root, &run_dir(), &project.name)
         .context("starting the project's supervisor")?;
-    if let Err(err) = execute(&plan, &engine, 4, &report) {
+    // A closed output pipe (`up | head`) must not end berth halfway through
+    // the plan, say with a recreated container still under its temporary
+    // name: writes fail instead until the plan is done.
+    berth_runtime::container::ignore_sigpipe();
+    let executed = execute(&plan, &engine, 4, &report);
+    berth_runtime::container::default_sigpipe();
+    if let Err(err) = executed {
         show_dependency_logs(&err);
         return Err(anyhow::Error::new(err).context("up"));
     }
@@ -282,7 +290,48 @@ pub fn run(global: &GlobalOptions, args: &UpArgs) -> anyhow::Result<i32> {
         }
         return Ok(0);
     }
-    attach(&runtime, &project, &selected, args, &interrupts)
+    let attached = attached_services(&project, &graph, &selected, args);
+    let color = super::log_prefix::use_color(args.no_color, &global.ansi);
+    attach(
+        &runtime,
+        &project,
+        &graph,
+        &attached,
+        color,
+        args,
+        &interrupts,
+    )
+}
+
+/// The services whose output a foreground `up` streams: those `--attach`
+/// names; else the services named (all when none is), with their
+/// dependencies under `--attach-dependencies`, but not those marked
+/// `attach: false`; never those `--no-attach` names.
+fn attached_services(
+    project: &Project,
+    graph: &ProjectGraph,
+    selected: &[String],
+    args: &UpArgs,
+) -> Vec<String> {
+    let chosen: Vec<String> = if !args.attach.is_empty() {
+        args.attach.clone()
+    } else {
+        let named = if args.services.is_empty() {
+            selected.to_vec()
+        } else if args.attach_dependencies {
+            graph.subset_with_dependencies(&args.services)
+        } else {
+            args.services.clone()
+        };
+        named
+            .into_iter()
+            .filter(|s| project.services.get(s).and_then(|s| s.attach) != Some(false))
+            .collect()
+    };
+    chosen
+        .into_iter()
+        .filter(|s| !args.no_attach.contains(s))
+        .collect()
 }
 
 /// `create`: `up --no-start` under docker compose's name.
@@ -456,28 +505,39 @@ fn indent(lines: &str) -> String {
 }
 
 /// Foreground `up`: prefixed logs of the attached services until every
-/// container ends; Ctrl-C stops them (a second Ctrl-C kills) and exits 130.
+/// container ends; Ctrl-C stops the project (a second Ctrl-C kills it) and
+/// exits 130.
 fn attach(
     runtime: &Runtime,
     project: &Project,
-    selected: &[String],
+    graph: &ProjectGraph,
+    attached: &[String],
+    color: bool,
     args: &UpArgs,
     interrupts: &Arc<AtomicUsize>,
 ) -> anyhow::Result<i32> {
-    let attached: Vec<String> = if !args.attach.is_empty() {
-        args.attach.clone()
-    } else {
-        selected
-            .iter()
-            .filter(|s| !args.no_attach.contains(s))
-            .cloned()
-            .collect()
-    };
-    let containers: Vec<_> = observe::project_containers(&runtime.list()?, &project.name)
-        .into_iter()
-        .filter(|c| attached.contains(&c.service))
+    let all = observe::project_containers(&runtime.list()?, &project.name);
+    let containers: Vec<_> = all
+        .iter()
+        .filter(|c| !c.oneoff && attached.contains(&c.service))
         .collect();
-    let width = containers.iter().map(|c| c.name.len()).max().unwrap_or(0);
+    // Nothing attached: the project still runs in the foreground until its
+    // containers end (or Ctrl-C).
+    let watched: Vec<String> = all
+        .iter()
+        .filter(|c| !c.oneoff && c.running)
+        .map(|c| c.id.clone())
+        .collect();
+    let display_name = |c: &ObservedContainer| {
+        super::log_prefix::display_name(&project.name, &c.service, c.number, &c.name)
+    };
+    let names: Vec<String> = containers.iter().map(|c| display_name(c)).collect();
+    let prefixes = super::log_prefix::Prefixes::new(
+        !args.no_log_prefix,
+        color,
+        project.services.keys(),
+        &names,
+    );
     let finished = AtomicUsize::new(0);
     let first_exit: std::sync::Mutex<Option<(String, i32)>> = std::sync::Mutex::new(None);
     let abort = args.abort_on_container_exit
@@ -490,11 +550,7 @@ fn attach(
             let finished = &finished;
             let first_exit = &first_exit;
             let stopping = &stopping;
-            let prefix = if args.no_log_prefix {
-                String::new()
-            } else {
-                format!("{:<width$}  | ", container.name)
-            };
+            let prefix = prefixes.prefix(&container.service, &display_name(container));
             scope.spawn(move || {
                 let _ = runtime.logs(&container.id, true, |record| {
                     let line = record.log.strip_suffix('\n').unwrap_or(&record.log);
@@ -520,9 +576,11 @@ fn attach(
                 finished.fetch_add(1, Ordering::SeqCst);
             });
         }
+        let mut polls = 0u32;
         loop {
             std::thread::sleep(Duration::from_millis(50));
-            let all_done = finished.load(Ordering::SeqCst) == containers.len();
+            polls += 1;
+            let readers_done = finished.load(Ordering::SeqCst) == containers.len();
             let pressed = interrupts.load(Ordering::SeqCst);
             let aborted = abort && first_exit.lock().unwrap().is_some();
             if pressed > 0 || aborted {
@@ -530,11 +588,15 @@ fn attach(
                 if pressed > 0 {
                     eprintln!("Gracefully stopping... (press Ctrl+C again to force)");
                 }
-                stop_all(runtime, &project.name, interrupts, args.timeout);
+                stop_project(runtime, &project.name, graph, interrupts, args.timeout);
                 exit_code = if pressed > 0 { 130 } else { 0 };
                 break;
             }
-            if all_done {
+            // With nothing attached, whether anything still runs is looked
+            // at every half second.
+            if readers_done
+                && (!containers.is_empty() || (polls % 10 == 0 && !any_running(runtime, &watched)))
+            {
                 break;
             }
         }
@@ -555,24 +617,87 @@ fn attach(
     Ok(exit_code)
 }
 
-fn stop_all(runtime: &Runtime, project: &str, interrupts: &AtomicUsize, timeout: Option<u64>) {
+fn any_running(runtime: &Runtime, ids: &[String]) -> bool {
+    ids.iter()
+        .any(|id| runtime.state(id).is_ok_and(|s| s.status == Status::Running))
+}
+
+/// Ctrl-C (or an abort): stops the project's running containers level by
+/// level, dependents before their dependencies, as `down` does. A Ctrl-C
+/// pressed meanwhile kills whatever still runs at once.
+fn stop_project(
+    runtime: &Runtime,
+    project: &str,
+    graph: &ProjectGraph,
+    interrupts: &AtomicUsize,
+    timeout: Option<u64>,
+) {
     let Ok(all) = runtime.list() else { return };
-    let running: Vec<_> = observe::project_containers(&all, project)
+    let running: Vec<ObservedContainer> = observe::project_containers(&all, project)
         .into_iter()
         .filter(|c| c.running)
         .collect();
+    let levels = stop_levels(graph, &running);
+    // Stopping on a Ctrl-C, the next one forces; on an abort, the first.
+    let pressed_before = interrupts.load(Ordering::SeqCst);
+    let forced = || {
+        let pressed = interrupts.load(Ordering::SeqCst);
+        pressed >= 2 || pressed > pressed_before
+    };
+    let forced = &forced;
+    let done = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|scope| {
-        for container in &running {
-            scope.spawn(move || {
-                super::progress::report("Container", &container.name, "Stopping");
-                let grace = if interrupts.load(Ordering::SeqCst) > 1 {
-                    Some(Duration::ZERO)
-                } else {
-                    timeout.map(Duration::from_secs)
-                };
-                let _ = crate::reconcile::hooks::stop(runtime, &container.id, grace);
-                super::progress::report("Container", &container.name, "Stopped");
-            });
+        scope.spawn(|| {
+            for level in &levels {
+                std::thread::scope(|scope| {
+                    for container in level {
+                        scope.spawn(move || {
+                            super::progress::report("Container", &container.name, "Stopping");
+                            let grace = if forced() {
+                                Some(Duration::ZERO)
+                            } else {
+                                timeout.map(Duration::from_secs)
+                            };
+                            let _ = crate::reconcile::hooks::stop(runtime, &container.id, grace);
+                            super::progress::report("Container", &container.name, "Stopped");
+                        });
+                    }
+                });
+            }
+            done.store(true, Ordering::SeqCst);
+        });
+        // The second Ctrl-C: no more waiting for anyone's grace period.
+        while !done.load(Ordering::SeqCst) {
+            if forced() {
+                for container in &running {
+                    let _ = runtime.kill_on_purpose(&container.id, "SIGKILL");
+                }
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
         }
     });
+}
+
+/// The containers in the order they stop: each level's services depend on
+/// none of the later levels' (containers of services no longer in the
+/// project go first).
+fn stop_levels<'a>(
+    graph: &ProjectGraph,
+    containers: &'a [ObservedContainer],
+) -> Vec<Vec<&'a ObservedContainer>> {
+    let levels = graph.stop_levels();
+    let known = |c: &&ObservedContainer| levels.iter().flatten().any(|s| *s == c.service);
+    let mut ordered: Vec<Vec<&ObservedContainer>> =
+        vec![containers.iter().filter(|c| !known(c)).collect()];
+    for level in &levels {
+        ordered.push(
+            containers
+                .iter()
+                .filter(|c| level.contains(&c.service))
+                .collect(),
+        );
+    }
+    ordered.retain(|level| !level.is_empty());
+    ordered
 }

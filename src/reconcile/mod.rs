@@ -12,6 +12,7 @@ pub mod hooks;
 pub mod observe;
 pub mod plan;
 pub mod planner;
+pub mod temporary_name;
 pub mod translate;
 
 pub use desired::{DesiredService, DesiredState};

@@ -7,7 +7,8 @@
 //! made (under a temporary name) before the old one is stopped and removed;
 //! scale down removes the highest numbers, scale up takes the lowest free
 //! numbers; stopped containers are started; orphans are reported, or removed
-//! with `--remove-orphans`.
+//! with `--remove-orphans`. What an `up` cut short in the middle of a
+//! recreate left (a container under its temporary name) is repaired first.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -16,6 +17,7 @@ use crate::graph::ProjectGraph;
 use super::desired::{DesiredService, DesiredState, WaitCondition};
 use super::observe::{ObservedContainer, ObservedState};
 use super::plan::{Action, Plan};
+use super::temporary_name::{original_name, temporary_name};
 
 /// The `up` flags that change the plan.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -253,21 +255,70 @@ fn plan_service(
     plan: &mut Plan,
 ) -> (Vec<usize>, bool) {
     let service = context.service;
-    let mut containers: Vec<&ObservedContainer> = observed
-        .containers
-        .iter()
-        .filter(|c| !c.oneoff && c.service == service.name)
-        .collect();
+    let (mut containers, repaired, renamed) = repair_cut_recreates(context, observed, plan);
     containers.sort_by_key(|c| c.number);
     let keep = containers.len().min(service.replicas as usize);
     let (kept, excess) = containers.split_at(keep);
+    // What acting on container number N waits for: its repair, if any.
+    let after_repair = |number: u32, after: &[usize]| -> Vec<usize> {
+        let mut steps = after.to_vec();
+        steps.extend(repaired.get(&number));
+        steps
+    };
     for container in excess.iter().rev() {
         let reason = format!("scale {} down to {}", service.name, service.replicas);
-        plan_stop_then_remove(container, &reason, Vec::new(), plan);
+        plan_stop_then_remove(container, &reason, after_repair(container.number, &[]), plan);
     }
-    let (mut ready, any_recreated) = plan_kept(context, kept, &after, plan);
+    let (mut ready, any_recreated) = plan_kept(context, kept, &after, &after_repair, plan);
     ready.extend(plan_missing(context, kept, &after, plan));
-    (ready, any_recreated)
+    // A new container that took its name replaced the old one: what shares
+    // the old one's namespaces must follow, as after a recreate.
+    (ready, any_recreated || renamed)
+}
+
+/// The service's containers as they will be once what an `up` cut short in
+/// the middle of a recreate is repaired, and the repair step each container
+/// number's further steps wait for, and whether any was renamed. A
+/// container still under its temporary name is removed when the one it was
+/// to replace is still there, and otherwise takes the name it was made for.
+fn repair_cut_recreates(
+    context: &ServiceContext<'_>,
+    observed: &ObservedState,
+    plan: &mut Plan,
+) -> (Vec<ObservedContainer>, BTreeMap<u32, usize>, bool) {
+    let service = context.service;
+    let (leftovers, mut containers): (Vec<ObservedContainer>, Vec<ObservedContainer>) = observed
+        .containers
+        .iter()
+        .filter(|c| !c.oneoff && c.service == service.name)
+        .cloned()
+        .partition(|c| {
+            original_name(&c.name)
+                == Some(context.desired.container_name(service, c.number).as_str())
+        });
+    let mut repaired = BTreeMap::new();
+    let mut renamed = false;
+    for leftover in leftovers {
+        let original = context.desired.container_name(service, leftover.number);
+        if containers.iter().any(|c| c.number == leftover.number) {
+            let reason = format!("left by a recreate of {original} that was cut short");
+            let remove = plan_stop_then_remove(&leftover, &reason, Vec::new(), plan);
+            repaired.insert(leftover.number, remove);
+        } else {
+            let rename = Action::RenameContainer {
+                from: leftover.name.clone(),
+                to: original.clone(),
+            };
+            let reason = "a recreate cut short left it under its temporary name";
+            repaired.insert(leftover.number, plan.push(rename, reason, Vec::new()));
+            renamed = true;
+            containers.push(ObservedContainer {
+                name: original,
+                ..leftover
+            });
+        }
+    }
+    (containers, repaired, renamed)
 }
 
 /// The service's containers that stay: recreated when their configuration
@@ -275,8 +326,9 @@ fn plan_service(
 /// dependency was recreated.
 fn plan_kept(
     context: &ServiceContext<'_>,
-    kept: &[&ObservedContainer],
+    kept: &[ObservedContainer],
     after: &[usize],
+    after_repair: &dyn Fn(u32, &[usize]) -> Vec<usize>,
     plan: &mut Plan,
 ) -> (Vec<usize>, bool) {
     let options = context.options;
@@ -289,6 +341,7 @@ fn plan_kept(
     let mut ready = Vec::new();
     let mut any_recreated = false;
     for container in kept {
+        let after = after_repair(container.number, after);
         let start = Action::StartContainer {
             name: container.name.clone(),
         };
@@ -299,19 +352,19 @@ fn plan_kept(
                     context,
                     container,
                     &reason,
-                    after.to_vec(),
+                    after.clone(),
                     plan,
                 ));
             }
             _ if !container.running && !options.no_start => {
-                ready.push(plan.push(start, "stopped", after.to_vec()));
+                ready.push(plan.push(start, "stopped", after.clone()));
             }
             _ => {
                 if let (Some(reason), true) = (&restart_reason, container.running) {
                     let stop = Action::StopContainer {
                         name: container.name.clone(),
                     };
-                    let stop = plan.push(stop, reason.clone(), after.to_vec());
+                    let stop = plan.push(stop, reason.clone(), after.clone());
                     ready.push(plan.push(start, reason.clone(), vec![stop]));
                 }
             }
@@ -324,7 +377,7 @@ fn plan_kept(
 /// made while dependencies start and started after them.
 fn plan_missing(
     context: &ServiceContext<'_>,
-    kept: &[&ObservedContainer],
+    kept: &[ObservedContainer],
     after: &[usize],
     plan: &mut Plan,
 ) -> Vec<usize> {
@@ -397,8 +450,7 @@ fn plan_recreate(
     after: Vec<usize>,
     plan: &mut Plan,
 ) -> usize {
-    let short_id = &container.id[..container.id.len().min(12)];
-    let temporary = format!("{short_id}_{}", container.name);
+    let temporary = temporary_name(&container.id, &container.name);
     let create = plan.push(
         Action::CreateContainer {
             service: context.service.name.clone(),

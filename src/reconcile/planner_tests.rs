@@ -362,3 +362,50 @@ fn a_changed_secret_content_recreates_the_container() {
         &PlanOptions::default()
     ));
 }
+
+#[test]
+fn a_recreate_cut_short_is_repaired() {
+    let (desired, graph) = desired(PROJECT, &[]);
+    // Cut once the new container was made: the old one still runs.
+    let mut observed = everything_up(&desired);
+    let web = observed.containers.iter_mut().find(|c| c.service == "web");
+    web.unwrap().id = "abcdef0123456789ffff".into();
+    let mut leftover = up_to_date(&desired, "web", 1);
+    leftover.id = "0123456789abcdef0000".into();
+    leftover.name = "abcdef012345_fuzz-web-1".into();
+    leftover.running = false;
+    observed.containers.push(leftover.clone());
+    assert_eq!(
+        plan_text(&desired, &observed, &graph, &PlanOptions::default()),
+        "1. remove container abcdef012345_fuzz-web-1: left by a recreate of fuzz-web-1 that was cut short\n"
+    );
+    // Forced again: the leftover goes before the new container takes its name.
+    let forced = PlanOptions {
+        force_recreate: true,
+        services: vec!["web".into()],
+        no_deps: true,
+        ..PlanOptions::default()
+    };
+    let text = plan_text(&desired, &observed, &graph, &forced);
+    assert!(
+        text.starts_with(
+            "1. remove container abcdef012345_fuzz-web-1: left by a recreate of fuzz-web-1 that was cut short\n\
+             2. create container abcdef012345_fuzz-web-1: recreate fuzz-web-1: forced (--force-recreate) (after 1)\n"
+        ),
+        "{text}"
+    );
+    // Cut once the old one was removed: the new one takes its name and
+    // starts, and the service sharing its namespaces follows it.
+    observed.containers.retain(|c| c.service != "web");
+    observed.containers.push(leftover);
+    assert_eq!(
+        plan_text(&desired, &observed, &graph, &PlanOptions::default()),
+        "1. rename container abcdef012345_fuzz-web-1 to fuzz-web-1: a recreate cut short left it under its temporary name\n\
+         2. start container fuzz-web-1: stopped (after 1)\n\
+         3. create container sidecar10123_fuzz-sidecar-1: recreate fuzz-sidecar-1: web was recreated and this container shares its namespaces or volumes (after 2)\n\
+         4. stop container fuzz-sidecar-1: replaced by its new container (after 3)\n\
+         5. remove container fuzz-sidecar-1: replaced by its new container (after 4)\n\
+         6. rename container sidecar10123_fuzz-sidecar-1 to fuzz-sidecar-1: takes the old container's name (after 5)\n\
+         7. start container fuzz-sidecar-1: recreated (after 6)\n"
+    );
+}

@@ -1,13 +1,17 @@
 //! The container's output log: JSON lines as Docker's `json-file` driver
 //! writes them (`{"log":"hi\n","stream":"stdout","time":"…"}`), rotated by
-//! size, and read back (optionally following) while the container runs.
+//! size, and read back (optionally following) while the container runs. A
+//! tail (`logs --tail N`) is read from the end of the files backwards, so
+//! its cost does not grow with the log's size.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Seek, SeekFrom, Write};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::{io_err, observed_state, Result, Runtime, Status};
 use crate::timestamp;
 
 /// Longest line kept in one record; longer output is split, as Docker does.
@@ -189,6 +193,199 @@ pub fn read_from(path: &Path, offset: u64) -> io::Result<(Vec<LogRecord>, u64)> 
     Ok((records, position))
 }
 
+/// Which records of a container's log to read, and whether to follow it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LogOptions {
+    /// Keep reading while the container runs.
+    pub follow: bool,
+    /// Only the last this many records (of those in the time window).
+    pub tail: Option<usize>,
+    /// Only records at or after this time (Unix seconds).
+    pub since: Option<i64>,
+    /// Only records at or before this time (Unix seconds); reading stops there.
+    pub until: Option<i64>,
+}
+
+impl LogOptions {
+    fn record_time(record: &LogRecord) -> Option<i64> {
+        timestamp::parse_rfc3339(&record.time)
+    }
+
+    /// Too old for the window (a record without a readable time is kept).
+    fn before_window(&self, record: &LogRecord) -> bool {
+        self.since
+            .zip(Self::record_time(record))
+            .is_some_and(|(since, time)| time < since)
+    }
+
+    /// Past the window's end: nothing from here on is wanted.
+    fn past_window(&self, record: &LogRecord) -> bool {
+        self.until
+            .zip(Self::record_time(record))
+            .is_some_and(|(until, time)| time > until)
+    }
+
+    fn in_window(&self, record: &LogRecord) -> bool {
+        !self.before_window(record) && !self.past_window(record)
+    }
+}
+
+impl Runtime {
+    /// A container's output records, oldest first, each given to `sink`
+    /// (which returns false to stop). Following, it keeps reading new
+    /// records until the container is no longer running.
+    pub fn logs(
+        &self,
+        name_or_id: &str,
+        follow: bool,
+        sink: impl FnMut(&LogRecord) -> bool,
+    ) -> Result<()> {
+        let options = LogOptions {
+            follow,
+            ..LogOptions::default()
+        };
+        self.logs_with(name_or_id, &options, sink)
+    }
+
+    /// Like [`Runtime::logs`], choosing the records by `options`: a tail is
+    /// read from the end of the log files, not through all of them.
+    pub fn logs_with(
+        &self,
+        name_or_id: &str,
+        options: &LogOptions,
+        mut sink: impl FnMut(&LogRecord) -> bool,
+    ) -> Result<()> {
+        let record = self.lookup(name_or_id)?;
+        let dir = self.dir(&record.id);
+        let path = dir.log();
+        let read_error = |err| io_err(format!("read log of {}", record.name))(err);
+        // Gives a record to the sink; false once reading should stop.
+        let mut deliver = |entry: &LogRecord| {
+            if options.past_window(entry) {
+                return false;
+            }
+            options.before_window(entry) || sink(entry)
+        };
+        let mut offset = 0;
+        if let Some(count) = options.tail {
+            let (entries, end) =
+                read_tail(&path, count, |r| options.in_window(r)).map_err(read_error)?;
+            offset = end;
+            for entry in &entries {
+                if !deliver(entry) {
+                    return Ok(());
+                }
+            }
+            if !options.follow {
+                return Ok(());
+            }
+        } else {
+            for file in log_files(&path).iter().filter(|f| **f != path) {
+                for entry in read_file(file).map_err(read_error)? {
+                    if !deliver(&entry) {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        loop {
+            // Checked before reading, so the last lines are read after the exit.
+            let running = options.follow
+                && observed_state(&dir)
+                    .map(|s| s.status == Status::Running)
+                    .unwrap_or(false);
+            let (entries, next) = read_from(&path, offset).map_err(read_error)?;
+            offset = next;
+            for entry in &entries {
+                if !deliver(entry) {
+                    return Ok(());
+                }
+            }
+            if entries.is_empty() {
+                if !running {
+                    return Ok(());
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+}
+
+/// How much of a file one backward read takes.
+const TAIL_CHUNK: u64 = 64 * 1024;
+
+/// The last `count` records of the log (the current file, then rotated ones
+/// going back) that `keep` accepts, oldest first; and the offset in the
+/// current file just past its last complete line, where following goes on.
+pub fn read_tail(
+    path: &Path,
+    count: usize,
+    keep: impl Fn(&LogRecord) -> bool,
+) -> io::Result<(Vec<LogRecord>, u64)> {
+    let mut newest_first = Vec::new();
+    let mut end = 0;
+    for file in log_files(path).iter().rev() {
+        let file_end = scan_backwards(file, count, &keep, &mut newest_first)?;
+        if file.as_path() == path {
+            end = file_end;
+        }
+        if newest_first.len() >= count {
+            break;
+        }
+    }
+    newest_first.reverse();
+    Ok((newest_first, end))
+}
+
+/// Reads `path`'s complete lines from the end back, pushing the records
+/// `keep` accepts onto `out` (newest first) until it holds `count`.
+/// Returns the offset just past the file's last complete line.
+fn scan_backwards(
+    path: &Path,
+    count: usize,
+    keep: &impl Fn(&LogRecord) -> bool,
+    out: &mut Vec<LogRecord>,
+) -> io::Result<u64> {
+    let mut file = File::open(path)?;
+    let mut position = file.metadata()?.len();
+    // The bytes from `position` on not yet taken apart into records.
+    let mut unread: Vec<u8> = Vec::new();
+    let mut end: Option<u64> = None;
+    while position > 0 && (end.is_none() || out.len() < count) {
+        let start = position.saturating_sub(TAIL_CHUNK);
+        let mut chunk = vec![0; (position - start) as usize];
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(&mut chunk)?;
+        chunk.extend_from_slice(&unread);
+        unread = chunk;
+        position = start;
+        if end.is_none() {
+            // A last line without its newline is still being written.
+            let Some(last) = unread.iter().rposition(|b| *b == b'\n') else {
+                continue;
+            };
+            unread.truncate(last + 1);
+            end = Some(start + unread.len() as u64);
+        }
+        // `unread` ends with a newline; take whole lines off its end.
+        while out.len() < count && !unread.is_empty() {
+            let body = &unread[..unread.len() - 1];
+            let line_start = match body.iter().rposition(|b| *b == b'\n') {
+                Some(newline) => newline + 1,
+                None if position == 0 => 0,
+                None => break,
+            };
+            if let Ok(record) = serde_json::from_slice::<LogRecord>(&unread[line_start..]) {
+                if keep(&record) {
+                    out.push(record);
+                }
+            }
+            unread.truncate(line_start);
+        }
+    }
+    Ok(end.unwrap_or(0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,6 +437,64 @@ mod tests {
             .map(|r| r.log.trim().trim_start_matches("line ").parse().unwrap())
             .collect();
         assert!(numbers.windows(2).all(|w| w[0] + 1 == w[1]));
+    }
+
+    fn numbers(records: &[LogRecord]) -> Vec<u32> {
+        records
+            .iter()
+            .map(|r| r.log.trim().trim_start_matches("line ").parse().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn tail_reads_the_last_records_across_rotated_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.log");
+        let mut writer = LogWriter::open(&path, Some(400), 4).unwrap();
+        for n in 0..30 {
+            writer
+                .push(Stream::Stdout, format!("line {n}\n").as_bytes())
+                .unwrap();
+        }
+        assert!(log_files(&path).len() > 2);
+        let keep_all = |_: &LogRecord| true;
+        let (tail, end) = read_tail(&path, 7, keep_all).unwrap();
+        assert_eq!(numbers(&tail), (23..30).collect::<Vec<_>>());
+        assert_eq!(end, fs::metadata(&path).unwrap().len());
+        let (none, _) = read_tail(&path, 0, keep_all).unwrap();
+        assert!(none.is_empty());
+        // More than there is: everything still kept, in order.
+        let (all, _) = read_tail(&path, 1000, keep_all).unwrap();
+        assert_eq!(numbers(&all), numbers(&read_all(&path).unwrap()));
+        let even = |r: &LogRecord| numbers(std::slice::from_ref(r))[0] % 2 == 0;
+        let (tail, _) = read_tail(&path, 3, even).unwrap();
+        assert_eq!(numbers(&tail), vec![24, 26, 28]);
+    }
+
+    #[test]
+    fn tail_spans_chunks_and_stops_before_a_partial_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.log");
+        let mut writer = LogWriter::open(&path, None, 1).unwrap();
+        for n in 0..5000 {
+            writer
+                .push(Stream::Stdout, format!("line {n}\n").as_bytes())
+                .unwrap();
+        }
+        let complete = fs::metadata(&path).unwrap().len();
+        assert!(complete > 2 * TAIL_CHUNK);
+        // A record the writer has not finished yet.
+        OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(b"{\"log\":\"half")
+            .unwrap();
+        let (tail, end) = read_tail(&path, 4000, |_| true).unwrap();
+        assert_eq!(numbers(&tail), (1000..5000).collect::<Vec<_>>());
+        assert_eq!(end, complete);
+        let (all, _) = read_tail(&path, usize::MAX, |_| true).unwrap();
+        assert_eq!(all.len(), 5000);
     }
 
     #[test]

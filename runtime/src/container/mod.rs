@@ -121,6 +121,12 @@ pub fn default_sigpipe() {
     sys::default_sigpipe();
 }
 
+/// Ignores SIGPIPE until [`default_sigpipe`]: a closed output pipe then
+/// fails writes instead of ending the process.
+pub fn ignore_sigpipe() {
+    sys::ignore_sigpipe();
+}
+
 /// What went wrong, in terms a user can act on.
 #[derive(Debug, thiserror::Error)]
 pub enum ContainerError {
@@ -945,48 +951,7 @@ impl Runtime {
         let record = self.lookup(name_or_id)?;
         Ok(self.dir(&record.id).log())
     }
-
-    /// Calls `sink` for each log record, oldest first; with `follow`, keeps
-    /// going while the container runs. `sink` returns `false` to stop.
-    pub fn logs(
-        &self,
-        name_or_id: &str,
-        follow: bool,
-        mut sink: impl FnMut(&LogRecord) -> bool,
-    ) -> Result<()> {
-        let record = self.lookup(name_or_id)?;
-        let dir = self.dir(&record.id);
-        let path = dir.log();
-        let read_error = |err| io_err(format!("read log of {}", record.name))(err);
-        for file in logs::log_files(&path).iter().filter(|f| **f != path) {
-            for entry in logs::read_file(file).map_err(read_error)? {
-                if !sink(&entry) {
-                    return Ok(());
-                }
-            }
-        }
-        let mut offset = 0;
-        loop {
-            // Checked before reading, so the last lines are read after the exit.
-            let running = follow
-                && observed_state(&dir)
-                    .map(|s| s.status == Status::Running)
-                    .unwrap_or(false);
-            let (entries, next) = logs::read_from(&path, offset).map_err(read_error)?;
-            offset = next;
-            for entry in &entries {
-                if !sink(entry) {
-                    return Ok(());
-                }
-            }
-            if entries.is_empty() {
-                if !running {
-                    return Ok(());
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-    }
+    // `logs` and `logs_with`: in logs.rs, next to the log files they read.
 }
 
 /// Writes the injected files into `files/` (only root may enter it): each

@@ -126,6 +126,13 @@ pub fn default_sigpipe() {
     let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
 }
 
+/// Ignores SIGPIPE: a write to a closed pipe then fails with EPIPE instead
+/// of ending the process (for work that must not stop halfway).
+pub fn ignore_sigpipe() {
+    // SAFETY: installing SIG_IGN runs no code of ours in signal context.
+    let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigIgn) };
+}
+
 const OPEN_TREE_CLONE: libc::c_uint = 1;
 const AT_RECURSIVE: libc::c_uint = 0x8000;
 const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 0x4;
