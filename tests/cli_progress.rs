@@ -126,7 +126,9 @@ fn progress_is_plain_when_piped_json_when_asked_and_quiet_when_quiet() {
     );
 }
 
-/// A private tmux server (its own socket name) for one test, killed at the end.
+/// A private tmux server (its own socket name) for one command, killed
+/// once it has run: each run gets a fresh server, so none starts while the
+/// last one is still shutting down.
 struct Tmux {
     socket: String,
 }
@@ -138,13 +140,18 @@ impl Tmux {
             .args(args)
             .output()
             .expect("run tmux");
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
     }
 
     /// Runs `command` in a 160x40 terminal and returns the screen once it
     /// has exited, with its exit code.
-    fn screen_after(&self, command: &str) -> (String, i32) {
-        self.run(&[
+    fn screen_after(command: &str) -> (String, i32) {
+        static RUNS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let tmux = Tmux {
+            socket: format!("berth-test-{}-{run}", std::process::id()),
+        };
+        tmux.run(&[
             "new-session",
             "-d",
             "-x",
@@ -155,12 +162,11 @@ impl Tmux {
         ]);
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            let screen = self.run(&["capture-pane", "-p", "-J"]);
+            let screen = tmux.run(&["capture-pane", "-p"]);
             if let Some(code) = screen
                 .lines()
                 .find_map(|l| l.trim().strip_prefix("exit=").map(str::to_string))
             {
-                self.run(&["kill-server"]);
                 return (screen, code.parse().unwrap_or(-1));
             }
             assert!(Instant::now() < deadline, "never finished:\n{screen}");
@@ -172,6 +178,7 @@ impl Tmux {
 impl Drop for Tmux {
     fn drop(&mut self) {
         self.run(&["kill-server"]);
+        let _ = std::fs::remove_file(format!("/tmp/tmux-0/{}", self.socket));
     }
 }
 
@@ -188,9 +195,6 @@ fn a_terminal_shows_one_line_per_resource_with_its_final_state() {
         "a_terminal_shows_one_line_per_resource_with_its_final_state",
         || {
             let p = Project::new(COMPOSE);
-            let tmux = Tmux {
-                socket: format!("berth-test-{}", std::process::id()),
-            };
             let berth = format!(
                 "BERTH_RUN={} {} --root {} --project-directory {}",
                 shell_quote(&p.root.join("run")),
@@ -198,7 +202,7 @@ fn a_terminal_shows_one_line_per_resource_with_its_final_state() {
                 shell_quote(&p.root),
                 shell_quote(&p.dir)
             );
-            let (screen, code) = tmux.screen_after(&format!("{berth} up -d --wait"));
+            let (screen, code) = Tmux::screen_after(&format!("{berth} up -d --wait"));
             assert_eq!(code, 0, "{screen}");
             let lines: Vec<&str> = screen.lines().map(str::trim_end).collect();
             assert!(
@@ -229,7 +233,7 @@ fn a_terminal_shows_one_line_per_resource_with_its_final_state() {
             );
             assert!(web.ends_with('s'), "elapsed time: {screen}");
 
-            let (screen, code) = tmux.screen_after(&format!("{berth} down"));
+            let (screen, code) = Tmux::screen_after(&format!("{berth} down"));
             assert_eq!(code, 0, "{screen}");
             assert!(
                 screen
@@ -237,7 +241,7 @@ fn a_terminal_shows_one_line_per_resource_with_its_final_state() {
                     .any(|l| l.starts_with(" ✔ Container prog-web-1") && l.contains(" Removed ")),
                 "{screen}"
             );
-            let (screen, _) = tmux.screen_after(&format!("{berth} --progress plain ps"));
+            let (screen, _) = Tmux::screen_after(&format!("{berth} --progress plain ps"));
             assert!(!screen.contains("[+]"), "{screen}");
         },
     );
@@ -319,7 +323,7 @@ fn bash_completion_parses_and_completes_service_names() {
         let mut found: Vec<String> = support::stdout(&out)
             .lines()
             .map(|l| l.trim().to_string())
-            .filter(|l| !l.is_empty())
+            .filter(|l| !l.is_empty() && !l.starts_with('-'))
             .collect();
         found.sort();
         found

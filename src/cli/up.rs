@@ -274,14 +274,17 @@ pub fn run(global: &GlobalOptions, args: &UpArgs) -> anyhow::Result<i32> {
 fn report_up_to_date(plan: &crate::reconcile::Plan, observed: &ObservedState, selected: &[String]) {
     let touched: std::collections::BTreeSet<&String> =
         plan.steps.iter().map(|s| describe(&s.action).1).collect();
-    for container in &observed.containers {
-        if container.running
-            && !container.oneoff
-            && selected.contains(&container.service)
-            && !touched.contains(&container.name)
-        {
-            super::progress::report("Container", &container.name, "Running");
-        }
+    let mut untouched: Vec<&String> = observed
+        .containers
+        .iter()
+        .filter(|c| {
+            c.running && !c.oneoff && selected.contains(&c.service) && !touched.contains(&c.name)
+        })
+        .map(|c| &c.name)
+        .collect();
+    untouched.sort();
+    for name in untouched {
+        super::progress::report("Container", name, "Running");
     }
 }
 
