@@ -4,6 +4,11 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+/// Completes a service name from the project file the command line names.
+fn services_completer() -> clap_complete::ArgValueCompleter {
+    clap_complete::ArgValueCompleter::new(super::completion::complete_services)
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "berth",
@@ -18,8 +23,10 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options every command takes (before or after the command name).
+/// Options every command takes (before or after the command name); each
+/// command's `--help` lists them apart, after its own.
 #[derive(Debug, Clone, Args, Default)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalOptions {
     /// Compose configuration files (repeatable; `-` reads standard input).
     #[arg(
@@ -52,11 +59,24 @@ pub struct GlobalOptions {
         value_name = "PROFILE"
     )]
     pub profiles: Vec<String>,
-    /// Progress output: auto, tty, plain, json, quiet.
-    #[arg(long, global = true, value_name = "TYPE", default_value = "auto")]
+    /// Progress output: auto (a live view on a terminal, plain lines
+    /// otherwise), tty, plain, json (one object per line), quiet.
+    #[arg(
+        long,
+        global = true,
+        value_name = "TYPE",
+        default_value = "auto",
+        value_parser = ["auto", "tty", "plain", "json", "quiet"]
+    )]
     pub progress: String,
     /// Control when to print ANSI control characters: never, always, auto.
-    #[arg(long, global = true, value_name = "WHEN", default_value = "auto")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "WHEN",
+        default_value = "auto",
+        value_parser = ["never", "always", "auto"]
+    )]
     pub ansi: String,
     /// State root: images, layers and containers live here.
     #[arg(
@@ -151,6 +171,23 @@ pub enum Command {
     Tag(TagArgs),
     /// Manage networks.
     Network(NetworkArgs),
+    /// Print a shell completion script (`source <(berth completion bash)`);
+    /// service names are completed from the project file.
+    Completion(CompletionArgs),
+}
+
+/// The shells `completion` writes scripts for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionArgs {
+    /// The shell to complete in.
+    pub shell: Shell,
 }
 
 #[derive(Debug, Args)]
@@ -243,6 +280,7 @@ pub struct InspectArgs {
 pub struct PullArgs {
     /// Services of the project whose images to pull (all when none), or
     /// image references (NAME[:TAG|@DIGEST]) that are not services.
+    #[arg(add = services_completer())]
     pub names: Vec<String>,
     /// Pull what can be pulled and ignore images that fail.
     #[arg(long)]
@@ -270,6 +308,7 @@ pub enum ConfigFormat {
 #[derive(Debug, Args)]
 pub struct ConfigArgs {
     /// Services to show (and whose profiles to enable).
+    #[arg(add = services_completer())]
     pub services: Vec<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ConfigFormat::Yaml)]
@@ -348,14 +387,25 @@ pub struct PsArgs {
     /// Display services.
     #[arg(long = "services")]
     pub services_only: bool,
-    /// Filter by status: created, running, exited (repeatable).
-    #[arg(long)]
+    /// Only containers in this state: paused, restarting, removing,
+    /// running, dead, created, exited (repeatable; implies --all).
+    #[arg(long, value_name = "STATUS")]
     pub status: Vec<String>,
+    /// Filter by a property: status=STATUS (repeatable).
+    #[arg(long, value_name = "FILTER")]
+    pub filter: Vec<String>,
+    /// Don't truncate the output (COMMAND).
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// Include containers of services not in the project file (`--orphans=false` to leave them out).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    pub orphans: bool,
     /// Output format: table, json, or a template such as '{{.Name}}' or
     /// 'table {{.Service}}\t{{.Status}}'.
     #[arg(long, default_value = "table")]
     pub format: String,
     /// Only these services.
+    #[arg(add = services_completer())]
     pub services: Vec<String>,
 }
 
@@ -387,12 +437,14 @@ pub struct LogsArgs {
     #[arg(long, value_name = "N")]
     pub index: Option<u32>,
     /// Only these services.
+    #[arg(add = services_completer())]
     pub services: Vec<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct ServicesArgs {
     /// Only these services.
+    #[arg(add = services_completer())]
     pub services: Vec<String>,
 }
 
@@ -402,6 +454,7 @@ pub struct StopArgs {
     #[arg(short, long)]
     pub timeout: Option<u64>,
     /// Only these services.
+    #[arg(add = services_completer())]
     pub services: Vec<String>,
 }
 
@@ -474,6 +527,7 @@ pub struct KillArgs {
     #[arg(short, long, default_value = "SIGKILL")]
     pub signal: String,
     /// Only these services.
+    #[arg(add = services_completer())]
     pub services: Vec<String>,
 }
 
@@ -489,6 +543,7 @@ pub struct RmArgs {
     #[arg(long)]
     pub volumes: bool,
     /// Only these services.
+    #[arg(add = services_completer())]
     pub services: Vec<String>,
 }
 
@@ -579,6 +634,7 @@ pub struct UpArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Only these services (and their dependencies).
+    #[arg(add = services_completer())]
     pub services: Vec<String>,
 }
 
@@ -629,6 +685,7 @@ pub struct ExecArgs {
     #[arg(long)]
     pub privileged: bool,
     /// The service.
+    #[arg(add = services_completer())]
     pub service: String,
     /// The command and its arguments.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
@@ -670,6 +727,7 @@ pub struct CreateArgs {
     #[arg(long, value_name = "SERVICE=NUM")]
     pub scale: Vec<String>,
     /// Only these services (and what they depend on).
+    #[arg(add = services_completer())]
     pub services: Vec<String>,
 }
 
@@ -695,6 +753,7 @@ pub struct EventsArgs {
     #[arg(long)]
     pub json: bool,
     /// Only these services.
+    #[arg(add = services_completer())]
     pub services: Vec<String>,
 }
 
@@ -704,6 +763,7 @@ pub struct WaitArgs {
     #[arg(long)]
     pub down_project: bool,
     /// Only these services.
+    #[arg(add = services_completer())]
     pub services: Vec<String>,
 }
 
@@ -764,6 +824,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub quiet_pull: bool,
     /// The service.
+    #[arg(add = services_completer())]
     pub service: String,
     /// The command and its arguments (the service's when omitted).
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
@@ -872,6 +933,7 @@ pub struct PortArgs {
     #[arg(long, default_value_t = 1)]
     pub index: u32,
     /// The service.
+    #[arg(add = services_completer())]
     pub service: String,
     /// The container port.
     pub private_port: u16,

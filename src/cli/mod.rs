@@ -1,12 +1,14 @@
 //! The command-line edge: argument parsing, logging setup, and one module per
 //! command. Errors carry context (`anyhow`) and are printed by `main`.
 
+mod access;
 pub mod args;
 mod attach;
+mod completion;
 mod config;
+mod console;
 mod cp;
 mod down_images;
-mod console;
 mod events;
 mod exec;
 mod graph;
@@ -38,6 +40,7 @@ use clap::Parser;
 
 /// Runs berth with the process arguments; returns the exit code.
 pub fn run() -> anyhow::Result<i32> {
+    completion::complete_if_asked();
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if let Some(word) = command_word(&args).and_then(|i| args[i].to_str()) {
         if let Some(why) = crate::compat::commands::missing_command(word) {
@@ -55,7 +58,7 @@ pub fn run() -> anyhow::Result<i32> {
             eprintln!("warning: {flag} is ignored: {why}");
         }
     }
-    progress::set_mode(&cli.global.progress)?;
+    progress::set_mode(&cli.global.progress, &cli.global.ansi)?;
     // A state root or run directory an earlier berth left open to every
     // user (0755, config.json 0644) is made private before anything else.
     match berth_runtime::state_root::secure(&cli.global.root, &lock::run_dir()) {
@@ -66,6 +69,16 @@ pub fn run() -> anyhow::Result<i32> {
         }
         Err(err) => tracing::warn!("making {} private: {err}", cli.global.root.display()),
     }
+    if let Some(refusal) = access::refusal(&cli.command, &cli.global.root) {
+        eprintln!("{refusal}");
+        return Ok(1);
+    }
+    let result = dispatch(&cli);
+    progress::finish();
+    result
+}
+
+fn dispatch(cli: &Cli) -> anyhow::Result<i32> {
     match &cli.command {
         Command::Ps(args) => ps::run(&cli.global, args),
         Command::Up(args) => up::run(&cli.global, args),
@@ -101,6 +114,7 @@ pub fn run() -> anyhow::Result<i32> {
         Command::Rmi(args) => image::remove(&cli.global, args),
         Command::Tag(args) => image::tag(&cli.global, args),
         Command::Network(args) => network::run(&cli.global, &args.command),
+        Command::Completion(args) => completion::run(args),
     }
 }
 

@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use berth_runtime::container::{ContainerInfo, Runtime, Status};
+use berth_runtime::image::ImageStore;
 use berth_runtime::timestamp;
 
 use super::args::{GlobalOptions, PsArgs};
@@ -60,8 +61,10 @@ pub fn status_text(info: &ContainerInfo) -> String {
     }
 }
 
-/// `127.0.0.1:8080->80/tcp, 0.0.0.0:5353->53/udp`
-fn ports_text(info: &ContainerInfo) -> String {
+/// `127.0.0.1:8080->80/tcp, 0.0.0.0:5353->53/udp, 9000/tcp`: the published
+/// ports, then the ones only exposed (the service's `expose:` and the
+/// image's `EXPOSE`), as docker compose lists them.
+fn ports_text(info: &ContainerInfo, images: Option<&ImageStore>) -> String {
     let project = info
         .record
         .spec
@@ -69,7 +72,12 @@ fn ports_text(info: &ContainerInfo) -> String {
         .get(labels::PROJECT)
         .cloned()
         .unwrap_or_default();
-    crate::supervisor::state_files::read_ports(&super::lock::run_dir(), &project, &info.record.id)
+    let published = crate::supervisor::state_files::read_ports(
+        &super::lock::run_dir(),
+        &project,
+        &info.record.id,
+    );
+    let mut shown: Vec<String> = published
         .iter()
         .map(|p| {
             format!(
@@ -80,39 +88,132 @@ fn ports_text(info: &ContainerInfo) -> String {
                 p.protocol
             )
         })
-        .collect::<Vec<_>>()
-        .join(", ")
+        .collect();
+    let taken: Vec<String> = published
+        .iter()
+        .map(|p| format!("{}/{}", p.target.port(), p.protocol))
+        .collect();
+    for port in exposed_ports(info, images) {
+        if !taken.contains(&port) && !shown.contains(&port) {
+            shown.push(port);
+        }
+    }
+    shown.join(", ")
 }
 
-fn command_text(info: &ContainerInfo) -> String {
-    let command = info.record.process.args.join(" ");
-    let short: String = if command.chars().count() > 20 {
+/// `80/tcp`, … from the service's `expose:` and the image's `EXPOSE`.
+fn exposed_ports(info: &ContainerInfo, images: Option<&ImageStore>) -> Vec<String> {
+    let normalize = |port: &str| {
+        if port.contains('/') {
+            port.to_string()
+        } else {
+            format!("{port}/tcp")
+        }
+    };
+    let mut ports: Vec<String> =
+        crate::contract::annotations::service_config_json(&info.record.spec)
+            .and_then(|c| c.get("expose").cloned())
+            .and_then(|e| e.as_array().cloned())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|p| match p {
+                serde_json::Value::String(s) => Some(normalize(s)),
+                serde_json::Value::Number(n) => Some(normalize(&n.to_string())),
+                _ => None,
+            })
+            .collect();
+    if let Some(image) = image_exposed_ports(images, &info.record.image_id) {
+        ports.extend(image.iter().map(|p| normalize(p)));
+    }
+    ports
+}
+
+/// The image's `ExposedPorts`, when its configuration can be read.
+fn image_exposed_ports(images: Option<&ImageStore>, image_id: &str) -> Option<Vec<String>> {
+    let image = images?.resolve(image_id).ok()?;
+    image.config.config().as_ref()?.exposed_ports().clone()
+}
+
+/// `"nginx -g 'daemon off;'"`: the command as a shell would read it,
+/// quoted as docker does, truncated to 20 characters unless `--no-trunc`.
+fn command_text(info: &ContainerInfo, truncate: bool) -> String {
+    let command = info
+        .record
+        .process
+        .args
+        .iter()
+        .map(|arg| {
+            shlex::try_quote(arg)
+                .map(|quoted| quoted.into_owned())
+                .unwrap_or_else(|_| arg.clone())
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    let short: String = if truncate && command.chars().count() > 20 {
         command.chars().take(19).chain(['…']).collect()
     } else {
         command
     };
-    format!("\"{short}\"")
+    format!("{short:?}")
+}
+
+/// The state `--status` and `--filter status=` match: docker compose's
+/// words (paused, restarting, removing, running, dead, created, exited).
+fn state_word(c: &ContainerInfo) -> &'static str {
+    match c.state.status {
+        Status::Created => "created",
+        Status::Running if c.state.paused => "paused",
+        Status::Running => "running",
+        Status::Exited => "exited",
+    }
+}
+
+/// The states asked for by `--status` and `--filter status=…`; an unknown
+/// state or filter is an error naming what is accepted.
+fn wanted_states(args: &PsArgs) -> anyhow::Result<Vec<String>> {
+    const STATES: &[&str] = &[
+        "paused",
+        "restarting",
+        "removing",
+        "running",
+        "dead",
+        "created",
+        "exited",
+    ];
+    let mut states = args.status.clone();
+    for filter in &args.filter {
+        match filter.split_once('=') {
+            Some(("status", value)) => states.push(value.to_string()),
+            _ => anyhow::bail!(
+                "--filter {filter:?}: expected status=STATUS (the only filter ps supports)"
+            ),
+        }
+    }
+    for state in &states {
+        if !STATES.contains(&state.as_str()) {
+            anyhow::bail!(
+                "invalid status {state:?}: expected one of {}",
+                STATES.join(", ")
+            );
+        }
+    }
+    Ok(states)
 }
 
 pub fn run(global: &GlobalOptions, args: &PsArgs) -> anyhow::Result<i32> {
     let project = load_project(global, &[], true)?.project;
     let mut containers: Vec<ContainerInfo> = project_containers(global, &project.name)?;
     containers.sort_by(|a, b| a.record.name.cmp(&b.record.name));
+    let images = ImageStore::open(&global.root).ok();
+    let images = images.as_ref();
+    let states = wanted_states(args)?;
+    let all = args.all || !states.is_empty();
     let containers: Vec<ContainerInfo> = containers
         .into_iter()
-        .filter(|c| args.all || c.state.status == Status::Running)
+        .filter(|c| all || c.state.status == Status::Running)
         .filter(|c| args.services.is_empty() || args.services.iter().any(|s| s == service_of(c)))
-        .filter(|c| {
-            args.status.is_empty()
-                || args.status.iter().any(|s| {
-                    let name = match c.state.status {
-                        Status::Created => "created",
-                        Status::Running => "running",
-                        Status::Exited => "exited",
-                    };
-                    s == name
-                })
-        })
+        .filter(|c| states.is_empty() || states.iter().any(|s| s == state_word(c)))
+        .filter(|c| args.orphans || project.services.contains_key(service_of(c)))
         .collect();
     if args.services_only {
         let mut services: Vec<&str> = containers.iter().map(service_of).collect();
@@ -132,7 +233,7 @@ pub fn run(global: &GlobalOptions, args: &PsArgs) -> anyhow::Result<i32> {
     if format != "table" {
         let rows: Vec<serde_json::Value> = containers
             .iter()
-            .map(|c| json_row(c, &project.name))
+            .map(|c| json_row(c, &project.name, !args.no_trunc, images))
             .collect();
         if format == "json" {
             for row in &rows {
@@ -159,11 +260,11 @@ pub fn run(global: &GlobalOptions, args: &PsArgs) -> anyhow::Result<i32> {
                         .image_name
                         .clone()
                         .unwrap_or_else(|| c.record.image_id.clone()),
-                    command_text(c),
+                    command_text(c, !args.no_trunc),
                     service_of(c).to_string(),
                     created,
                     status_text(c),
-                    ports_text(c),
+                    ports_text(c, images),
                 ]
             })
             .collect();
@@ -178,7 +279,12 @@ pub fn run(global: &GlobalOptions, args: &PsArgs) -> anyhow::Result<i32> {
 }
 
 /// A container as `ps --format json` prints it (and templates see it).
-fn json_row(c: &ContainerInfo, project: &str) -> serde_json::Value {
+fn json_row(
+    c: &ContainerInfo,
+    project: &str,
+    truncate: bool,
+    images: Option<&ImageStore>,
+) -> serde_json::Value {
     let state = match c.state.status {
         Status::Created => "created",
         Status::Running if c.state.paused => "paused",
@@ -203,7 +309,7 @@ fn json_row(c: &ContainerInfo, project: &str) -> serde_json::Value {
         "Name": c.record.name,
         "Names": c.record.name,
         "Image": c.record.image_name.clone().unwrap_or_else(|| c.record.image_id.clone()),
-        "Command": command_text(c),
+        "Command": command_text(c, truncate),
         "Project": project,
         "Service": service_of(c),
         "CreatedAt": c.record.created,
@@ -216,7 +322,7 @@ fn json_row(c: &ContainerInfo, project: &str) -> serde_json::Value {
         "Health": crate::supervisor::state_files::read_health(&super::lock::run_dir(), project, &c.record.id)
             .map(|h| serde_json::to_value(h.status).unwrap_or_default())
             .unwrap_or_else(|| serde_json::json!("")),
-        "Ports": ports_text(c),
+        "Ports": ports_text(c, images),
         "Publishers": publishers,
         "Labels": c.record.spec.labels,
     })

@@ -69,6 +69,8 @@ pub(super) fn images(
         let must_pull = policy.must_pull(store.tagged_at(&reference), std::time::SystemTime::now());
         let resolved = if must_pull {
             report(&reference, "Pulling");
+            // On a terminal the line's spinner stands for the layers' bars.
+            let quiet = quiet || super::progress::is_live();
             image::pull::pull(store, &reference, &image::pull::PullOptions { quiet })
                 .with_context(|| format!("service {name:?}: pulling {reference}"))?;
             report(&reference, "Pulled");
@@ -106,9 +108,9 @@ pub(super) fn check_attributes(project: &Project, services: &[String]) -> anyhow
     Ok(())
 }
 
-/// Reports an action's progress: (kind, name, status).
-fn report_action(action: &Action, done: bool, error: Option<&str>) {
-    let (kind, name, verb_doing, verb_done) = match action {
+/// What an action acts on and its status words: (kind, name, doing, done).
+fn describe(action: &Action) -> (&'static str, &String, &'static str, &'static str) {
+    match action {
         Action::CreateNetwork { name } => ("Network", name, "Creating", "Created"),
         Action::CreateVolume { name } => ("Volume", name, "Creating", "Created"),
         Action::CreateContainer { name, .. } => ("Container", name, "Creating", "Created"),
@@ -118,11 +120,15 @@ fn report_action(action: &Action, done: bool, error: Option<&str>) {
         Action::RenameContainer { to, .. } => ("Container", to, "Recreate", "Recreated"),
         Action::WaitHealthy { name, .. } => ("Container", name, "Waiting", "Healthy"),
         Action::WaitCompleted { name, .. } => ("Container", name, "Waiting", "Exited"),
-    };
-    let status = if done { verb_done } else { verb_doing };
+    }
+}
+
+/// Reports an action's progress.
+fn report_action(action: &Action, done: bool, error: Option<&str>) {
+    let (kind, name, verb_doing, verb_done) = describe(action);
     match error {
-        Some(error) => super::progress::report(kind, name, &format!("{status}  Error: {error}")),
-        None => super::progress::report(kind, name, status),
+        Some(error) => super::progress::report_error(kind, name, error),
+        None => super::progress::report(kind, name, if done { verb_done } else { verb_doing }),
     }
 }
 
@@ -271,6 +277,7 @@ pub fn run(global: &GlobalOptions, args: &UpArgs) -> anyhow::Result<i32> {
     }
     crate::supervisor::ensure_running(&global.root, &run_dir(), &project.name)
         .context("starting the project's supervisor")?;
+    report_up_to_date(&plan, &observed, &selected);
     // A closed output pipe (`up | head`) must not end berth halfway through
     // the plan, say with a recreated container still under its temporary
     // name: writes fail instead until the plan is done.
@@ -286,10 +293,12 @@ pub fn run(global: &GlobalOptions, args: &UpArgs) -> anyhow::Result<i32> {
     crate::supervisor::converge_now(&run_dir(), &project.name);
     if args.detach || args.no_start {
         if args.wait {
-            return wait_running(&runtime, &project.name, &selected, args.wait_timeout);
+            return wait_and_report(&runtime, &project.name, &selected, args.wait_timeout);
         }
         return Ok(0);
     }
+    // The logs that follow are not part of the progress view.
+    super::progress::finish();
     let attached = attached_services(&project, &graph, &selected, args);
     let color = super::log_prefix::use_color(args.no_color, &global.ansi);
     attach(
@@ -332,6 +341,79 @@ fn attached_services(
         .into_iter()
         .filter(|s| !args.no_attach.contains(s))
         .collect()
+}
+
+/// ` Container demo-web-1  Running` for each running container of the
+/// selected services the plan leaves alone, as docker compose says of an
+/// `up` with nothing to change.
+fn report_up_to_date(plan: &crate::reconcile::Plan, observed: &ObservedState, selected: &[String]) {
+    let touched: std::collections::BTreeSet<&String> =
+        plan.steps.iter().map(|s| describe(&s.action).1).collect();
+    let mut untouched: Vec<&String> = observed
+        .containers
+        .iter()
+        .filter(|c| {
+            c.running && !c.oneoff && selected.contains(&c.service) && !touched.contains(&c.name)
+        })
+        .map(|c| &c.name)
+        .collect();
+    untouched.sort();
+    for name in untouched {
+        super::progress::report("Container", name, "Running");
+    }
+}
+
+/// `--wait` in the progress view: each container `Waiting`, then its final
+/// state (`Healthy`, `Running`, `Exited`), or `Error` when the wait fails.
+fn wait_and_report(
+    runtime: &Runtime,
+    project: &str,
+    services: &[String],
+    timeout: Option<u64>,
+) -> anyhow::Result<i32> {
+    let containers = |runtime: &Runtime| -> anyhow::Result<Vec<_>> {
+        Ok(observe::project_containers(&runtime.list()?, project)
+            .into_iter()
+            .filter(|c| services.contains(&c.service) && !c.oneoff)
+            .collect())
+    };
+    for container in containers(runtime)? {
+        super::progress::report("Container", &container.name, "Waiting");
+    }
+    let result = wait_running(runtime, project, services, timeout);
+    for container in containers(runtime)? {
+        let state = runtime.state(&container.id)?;
+        let has_check = container
+            .config
+            .as_ref()
+            .and_then(|c| c.get("healthcheck"))
+            .is_some_and(|h| h.get("disable") != Some(&serde_json::Value::Bool(true)));
+        let health =
+            crate::supervisor::state_files::read_health(&run_dir(), project, &container.id)
+                .map(|h| h.status);
+        match (state.status, health) {
+            (Status::Running, Some(HealthStatus::Healthy)) if has_check => {
+                super::progress::report("Container", &container.name, "Healthy")
+            }
+            (Status::Running, _) if result.is_ok() => {
+                super::progress::report("Container", &container.name, "Running")
+            }
+            (Status::Exited, _) if state.exit_code == Some(0) => {
+                super::progress::report("Container", &container.name, "Exited")
+            }
+            (status, _) => super::progress::report_error(
+                "Container",
+                &container.name,
+                match status {
+                    Status::Exited => "exited",
+                    Status::Created => "not started",
+                    Status::Running if health == Some(HealthStatus::Unhealthy) => "unhealthy",
+                    Status::Running => "not ready",
+                },
+            ),
+        }
+    }
+    result
 }
 
 /// `create`: `up --no-start` under docker compose's name.

@@ -267,7 +267,12 @@ fn plan_service(
     };
     for container in excess.iter().rev() {
         let reason = format!("scale {} down to {}", service.name, service.replicas);
-        plan_stop_then_remove(container, &reason, after_repair(container.number, &[]), plan);
+        plan_stop_then_remove(
+            container,
+            &reason,
+            after_repair(container.number, &[]),
+            plan,
+        );
     }
     let (mut ready, any_recreated) = plan_kept(context, kept, &after, &after_repair, plan);
     ready.extend(plan_missing(context, kept, &after, plan));
