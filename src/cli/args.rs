@@ -467,6 +467,7 @@ pub struct RestartArgs {
     #[arg(long)]
     pub no_deps: bool,
     /// Only these services.
+    #[arg(add = services_completer())]
     pub services: Vec<String>,
 }
 
@@ -508,6 +509,7 @@ pub struct StatsArgs {
     #[arg(long)]
     pub no_trunc: bool,
     /// Only these services.
+    #[arg(add = services_completer())]
     pub services: Vec<String>,
 }
 
@@ -707,6 +709,7 @@ pub struct AttachArgs {
     #[arg(long, default_value = super::console::DEFAULT_DETACH_KEYS)]
     pub detach_keys: String,
     /// The service.
+    #[arg(add = services_completer())]
     pub service: String,
 }
 
