@@ -324,7 +324,11 @@ services:
             // Its last log lines, once, though two services waited for it.
             assert_eq!(err.matches("FATAL: no password given").count(), 1, "{err}");
             assert!(err.contains("starting db"), "{err}");
-            assert_eq!(err.matches(" Container died-db-1  Error").count(), 1, "{err}");
+            assert_eq!(
+                err.matches(" Container died-db-1  Error").count(),
+                1,
+                "{err}"
+            );
             p.ok(&["down", "-t", "0"]);
         },
     );

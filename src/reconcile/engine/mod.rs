@@ -110,7 +110,54 @@ fn optional(
     }
 }
 
+/// A project network or volume the plan names: its key in the file and
+/// the definition there, the driver checked (berth has one of each kind)
+/// and the labels berth adds.
+struct ProjectResource<'a, T> {
+    definition: &'a T,
+    labels: BTreeMap<String, String>,
+}
+
 impl RuntimeEngine<'_> {
+    fn project_resource<'a, T>(
+        &'a self,
+        kind: &'static str,
+        name: &str,
+        desired: &'a BTreeMap<String, super::desired::DesiredResource>,
+        defined: &'a BTreeMap<String, T>,
+        shape: impl Fn(&T) -> (Option<&str>, &BTreeMap<String, String>),
+        supported: &'static str,
+    ) -> Result<ProjectResource<'a, T>, EngineError> {
+        let not_in_project = || EngineError::NotInProject {
+            kind,
+            name: name.to_string(),
+        };
+        let resource = desired
+            .values()
+            .find(|r| r.name == name)
+            .ok_or_else(not_in_project)?;
+        let definition = defined.get(&resource.key).ok_or_else(not_in_project)?;
+        let (driver, labels) = shape(definition);
+        if let Some(driver) = driver.filter(|d| *d != supported) {
+            return Err(EngineError::UnsupportedDriver {
+                kind,
+                name: name.to_string(),
+                driver: driver.to_string(),
+                supported,
+            });
+        }
+        let mut labels = labels.clone();
+        labels.insert(
+            crate::contract::labels::PROJECT.into(),
+            self.project.name.clone(),
+        );
+        labels.insert(
+            crate::contract::labels::RESOURCE.into(),
+            resource.key.clone(),
+        );
+        Ok(ProjectResource { definition, labels })
+    }
+
     fn release(&self, endpoints: &[Endpoint], id: &str) {
         for endpoint in endpoints {
             let _ = self.networks.release(&endpoint.network, id);

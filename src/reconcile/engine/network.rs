@@ -11,10 +11,9 @@ use berth_runtime::container::etc_files::{extra_host_address, hosts_file, HostEn
 use berth_runtime::container::{ContainerRecord, ContainerSpec, NetworkNamespace};
 use berth_runtime::network::{Endpoint, IpamPool, NetworkSpec};
 
-use super::{EngineError, RuntimeEngine};
+use super::{EngineError, ProjectResource, RuntimeEngine};
 use crate::compose::model::Service;
 use crate::contract::annotations::{self, DnsAnnotation, Link, LinkTarget};
-use crate::contract::labels;
 use crate::reconcile::translate::{NamespaceMode, NetworkMode, Translated};
 
 /// `links: [SERVICE[:ALIAS]]` and `external_links: [CONTAINER[:ALIAS]]`
@@ -51,32 +50,17 @@ pub(super) struct Attached {
 
 impl RuntimeEngine<'_> {
     pub(crate) fn create_network(&self, name: &str) -> Result<(), EngineError> {
-        let not_in_project = || EngineError::NotInProject {
-            kind: "network",
-            name: name.to_string(),
-        };
-        let resource = self
-            .desired
-            .networks
-            .values()
-            .find(|n| n.name == name)
-            .ok_or_else(not_in_project)?;
-        let network = self
-            .project
-            .networks
-            .get(&resource.key)
-            .ok_or_else(not_in_project)?;
-        if let Some(driver) = network.driver.as_deref().filter(|d| *d != "bridge") {
-            return Err(EngineError::UnsupportedDriver {
-                kind: "network",
-                name: name.to_string(),
-                driver: driver.to_string(),
-                supported: "bridge",
-            });
-        }
-        let mut labels = network.labels.clone();
-        labels.insert(labels::PROJECT.into(), self.project.name.clone());
-        labels.insert(labels::RESOURCE.into(), resource.key.clone());
+        let ProjectResource {
+            definition: network,
+            labels,
+        } = self.project_resource(
+            "network",
+            name,
+            &self.desired.networks,
+            &self.project.networks,
+            |n| (n.driver.as_deref(), &n.labels),
+            "bridge",
+        )?;
         let spec = NetworkSpec {
             name: name.to_string(),
             labels,

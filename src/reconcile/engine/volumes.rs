@@ -9,39 +9,24 @@ use berth_runtime::container::Mount;
 use berth_runtime::image::ResolvedImage;
 use berth_runtime::volume::VolumeRecord;
 
-use super::{EngineError, RuntimeEngine};
+use super::{EngineError, ProjectResource, RuntimeEngine};
 use crate::compose::model::Service;
 use crate::contract::{annotations, labels};
 use crate::reconcile::translate::{Translated, VolumeUse};
 
 impl RuntimeEngine<'_> {
     pub(crate) fn create_volume(&self, name: &str) -> Result<(), EngineError> {
-        let not_in_project = || EngineError::NotInProject {
-            kind: "volume",
-            name: name.to_string(),
-        };
-        let resource = self
-            .desired
-            .volumes
-            .values()
-            .find(|v| v.name == name)
-            .ok_or_else(not_in_project)?;
-        let volume = self
-            .project
-            .volumes
-            .get(&resource.key)
-            .ok_or_else(not_in_project)?;
-        if let Some(driver) = volume.driver.as_deref().filter(|d| *d != "local") {
-            return Err(EngineError::UnsupportedDriver {
-                kind: "volume",
-                name: name.to_string(),
-                driver: driver.to_string(),
-                supported: "local",
-            });
-        }
-        let mut labels = volume.labels.clone();
-        labels.insert(labels::PROJECT.into(), self.project.name.clone());
-        labels.insert(labels::RESOURCE.into(), resource.key.clone());
+        let ProjectResource {
+            definition: volume,
+            labels,
+        } = self.project_resource(
+            "volume",
+            name,
+            &self.desired.volumes,
+            &self.project.volumes,
+            |v| (v.driver.as_deref(), &v.labels),
+            "local",
+        )?;
         self.volumes
             .create(name, labels, volume.driver_opts.clone())?;
         Ok(())
