@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 /// Completes a service name from the project file the command line names.
 fn services_completer() -> clap_complete::ArgValueCompleter {
-    clap_complete::ArgValueCompleter::new(super::completion::complete_services)
+    clap_complete::ArgValueCompleter::new(super::service_names::complete_services)
 }
 
 #[derive(Debug, Parser)]

@@ -28,6 +28,7 @@ pub(crate) mod pull_policy;
 mod restart_deps;
 mod run;
 mod scale;
+mod service_names;
 mod stats;
 mod template;
 mod top;
