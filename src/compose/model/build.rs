@@ -3,7 +3,7 @@
 use super::extensions::Extensions;
 use super::mounts::ServiceConfigRef;
 use super::scalars::{is_false, ByteSize};
-use super::service::{StringMap, Ulimit};
+use super::scalars::{StringMap, Ulimit};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

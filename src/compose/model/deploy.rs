@@ -3,7 +3,7 @@
 
 use super::extensions::Extensions;
 use super::scalars::{ByteSize, Duration};
-use super::service::StringMap;
+use super::scalars::StringMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

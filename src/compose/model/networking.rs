@@ -1,6 +1,6 @@
 //! Published ports and a service's attachment to a network.
 
-use super::service::StringMap;
+use super::scalars::StringMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -6,6 +6,7 @@ use crate::compose::syntax;
 use schemars::JsonSchema;
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// A size in bytes, written `512m`, `1g`, `1024`; printed as a quoted number
@@ -185,5 +186,76 @@ mod tests {
         assert_eq!(parse_file_mode("288"), Ok(288));
         assert!(parse_file_mode("0999").is_err());
         assert!(parse_file_mode("abc").is_err());
+    }
+}
+
+/// Label-like maps: every key has a string value.
+pub type StringMap = BTreeMap<String, String>;
+
+/// `nofile: 1024` (both limits) or `nofile: {soft, hard}`; numbers may be
+/// written as strings.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Ulimit {
+    Single(i64),
+    Pair { soft: i64, hard: i64 },
+}
+
+impl<'de> Deserialize<'de> for Ulimit {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(UlimitVisitor)
+    }
+}
+
+struct UlimitVisitor;
+
+fn ulimit_number<E: serde::de::Error>(text: &str) -> Result<i64, E> {
+    text.trim()
+        .parse()
+        .map_err(|_| E::custom(format!("expected an integer, got {text:?}")))
+}
+
+impl<'de> serde::de::Visitor<'de> for UlimitVisitor {
+    type Value = Ulimit;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a number or a mapping with soft and hard")
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Ulimit, E> {
+        Ok(Ulimit::Single(v))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Ulimit, E> {
+        i64::try_from(v)
+            .map(Ulimit::Single)
+            .map_err(|_| E::custom("number out of range"))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Ulimit, E> {
+        ulimit_number(v).map(Ulimit::Single)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Ulimit, A::Error> {
+        let (mut soft, mut hard) = (None, None);
+        while let Some(key) = map.next_key::<String>()? {
+            let value: super::scalars::Text = map.next_value()?;
+            let number = ulimit_number(&value.0)?;
+            match key.as_str() {
+                "soft" => soft = Some(number),
+                "hard" => hard = Some(number),
+                other => {
+                    return Err(serde::de::Error::custom(format!(
+                        "additional property {other:?} is not allowed"
+                    )))
+                }
+            }
+        }
+        match (soft, hard) {
+            (Some(soft), Some(hard)) => Ok(Ulimit::Pair { soft, hard }),
+            _ => Err(serde::de::Error::custom(
+                "a ulimit mapping needs both soft and hard",
+            )),
+        }
     }
 }
