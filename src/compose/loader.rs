@@ -805,7 +805,8 @@ secrets:
 "#;
 
     fn load_text(normalize: bool) -> Project {
-        let dir = std::env::temp_dir();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().to_path_buf();
         let opts = LoadOptions {
             files: vec![PathBuf::from("-")],
             stdin: Some(FILE.to_string()),
@@ -861,7 +862,10 @@ secrets:
         // Canonical long syntax, build context, secret target, environment.
         assert_eq!(web.ports[0].target, 80);
         let context = web.build.as_ref().unwrap().context.as_deref();
-        assert_eq!(context, Some(std::env::temp_dir().to_str().unwrap()));
+        assert!(
+            context.is_some_and(|c| Path::new(c).is_absolute()),
+            "{context:?}"
+        );
         assert_eq!(web.secrets[0].target.as_deref(), Some("/run/secrets/token"));
         assert_eq!(
             web.environment.get("FROM_SHELL"),
@@ -873,7 +877,8 @@ secrets:
 
     #[test]
     fn without_normalization_an_undeclared_default_network_is_an_error() {
-        let dir = std::env::temp_dir();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().to_path_buf();
         let opts = LoadOptions {
             files: vec![PathBuf::from("-")],
             stdin: Some("services:\n  a:\n    image: x\n    networks: [default]\n".into()),
