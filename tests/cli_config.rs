@@ -356,3 +356,74 @@ fn graph_prints_levels_and_formats() {
         "{mermaid}"
     );
 }
+
+#[test]
+fn no_normalize_prints_the_model_as_merged() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "compose.yaml",
+        r#"services:
+  web:
+    image: nginx
+    ports:
+      - "8080:80"
+    pull_policy: if_not_present
+    links: [db]
+  db:
+    image: postgres
+    networks: [back]
+networks:
+  back:
+volumes:
+  unused:
+"#,
+    );
+    // What `docker compose -p demo config --no-normalize` v2.29.7 prints: ports
+    // in long syntax, but no `default` network, no resource names, no
+    // depends_on implied by the link and pull_policy as written.
+    let expected = r#"name: demo
+services:
+  db:
+    image: postgres
+    networks:
+      back: null
+  web:
+    image: nginx
+    links:
+      - db
+    ports:
+      - mode: ingress
+        target: 80
+        published: "8080"
+        protocol: tcp
+    pull_policy: if_not_present
+networks:
+  back: {}
+"#;
+    let out = berth(tmp.path(), &["-p", "demo", "config", "--no-normalize"], &[]);
+    assert!(out.status.success(), "berth failed: {}", stderr(&out));
+    assert_eq!(stdout(&out), expected);
+
+    // `--compatibility` means the same to `config`, as in docker compose.
+    let out = berth(
+        tmp.path(),
+        &["-p", "demo", "--compatibility", "config"],
+        &[],
+    );
+    assert_eq!(stdout(&out), expected);
+
+    // Normalized (the default), all of that is added.
+    let normal = json(&berth(
+        tmp.path(),
+        &["-p", "demo", "config", "--format", "json"],
+        &[],
+    ));
+    assert_eq!(normal["networks"]["default"]["name"], "demo_default");
+    assert_eq!(normal["networks"]["back"]["name"], "demo_back");
+    assert_eq!(normal["services"]["web"]["pull_policy"], "missing");
+    assert_eq!(
+        normal["services"]["web"]["depends_on"]["db"]["condition"],
+        "service_started"
+    );
+}

@@ -340,6 +340,10 @@ pub struct ConfigArgs {
     /// Leave relative paths as written.
     #[arg(long)]
     pub no_path_resolution: bool,
+    /// Don't normalize the model: no implicit default network, resource names,
+    /// build defaults or implied dependencies.
+    #[arg(long)]
+    pub no_normalize: bool,
     /// Print the variables the model uses, with their defaults.
     #[arg(long)]
     pub variables: bool,

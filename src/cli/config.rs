@@ -4,7 +4,7 @@ use super::args::{ConfigArgs, ConfigFormat, GlobalOptions};
 use super::project::{load_project, load_project_with};
 use crate::compose::hash::service_config_hash;
 use crate::compose::model::Project;
-use crate::compose::render::{render, Format};
+use crate::compose::render::{render, Format, Loading};
 use crate::compose::variables;
 use anyhow::Context;
 use std::collections::BTreeSet;
@@ -23,12 +23,13 @@ pub fn run(global: &GlobalOptions, args: &ConfigArgs) -> anyhow::Result<i32> {
         );
         return Ok(0);
     }
-    let loaded = load_project_with(
-        global,
-        &args.services,
-        !args.no_interpolate,
-        args.no_path_resolution,
-    )?;
+    // As in docker compose, `--compatibility` implies `--no-normalize` here.
+    let skip_normalization = args.no_normalize || global.compatibility;
+    let loaded = load_project_with(global, &args.services, |opts| {
+        opts.interpolate = !args.no_interpolate;
+        opts.keep_relative_paths = args.no_path_resolution;
+        opts.skip_normalization = skip_normalization;
+    })?;
     if args.environment {
         // What interpolation saw: the process environment and the env files.
         for (name, value) in &loaded.project.environment {
@@ -64,7 +65,11 @@ pub fn run(global: &GlobalOptions, args: &ConfigArgs) -> anyhow::Result<i32> {
             ConfigFormat::Yaml => Format::Yaml,
             ConfigFormat::Json => Format::Json,
         };
-        render(&project, format, !args.no_interpolate)
+        let loading = Loading {
+            interpolated: !args.no_interpolate,
+            normalized: !skip_normalization,
+        };
+        render(&project, format, loading)
     };
     match &args.output {
         Some(path) => {

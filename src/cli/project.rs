@@ -11,16 +11,15 @@ pub fn load_project(
     services: &[String],
     interpolate: bool,
 ) -> anyhow::Result<Loaded> {
-    load_project_with(global, services, interpolate, false)
+    load_project_with(global, services, |opts| opts.interpolate = interpolate)
 }
 
-/// [`load_project`], relative paths left as written when `keep_relative_paths`
-/// (`config --no-path-resolution`).
+/// [`load_project`] with the loader's options adjusted first (`config`'s
+/// `--no-interpolate`, `--no-path-resolution`, `--no-normalize`).
 pub fn load_project_with(
     global: &GlobalOptions,
     services: &[String],
-    interpolate: bool,
-    keep_relative_paths: bool,
+    adjust: impl FnOnce(&mut LoadOptions),
 ) -> anyhow::Result<Loaded> {
     let cwd = std::env::current_dir().context("cannot determine the current directory")?;
     let stdin = if global.files.iter().any(|f| f.as_os_str() == "-") {
@@ -32,19 +31,21 @@ pub fn load_project_with(
     } else {
         None
     };
-    let opts = LoadOptions {
+    let mut opts = LoadOptions {
         files: global.files.clone(),
         project_name: global.project_name.clone(),
         project_directory: global.project_directory.clone(),
         env_files: global.env_files.clone(),
         profiles: global.profiles.clone(),
         services: services.to_vec(),
-        interpolate,
-        keep_relative_paths,
+        interpolate: true,
+        keep_relative_paths: false,
+        skip_normalization: false,
         process_env: std::env::vars().collect(),
         cwd,
         stdin,
     };
+    adjust(&mut opts);
     let loaded = compose::load(&opts)?;
     for warning in &loaded.warnings {
         eprintln!("warning: {warning}");

@@ -34,6 +34,7 @@ fn service_names(words: &[String]) -> Vec<String> {
         services: Vec::new(),
         interpolate: true,
         keep_relative_paths: false,
+        skip_normalization: false,
         process_env: std::env::vars().collect(),
         cwd,
         stdin: None,

@@ -55,7 +55,7 @@ const FLAG_EXCEPTIONS: &[(&str, &str, Support)] = &[
     (
         "",
         "--compatibility",
-        Warned("berth always names containers as compose v2 does (`project-service-1`)"),
+        Warned("berth always names containers as compose v2 does (`project-service-1`); `config` takes it as `--no-normalize`, as docker compose does"),
     ),
     (
         "",

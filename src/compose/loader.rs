@@ -38,6 +38,8 @@ pub struct LoadOptions {
     pub interpolate: bool,
     /// `config --no-path-resolution`: relative paths stay as written.
     pub keep_relative_paths: bool,
+    /// `config --no-normalize`: skip compose's normalization step (see `project.rs`).
+    pub skip_normalization: bool,
     /// The process environment.
     pub process_env: Vec<(String, String)>,
     /// The directory the command runs in.
@@ -180,6 +182,7 @@ impl Loader {
             profiles: self.profiles(opts),
             services: opts.services.clone(),
             env: self.env.clone(),
+            normalize: !opts.skip_normalization,
         };
         let (project, warnings) =
             build_project(inputs).map_err(|p| ComposeError::invalid(&self.sources, p))?;
@@ -765,5 +768,128 @@ impl Loader {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A project of two services, the second reaching the first through
+    /// everything normalization turns into something else.
+    const FILE: &str = r#"
+services:
+  web:
+    image: nginx
+    ports: ["8080:80"]
+    pull_policy: if_not_present
+    environment: [FROM_SHELL]
+    secrets: [token]
+    build:
+      args: [FROM_SHELL, NOT_SET]
+  worker:
+    image: busybox
+    links: [web]
+    ipc: service:web
+    volumes_from: [web]
+    networks: [back]
+    volumes: [data:/data]
+networks:
+  back: {}
+  unused: {}
+volumes:
+  data: {}
+secrets:
+  token:
+    file: ./token.txt
+"#;
+
+    fn load_text(normalize: bool) -> Project {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().to_path_buf();
+        let opts = LoadOptions {
+            files: vec![PathBuf::from("-")],
+            stdin: Some(FILE.to_string()),
+            cwd: dir.clone(),
+            project_directory: Some(dir),
+            project_name: Some("demo".into()),
+            interpolate: true,
+            skip_normalization: !normalize,
+            process_env: vec![("FROM_SHELL".into(), "shell".into())],
+            ..LoadOptions::default()
+        };
+        load(&opts).expect("the file loads").project
+    }
+
+    #[test]
+    fn normalizing_adds_defaults_names_and_implied_dependencies() {
+        let project = load_text(true);
+        let web = &project.services["web"];
+        assert!(web.networks.contains_key("default"));
+        assert!(project.networks.contains_key("default"));
+        assert_eq!(project.networks["back"].name.as_deref(), Some("demo_back"));
+        assert_eq!(project.volumes["data"].name.as_deref(), Some("demo_data"));
+        assert_eq!(project.secrets["token"].name.as_deref(), Some("demo_token"));
+        assert_eq!(web.pull_policy.as_deref(), Some("missing"));
+        let build = web.build.as_ref().unwrap();
+        assert_eq!(build.dockerfile.as_deref(), Some("Dockerfile"));
+        assert_eq!(build.args.get("FROM_SHELL"), Some(&Some("shell".into())));
+        assert!(!build.args.contains_key("NOT_SET"));
+        assert!(project.services["worker"].depends_on.contains_key("web"));
+    }
+
+    #[test]
+    fn without_normalization_the_model_stays_as_merged() {
+        let project = load_text(false);
+        let web = &project.services["web"];
+        assert!(web.networks.is_empty(), "no implicit default network");
+        assert!(!project.networks.contains_key("default"));
+        assert_eq!(project.networks["back"].name, None);
+        assert_eq!(project.volumes["data"].name, None);
+        assert_eq!(project.secrets["token"].name, None);
+        assert_eq!(web.pull_policy.as_deref(), Some("if_not_present"));
+        let build = web.build.as_ref().unwrap();
+        assert_eq!(build.dockerfile, None);
+        assert_eq!(build.args.get("FROM_SHELL"), Some(&None));
+        assert_eq!(build.args.get("NOT_SET"), Some(&None));
+        assert!(project.services["worker"].depends_on.is_empty());
+    }
+
+    #[test]
+    fn without_normalization_the_other_steps_still_run() {
+        let project = load_text(false);
+        let web = &project.services["web"];
+        // Canonical long syntax, build context, secret target, environment.
+        assert_eq!(web.ports[0].target, 80);
+        let context = web.build.as_ref().unwrap().context.as_deref();
+        assert!(
+            context.is_some_and(|c| Path::new(c).is_absolute()),
+            "{context:?}"
+        );
+        assert_eq!(web.secrets[0].target.as_deref(), Some("/run/secrets/token"));
+        assert_eq!(
+            web.environment.get("FROM_SHELL"),
+            Some(&Some("shell".into()))
+        );
+        // Unused resources are still dropped.
+        assert!(!project.networks.contains_key("unused"));
+    }
+
+    #[test]
+    fn without_normalization_an_undeclared_default_network_is_an_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().to_path_buf();
+        let opts = LoadOptions {
+            files: vec![PathBuf::from("-")],
+            stdin: Some("services:\n  a:\n    image: x\n    networks: [default]\n".into()),
+            cwd: dir.clone(),
+            project_directory: Some(dir),
+            project_name: Some("demo".into()),
+            interpolate: true,
+            skip_normalization: true,
+            ..LoadOptions::default()
+        };
+        let err = load(&opts).unwrap_err().to_string();
+        assert!(err.contains("undefined network \"default\""), "{err}");
     }
 }

@@ -1,6 +1,15 @@
 //! From a merged, decoded file to a [`Project`]: profiles, normalization
 //! (default network, resource names, env files, build defaults, secret
 //! targets, unused resources dropped) and cross-reference validation.
+//!
+//! `config --no-normalize` skips what compose-go's `Normalize` step does and
+//! nothing else ([`ProjectInputs::normalize`]): no implicit `default` network,
+//! no `<project>_<key>` resource names, no `build.dockerfile` default, bare
+//! build args left unresolved, `pull_policy: if_not_present` kept, and no
+//! `depends_on` implied by `links`, `network_mode`/`ipc`/`pid: service:x` or
+//! `volumes_from`. Env files, bare environment names, `build.context`, secret
+//! targets, dropping unused resources and validation happen either way, as in
+//! compose, where they are separate steps.
 
 use super::dotenv;
 use super::environment::Environment;
@@ -23,6 +32,8 @@ pub struct ProjectInputs {
     pub profiles: Vec<String>,
     pub services: Vec<String>,
     pub env: Environment,
+    /// `false` for `config --no-normalize`: see the module header.
+    pub normalize: bool,
 }
 
 fn problem(path: NodePath, message: impl Into<String>) -> Problem {
@@ -40,6 +51,7 @@ pub fn build_project(inputs: ProjectInputs) -> Result<(Project, Vec<String>)> {
         profiles,
         services,
         env,
+        normalize,
     } = inputs;
     let mut warnings = Vec::new();
     let all_profiles: BTreeSet<String> = file
@@ -59,7 +71,7 @@ pub fn build_project(inputs: ProjectInputs) -> Result<(Project, Vec<String>)> {
     let (mut enabled, disabled) = split_by_profiles(file.services, &profiles, &services);
 
     for (svc_name, service) in enabled.iter_mut() {
-        normalize_service(svc_name, service, &env, &working_dir)?;
+        normalize_service(svc_name, service, &env, &working_dir, normalize)?;
     }
 
     let mut networks: BTreeMap<String, Network> = file
@@ -75,17 +87,13 @@ pub fn build_project(inputs: ProjectInputs) -> Result<(Project, Vec<String>)> {
     let mut secrets = file.secrets;
     let mut configs = file.configs;
 
-    // The implicit default network.
-    for service in enabled.values_mut() {
-        if service.network_mode.is_none() && service.networks.is_empty() {
-            service.networks.insert("default".into(), None);
-        }
-    }
-    if enabled.values().any(|s| s.networks.contains_key("default")) {
-        networks.entry("default".into()).or_default();
+    if normalize {
+        add_default_network(&mut enabled, &mut networks);
     }
 
-    validate(&enabled, &networks, &volumes, &secrets, &configs, &disabled)?;
+    validate(
+        &enabled, &networks, &volumes, &secrets, &configs, &disabled, normalize,
+    )?;
 
     // Drop what no enabled service uses, as `docker compose config` does.
     let used = UsedResources::of(&enabled);
@@ -94,27 +102,28 @@ pub fn build_project(inputs: ProjectInputs) -> Result<(Project, Vec<String>)> {
     secrets.retain(|k, _| used.secrets.contains(k));
     configs.retain(|k, _| used.configs.contains(k));
 
-    for (key, network) in networks.iter_mut() {
-        if network.name.is_none() {
-            network.name = Some(if network.external {
-                key.clone()
-            } else {
-                format!("{name}_{key}")
-            });
+    if normalize {
+        for (key, network) in networks.iter_mut() {
+            network
+                .name
+                .get_or_insert_with(|| resource_name(&name, key, network.external));
+        }
+        for (key, volume) in volumes.iter_mut() {
+            volume
+                .name
+                .get_or_insert_with(|| resource_name(&name, key, volume.external));
+        }
+        for object_map in [&mut secrets, &mut configs] {
+            for (key, object) in object_map.iter_mut() {
+                object
+                    .name
+                    .get_or_insert_with(|| resource_name(&name, key, object.external));
+            }
         }
     }
-    for (key, volume) in volumes.iter_mut() {
-        if volume.name.is_none() {
-            volume.name = Some(if volume.external {
-                key.clone()
-            } else {
-                format!("{name}_{key}")
-            });
-        }
-    }
-    for (kind, objects) in [("secrets", &mut secrets), ("configs", &mut configs)] {
-        for (key, object) in objects.iter_mut() {
-            normalize_file_object(kind, key, object, &name, &env, &mut warnings)?;
+    for (kind, objects) in [("secrets", &secrets), ("configs", &configs)] {
+        for (key, object) in objects {
+            check_file_object(kind, key, object, &env, &mut warnings)?;
         }
     }
 
@@ -134,6 +143,35 @@ pub fn build_project(inputs: ProjectInputs) -> Result<(Project, Vec<String>)> {
         all_profiles: all_profiles.into_iter().collect(),
     };
     Ok((project, warnings))
+}
+
+/// Services that name no network and share none join `default`, which then
+/// exists even if the file does not declare it.
+fn add_default_network(
+    services: &mut BTreeMap<String, Service>,
+    networks: &mut BTreeMap<String, Network>,
+) {
+    for service in services.values_mut() {
+        if service.network_mode.is_none() && service.networks.is_empty() {
+            service.networks.insert("default".into(), None);
+        }
+    }
+    if services
+        .values()
+        .any(|s| s.networks.contains_key("default"))
+    {
+        networks.entry("default".into()).or_default();
+    }
+}
+
+/// The name a network, volume, secret or config gets when it sets none:
+/// its key if external, else `<project>_<key>`.
+fn resource_name(project: &str, key: &str, external: bool) -> String {
+    if external {
+        key.to_string()
+    } else {
+        format!("{project}_{key}")
+    }
 }
 
 /// Splits services into enabled and disabled by the active profiles; a
@@ -172,6 +210,7 @@ fn normalize_service(
     service: &mut Service,
     env: &Environment,
     working_dir: &std::path::Path,
+    normalize: bool,
 ) -> Result<()> {
     let path = NodePath::root().key("services").key(name);
 
@@ -253,27 +292,32 @@ fn normalize_service(
         if build.context.is_none() {
             build.context = Some(working_dir.to_string_lossy().into_owned());
         }
-        if build.dockerfile.is_none() && build.dockerfile_inline.is_none() {
-            build.dockerfile = Some("Dockerfile".into());
+        if normalize {
+            if build.dockerfile.is_none() && build.dockerfile_inline.is_none() {
+                build.dockerfile = Some("Dockerfile".into());
+            }
+            // A bare arg takes its value from the environment, or is dropped.
+            let args = std::mem::take(&mut build.args);
+            build.args = args
+                .into_iter()
+                .filter_map(|(k, v)| match v {
+                    Some(v) => Some((k, Some(v))),
+                    None => env.get(&k).map(|v| (k, Some(v))),
+                })
+                .collect();
         }
-        let args = std::mem::take(&mut build.args);
-        build.args = args
-            .into_iter()
-            .filter_map(|(k, v)| match v {
-                Some(v) => Some((k, Some(v))),
-                None => env.get(&k).map(|v| (k, Some(v))),
-            })
-            .collect();
         build.extra_hosts.sort();
     }
 
-    if service.pull_policy.as_deref() == Some("if_not_present") {
+    if normalize && service.pull_policy.as_deref() == Some("if_not_present") {
         service.pull_policy = Some("missing".into());
     }
     if service.image.as_deref() == Some("") {
         service.image = None;
     }
-    add_implicit_dependencies(service);
+    if normalize {
+        add_implicit_dependencies(service);
+    }
     service.extra_hosts.sort();
     for secret in &mut service.secrets {
         if secret.target.is_none() {
@@ -318,22 +362,16 @@ fn add_implicit_dependencies(service: &mut Service) {
     }
 }
 
-fn normalize_file_object(
+/// A secret or config has exactly one source (unless external); a source
+/// variable that is not set is worth a warning.
+fn check_file_object(
     kind: &str,
     key: &str,
-    object: &mut FileObject,
-    project: &str,
+    object: &FileObject,
     env: &Environment,
     warnings: &mut Vec<String>,
 ) -> Result<()> {
     let path = NodePath::root().key(kind).key(key);
-    if object.name.is_none() {
-        object.name = Some(if object.external {
-            key.to_string()
-        } else {
-            format!("{project}_{key}")
-        });
-    }
     let sources = [
         object.file.is_some(),
         object.environment.is_some(),
@@ -407,6 +445,7 @@ fn validate(
     secrets: &BTreeMap<String, FileObject>,
     configs: &BTreeMap<String, FileObject>,
     disabled: &BTreeMap<String, Service>,
+    normalized: bool,
 ) -> Result<()> {
     for (name, service) in services {
         let path = NodePath::root().key("services").key(name);
@@ -492,19 +531,29 @@ fn validate(
             .filter(|(_, d)| d.required)
             .map(|(n, _)| n.as_str())
             .chain(service_ref(service.network_mode.as_ref()))
-            .chain(service_ref(service.ipc.as_ref()))
-            .chain(service_ref(service.pid.as_ref()));
+            .chain(service_ref(service.ipc.as_ref()).filter(|_| normalized))
+            .chain(service_ref(service.pid.as_ref()).filter(|_| normalized));
         for dep in referenced {
             if !services.contains_key(dep) && disabled.contains_key(dep) {
                 return Err(problem(path.key("depends_on"), format!("service {name:?} depends on service {dep:?}, which is disabled by its profiles: enable them with --profile")));
             }
         }
     }
-    ProjectGraph::new(&graph_input_with_disabled(
-        services,
-        &disabled.keys().cloned().collect(),
-    ))
-    .map_err(|e| {
+    let mut graph = graph_input_with_disabled(services, &disabled.keys().cloned().collect());
+    if !normalized {
+        // Unnormalized, compose checks `depends_on` (and `network_mode`) alone:
+        // it is normalization that turns links, ipc, pid and volumes_from into
+        // dependencies.
+        for service in &mut graph.services {
+            service.needs.retain(|d| {
+                matches!(
+                    d.kind,
+                    DependencyKind::DependsOn { .. } | DependencyKind::NetworkMode
+                )
+            });
+        }
+    }
+    ProjectGraph::new(&graph).map_err(|e| {
         let path = match &e {
             GraphError::UndefinedService {
                 service, attribute, ..

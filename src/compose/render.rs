@@ -13,15 +13,31 @@ pub enum Format {
     Json,
 }
 
-/// Renders the whole project. When the project was `interpolated`, every `$`
+/// How the project was loaded (`config --no-interpolate`, `--no-normalize`),
+/// which changes what is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Loading {
+    pub interpolated: bool,
+    pub normalized: bool,
+}
+
+/// Renders the whole project. When the project was interpolated, every `$`
 /// in a value is written `$$`, so the output reads back to the same project,
 /// and JSON carries the fields compose's typed model always writes; a raw
-/// (`--no-interpolate`) project is printed as it is, as `docker compose config` does.
-pub fn render(project: &Project, format: Format, interpolated: bool) -> String {
+/// (`--no-interpolate`) project is printed as it is, as `docker compose config`
+/// does, and without `name:` when it is not normalized either (compose prints
+/// its raw model then, where only normalization writes the name).
+pub fn render(project: &Project, format: Format, loading: Loading) -> String {
+    let interpolated = loading.interpolated;
     let mut value = match format {
         Format::Yaml => yaml_value(project),
         Format::Json => json_value(project, interpolated),
     };
+    if !interpolated && !loading.normalized {
+        if let Value::Object(root) = &mut value {
+            root.remove("name");
+        }
+    }
     if interpolated {
         escape(&mut value);
     }
