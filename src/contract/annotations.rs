@@ -174,6 +174,17 @@ mod tests {
         assert!(!has_healthcheck(&ContainerSpec::default()));
     }
 
+    /// A real-stack postgres service: `{soft, hard}` ulimits once made the
+    /// kept configuration unreadable, so `service_healthy` on it failed
+    /// with "has no health check".
+    #[test]
+    fn health_check_of_a_service_with_soft_and_hard_ulimits() {
+        let yaml = "services:\n  db:\n    image: busybox\n    ulimits:\n      nofile: {soft: 8192, hard: 16384}\n    healthcheck:\n      test: [CMD, 'true']\n";
+        let spec = made_from(yaml, "db");
+        assert!(service_config(&spec).is_some());
+        assert!(has_healthcheck(&spec));
+    }
+
     #[test]
     fn written_values_read_back() {
         let mut spec = ContainerSpec::default();

@@ -344,6 +344,22 @@ fn ulimit_number<E: serde::de::Error>(text: &str) -> Result<i64, E> {
         .map_err(|_| E::custom(format!("expected an integer, got {text:?}")))
 }
 
+/// One of `soft`/`hard`: a number, or a string holding one. Numbers come
+/// from the JSON the configuration is kept in with the container (a
+/// `Pair` serializes its limits as numbers), strings from YAML.
+struct UlimitNumber(i64);
+
+impl<'de> Deserialize<'de> for UlimitNumber {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match d.deserialize_any(UlimitVisitor)? {
+            Ulimit::Single(number) => Ok(UlimitNumber(number)),
+            Ulimit::Pair { .. } => Err(serde::de::Error::custom(
+                "a ulimit's soft and hard must be integers",
+            )),
+        }
+    }
+}
+
 impl<'de> serde::de::Visitor<'de> for UlimitVisitor {
     type Value = Ulimit;
 
@@ -368,8 +384,7 @@ impl<'de> serde::de::Visitor<'de> for UlimitVisitor {
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Ulimit, A::Error> {
         let (mut soft, mut hard) = (None, None);
         while let Some(key) = map.next_key::<String>()? {
-            let value: super::scalars::Text = map.next_value()?;
-            let number = ulimit_number(&value.0)?;
+            let UlimitNumber(number) = map.next_value()?;
             match key.as_str() {
                 "soft" => soft = Some(number),
                 "hard" => hard = Some(number),
@@ -470,4 +485,34 @@ pub enum WatchAction {
     SyncRestart,
     #[serde(rename = "sync+exec")]
     SyncExec,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The configuration kept with a container is this model as JSON; a
+    /// `{soft, hard}` ulimit must read back from it (its limits are
+    /// numbers there, strings in YAML).
+    #[test]
+    fn ulimits_read_back_from_their_json() {
+        let limits: BTreeMap<String, Ulimit> = BTreeMap::from([
+            (
+                "nofile".into(),
+                Ulimit::Pair {
+                    soft: 8192,
+                    hard: 16384,
+                },
+            ),
+            ("nproc".into(), Ulimit::Single(100)),
+        ]);
+        let json = serde_json::to_string(&limits).unwrap();
+        let back: BTreeMap<String, Ulimit> = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, limits);
+        let from_strings: Ulimit = serde_json::from_str(r#"{"soft": "1", "hard": " 2"}"#).unwrap();
+        assert_eq!(from_strings, Ulimit::Pair { soft: 1, hard: 2 });
+        let nested =
+            serde_json::from_str::<Ulimit>(r#"{"soft": {"soft": 1, "hard": 2}, "hard": 2}"#);
+        assert!(nested.is_err());
+    }
 }
