@@ -68,26 +68,38 @@ fn import_images(p: &Project, dir: &Path) {
     }
 }
 
-/// One HTTP/1.0 request to nginx on loopback; (status, body).
+/// One HTTP/1.0 request to nginx on loopback; (status, body). nginx has no
+/// health check, so `--wait` returns once it runs: the first request retries
+/// (10 s at most) until nginx listens and reaches the app.
 fn http(method: &str, path: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(("127.0.0.1", PORT)).expect("connect to nginx");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match http_once(method, path) {
+            Ok((status, body)) if status != 502 || Instant::now() > deadline => {
+                return (status, body)
+            }
+            Err(err) if Instant::now() > deadline => panic!("{method} {path}: {err}"),
+            _ => std::thread::sleep(Duration::from_millis(100)),
+        }
+    }
+}
+
+fn http_once(method: &str, path: &str) -> std::io::Result<(u16, String)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", PORT))?;
+    stream.set_read_timeout(Some(Duration::from_secs(20)))?;
     write!(
         stream,
         "{method} {path} HTTP/1.0\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n"
-    )
-    .unwrap();
+    )?;
     let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
+    stream.read_to_string(&mut response)?;
     let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
     let status = head
         .split_whitespace()
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    (status, body.to_string())
+    Ok((status, body.to_string()))
 }
 
 fn up(p: &Project) {
