@@ -14,6 +14,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::compose::model::Service;
+use crate::compose::yaml;
 
 /// The normalized service configuration the container was made from
 /// (a [`Service`] as JSON): restart policy, health check, hooks, and the
@@ -87,8 +88,19 @@ fn write<T: Serialize + ?Sized>(spec: &mut ContainerSpec, key: &str, value: &T) 
 }
 
 /// The service configuration the container was made from.
+///
+/// It is kept as JSON, but read back the way the compose file was: JSON is
+/// YAML, and the model's scalars (file modes, `{soft, hard}` ulimits, ...)
+/// are written as JSON numbers yet decoded from YAML text, which serde_json
+/// would refuse, losing the whole configuration (health check, restart
+/// policy) of a service that has one of them.
 pub fn service_config(spec: &ContainerSpec) -> Option<Service> {
-    read(spec, CONFIG_ANNOTATION)
+    let text = spec.annotations.get(CONFIG_ANNOTATION)?;
+    let node = yaml::parse_documents(text, yaml::FileId(0), yaml::ParseLimits::default())
+        .ok()?
+        .into_iter()
+        .next()?;
+    yaml::from_node(&node, &yaml::NodePath::root()).ok()
 }
 
 /// The same configuration as a JSON tree (field by field, for the
@@ -172,6 +184,67 @@ mod tests {
         // A value that merely says "healthcheck" is not a health check.
         assert!(!has_healthcheck(&made_from(yaml, "db")));
         assert!(!has_healthcheck(&ContainerSpec::default()));
+    }
+
+    /// A real-stack postgres service: `{soft, hard}` ulimits once made the
+    /// kept configuration unreadable, so `service_healthy` on it failed
+    /// with "has no health check".
+    #[test]
+    fn health_check_of_a_service_with_soft_and_hard_ulimits() {
+        let yaml = "services:\n  db:\n    image: busybox\n    ulimits:\n      nofile: {soft: 8192, hard: 16384}\n    healthcheck:\n      test: [CMD, 'true']\n";
+        let spec = made_from(yaml, "db");
+        assert!(service_config(&spec).is_some());
+        assert!(has_healthcheck(&spec));
+    }
+
+    /// File modes are kept as JSON numbers: a secret's `mode: 0440` or a
+    /// tmpfs volume's `mode: 01777` must not lose the service's health
+    /// check and restart policy.
+    #[test]
+    fn configuration_with_file_modes_reads_back() {
+        let yaml = "services:\n  db:\n    image: busybox\n    restart: always\n    secrets:\n      - source: pw\n        mode: 0440\n    volumes:\n      - type: tmpfs\n        target: /run\n        tmpfs: {mode: 01777}\n    healthcheck:\n      test: [CMD, 'true']\nsecrets:\n  pw: {environment: PW}\n";
+        let spec = made_from(yaml, "db");
+        let service = service_config(&spec).expect("the kept configuration reads back");
+        assert_eq!(service.restart.as_deref(), Some("always"));
+        assert_eq!(service.secrets[0].mode.map(|m| m.0), Some(0o440));
+        assert!(has_healthcheck(&spec));
+    }
+
+    /// Every service of the valid compose fixtures reads back from the JSON
+    /// kept with its containers.
+    #[test]
+    fn fixture_services_read_back_from_their_kept_configuration() {
+        let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut checked = 0;
+        for root in ["fixtures/compose", "fixtures/compose-more"] {
+            for case in std::fs::read_dir(manifest.join(root)).unwrap().flatten() {
+                let dir = case.path();
+                let Ok(text) = std::fs::read_to_string(dir.join("compose.yaml")) else {
+                    continue;
+                };
+                let Ok(loaded) = crate::compose::load_from_str(&text, &dir) else {
+                    continue;
+                };
+                for (name, service) in &loaded.project.services {
+                    let config = serde_json::to_string(service).unwrap();
+                    let spec = spec_with(CONFIG_ANNOTATION, &config);
+                    let back = service_config(&spec);
+                    assert!(
+                        back.is_some(),
+                        "{}: service {name}: {config}",
+                        dir.display()
+                    );
+                    assert_eq!(
+                        back.unwrap().healthcheck,
+                        service.healthcheck,
+                        "{}: service {name}",
+                        dir.display()
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 50, "only {checked} services checked");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! `exec` into a running container: the hidden `__berth-exec` mode joins the
 //! container's cgroups and namespaces, forks into its PID namespace, and the
-//! child execs with the same user, environment and working-directory rules
-//! as the container's own process. With a terminal, the parent relays
+//! child execs with the same user, environment, working-directory rules and
+//! ulimits as the container's own process. With a terminal, the parent relays
 //! between its own stdio and the pty, whose size follows the caller's
 //! terminal (copied at the start and on every SIGWINCH).
 
@@ -170,6 +170,10 @@ fn child(
         .clone()
         .filter(|d| !d.is_empty())
         .unwrap_or_else(|| record.process.working_dir.clone());
+    // As with Docker, what runs in the container has the container's limits.
+    for limit in &record.spec.security.ulimits {
+        init::apply_ulimit(limit)?;
+    }
     // If the exec helper is killed (a health check that timed out), its
     // program goes with it.
     init::exec_as(

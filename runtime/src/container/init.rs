@@ -247,7 +247,9 @@ fn enter_cgroups_view(record: &ContainerRecord, view: &CgroupView) -> Result<(),
         .map_err(|err| setup_error(format!("mount the container's cgroups: {err}")))
 }
 
-fn apply_ulimit(limit: &Ulimit) -> Result<(), Failure> {
+/// Sets one of the container's `ulimits` on this process (the container's
+/// first one, or one `exec` runs in it).
+pub(super) fn apply_ulimit(limit: &Ulimit) -> Result<(), Failure> {
     let resource = match limit.name.as_str() {
         "core" => Resource::RLIMIT_CORE,
         "cpu" => Resource::RLIMIT_CPU,

@@ -215,6 +215,22 @@ fn ulimit_number<E: serde::de::Error>(text: &str) -> Result<i64, E> {
         .map_err(|_| E::custom(format!("expected an integer, got {text:?}")))
 }
 
+/// One of `soft`/`hard`: a number, or a string holding one. Numbers come
+/// from the JSON the configuration is kept in with the container (a
+/// `Pair` serializes its limits as numbers), strings from YAML.
+struct UlimitNumber(i64);
+
+impl<'de> Deserialize<'de> for UlimitNumber {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match d.deserialize_any(UlimitVisitor)? {
+            Ulimit::Single(number) => Ok(UlimitNumber(number)),
+            Ulimit::Pair { .. } => Err(serde::de::Error::custom(
+                "a ulimit's soft and hard must be integers",
+            )),
+        }
+    }
+}
+
 impl<'de> serde::de::Visitor<'de> for UlimitVisitor {
     type Value = Ulimit;
 
@@ -239,8 +255,7 @@ impl<'de> serde::de::Visitor<'de> for UlimitVisitor {
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Ulimit, A::Error> {
         let (mut soft, mut hard) = (None, None);
         while let Some(key) = map.next_key::<String>()? {
-            let value: super::scalars::Text = map.next_value()?;
-            let number = ulimit_number(&value.0)?;
+            let UlimitNumber(number) = map.next_value()?;
             match key.as_str() {
                 "soft" => soft = Some(number),
                 "hard" => hard = Some(number),

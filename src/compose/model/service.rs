@@ -403,3 +403,33 @@ pub enum WatchAction {
     #[serde(rename = "sync+exec")]
     SyncExec,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The configuration kept with a container is this model as JSON; a
+    /// `{soft, hard}` ulimit must read back from it (its limits are
+    /// numbers there, strings in YAML).
+    #[test]
+    fn ulimits_read_back_from_their_json() {
+        let limits: BTreeMap<String, Ulimit> = BTreeMap::from([
+            (
+                "nofile".into(),
+                Ulimit::Pair {
+                    soft: 8192,
+                    hard: 16384,
+                },
+            ),
+            ("nproc".into(), Ulimit::Single(100)),
+        ]);
+        let json = serde_json::to_string(&limits).unwrap();
+        let back: BTreeMap<String, Ulimit> = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, limits);
+        let from_strings: Ulimit = serde_json::from_str(r#"{"soft": "1", "hard": " 2"}"#).unwrap();
+        assert_eq!(from_strings, Ulimit::Pair { soft: 1, hard: 2 });
+        let nested =
+            serde_json::from_str::<Ulimit>(r#"{"soft": {"soft": 1, "hard": 2}, "hard": 2}"#);
+        assert!(nested.is_err());
+    }
+}
