@@ -256,7 +256,20 @@ fn heredoc_markers(rest: &str) -> Vec<Marker> {
             i += 1;
             continue;
         }
-        if c == '<' && chars.get(i + 1) == Some(&'<') && chars.get(i + 2) != Some(&'<') {
+        if c == '<' && chars.get(i + 1) == Some(&'<') && chars.get(i + 2) == Some(&'<') {
+            // `<<<` is a here-string, not a heredoc.
+            while chars.get(i) == Some(&'<') {
+                i += 1;
+            }
+            continue;
+        }
+        // A heredoc starts a word (after an optional file descriptor number).
+        let word_start = chars[..i]
+            .iter()
+            .rposition(|c| c.is_whitespace())
+            .map_or(0, |p| p + 1);
+        let at_word_start = chars[word_start..i].iter().all(|c| c.is_ascii_digit());
+        if at_word_start && c == '<' && chars.get(i + 1) == Some(&'<') {
             let mut j = i + 2;
             let chomp = chars.get(j) == Some(&'-');
             if chomp {
@@ -382,11 +395,16 @@ mod tests {
         assert!(!h[1].expand && h[1].chomp);
         let l = lexed("COPY <<'EOF' /x\n$HOME\nEOF\n");
         assert!(!l.lines[0].heredocs[0].expand);
+        let l = lexed("RUN python3 3<<EOF >out\nprint(1)\nEOF\n");
+        assert_eq!(l.lines[0].heredocs[0].content, "print(1)\n");
     }
 
     #[test]
     fn heredoc_markers_in_quotes_or_json_are_not_heredocs() {
-        let l = lexed("RUN echo '<<EOF'\nRUN [\"cat\", \"<<EOF\"]\n");
+        let l = lexed(
+            "RUN echo '<<EOF'\nRUN [\"cat\", \"<<EOF\"]\nRUN echo $((1<<2))\nRUN cat <<<word\n",
+        );
+        assert_eq!(l.lines.len(), 4);
         assert!(l.lines.iter().all(|l| l.heredocs.is_empty()));
     }
 
