@@ -10,6 +10,7 @@
 //! even when the patterns keep them from COPY.
 
 use super::glob::{match_components, BadPattern};
+use std::collections::BTreeSet;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -202,6 +203,8 @@ pub struct ContextFiles {
     /// Everything COPY/ADD may take: files, directories and symlinks,
     /// relative to the context, sorted. Symlinks are not followed.
     pub included: Vec<PathBuf>,
+    /// The directories among `included`.
+    pub dirs: BTreeSet<PathBuf>,
     /// The Dockerfile and ignore file when they are inside the context:
     /// always sent, even when excluded from `included`.
     pub always_sent: Vec<PathBuf>,
@@ -215,7 +218,8 @@ pub fn walk_context(
     control_files: &[PathBuf],
 ) -> io::Result<ContextFiles> {
     let mut included = Vec::new();
-    walk_dir(context, Path::new(""), rules, &mut included)?;
+    let mut dirs = BTreeSet::new();
+    walk_dir(context, Path::new(""), rules, &mut included, &mut dirs)?;
     included.sort();
     let mut always_sent = Vec::new();
     for file in control_files {
@@ -234,6 +238,7 @@ pub fn walk_context(
     always_sent.sort();
     Ok(ContextFiles {
         included,
+        dirs,
         always_sent,
     })
 }
@@ -243,6 +248,7 @@ fn walk_dir(
     relative: &Path,
     rules: &IgnoreRules,
     out: &mut Vec<PathBuf>,
+    dirs: &mut BTreeSet<PathBuf>,
 ) -> io::Result<()> {
     let mut entries: Vec<fs::DirEntry> =
         fs::read_dir(root.join(relative))?.collect::<Result<_, _>>()?;
@@ -258,8 +264,9 @@ fn walk_dir(
             }
             if !excluded {
                 out.push(rel.clone());
+                dirs.insert(rel.clone());
             }
-            walk_dir(root, &rel, rules, out)?;
+            walk_dir(root, &rel, rules, out, dirs)?;
         } else if !excluded {
             out.push(rel);
         }

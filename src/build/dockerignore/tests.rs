@@ -123,6 +123,13 @@ fn walk_skips_excluded_dirs_and_keeps_exceptions() {
         ]
     );
     assert_eq!(names(&ctx.always_sent), [".dockerignore", "Dockerfile"]);
+    assert_eq!(
+        ctx.dirs
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>(),
+        ["docs", "src", "target/keep"]
+    );
 }
 
 #[test]
