@@ -82,6 +82,16 @@ pub enum Source {
     Inline { name: String, content: String },
 }
 
+/// The network of a RUN (`--network=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunNetwork {
+    /// The builder's usual network (also when the flag is absent).
+    Default,
+    None,
+    /// The host's network (Docker asks for the `network.host` entitlement).
+    Host,
+}
+
 /// What a step does to the filesystem (metadata-only steps change only the
 /// configuration).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,7 +101,7 @@ pub enum StepKind {
         /// Image env plus the ARGs in scope.
         env: Vec<(String, String)>,
         mounts: Vec<ResolvedMount>,
-        network_none: bool,
+        network: RunNetwork,
         files: Vec<InlineFile>,
     },
     Copy {
@@ -353,7 +363,11 @@ impl Walker<'_> {
                     argv,
                     env: self.run_env(),
                     mounts,
-                    network_none: run.network.as_deref() == Some("none"),
+                    network: match run.network.as_deref() {
+                        Some("none") => RunNetwork::None,
+                        Some("host") => RunNetwork::Host,
+                        _ => RunNetwork::Default,
+                    },
                     files,
                 }
             }

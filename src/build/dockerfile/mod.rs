@@ -26,7 +26,7 @@ pub use ast::{
     Command, CopyArgs, CopySource, Dockerfile, Healthcheck, Instruction, Located, RunArgs,
 };
 pub use error::DockerfileError;
-pub use expand::{ExpandedStage, ImageConfig, Source, Step, StepKind};
+pub use expand::{ExpandedStage, ImageConfig, RunNetwork, Source, Step, StepKind};
 pub use lexer::{Directives, Heredoc};
 pub use mounts::{MountKind, RunMount};
 pub use parse::parse;

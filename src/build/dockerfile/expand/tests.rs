@@ -272,13 +272,11 @@ fn run_mounts_resolve_stages() {
     let s = ok("FROM a AS deps\nFROM b\nARG CACHE=/root/.cache\nRUN --mount=type=cache,target=$CACHE --mount=from=deps,target=/d --network=none make\n");
     match &s.steps[1].kind {
         StepKind::Run {
-            mounts,
-            network_none,
-            ..
+            mounts, network, ..
         } => {
             assert_eq!(mounts[0].mount.target.as_deref(), Some("/root/.cache"));
             assert_eq!(mounts[1].from, Some(SourceRef::Stage(0)));
-            assert!(*network_none);
+            assert_eq!(*network, RunNetwork::None);
         }
         other => panic!("{other:?}"),
     }
