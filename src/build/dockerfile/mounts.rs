@@ -195,7 +195,8 @@ fn parse_size(s: &str) -> Result<u64, Problem> {
         "g" => 1 << 30,
         _ => return Err(format!("--mount size={s}: expected a size such as 64m")),
     };
-    Ok(n * scale)
+    n.checked_mul(scale)
+        .ok_or_else(|| format!("--mount size={s}: too large"))
 }
 
 #[cfg(test)]

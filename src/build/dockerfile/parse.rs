@@ -586,7 +586,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, Problem> {
         total += number * scale;
         rest = &rest[unit_end..];
     }
-    Ok(Duration::from_secs_f64(total))
+    Duration::try_from_secs_f64(total).map_err(|_| "the duration is too long".to_string())
 }
 
 #[cfg(test)]

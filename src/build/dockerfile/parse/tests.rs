@@ -301,3 +301,40 @@ fn lowercase_keywords_and_windows_escape() {
         })
     );
 }
+
+#[test]
+fn truncated_and_odd_input_never_panics() {
+    let sample = "# escape=`\nARG V=1\nFROM a:${V} AS b\nRUN --mount=type=cache,target=/c <<EOF `\n  x\necho ${V:-\"q\"} '$V'\nEOF\nCOPY --from=b [\"a\", \"b\"]\nHEALTHCHECK --interval=1m CMD x\nONBUILD RUN y\nENV a=\"b c\" d=e\nLABEL x=y\nEXPOSE 1-2\n";
+    assert!(parse("Dockerfile", sample).is_ok());
+    for end in 0..=sample.len() {
+        if !sample.is_char_boundary(end) {
+            continue;
+        }
+        if let Ok(df) = parse("Dockerfile", &sample[..end]) {
+            if let Ok(p) = crate::build::dockerfile::plan(&df, &Default::default()) {
+                for s in &p.order {
+                    let _ = p.expand_stage(*s, &Default::default());
+                }
+            }
+        }
+    }
+    for odd in [
+        "RUN --mount=type=tmpfs,target=/t,size=9999999999999g x",
+        "HEALTHCHECK --interval=99999999999999999999999h CMD x",
+        "HEALTHCHECK --interval=µs CMD x",
+        "RUN <<",
+        "COPY <<\"EOF /x",
+        "ENV =x",
+        "ENV a='b",
+        "EXPOSE 1-",
+        "\\",
+    ] {
+        let text = format!("FROM a\n{odd}\n");
+        if let Ok(df) = parse("Dockerfile", &text) {
+            if let Ok(p) = crate::build::dockerfile::plan(&df, &Default::default()) {
+                let _ = p.expand_stage(0, &Default::default());
+            }
+        }
+    }
+    let _ = parse("Dockerfile", "\u{feff}FROM a\r\nRUN x\r\n").unwrap();
+}
