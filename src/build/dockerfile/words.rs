@@ -1,11 +1,13 @@
 //! Shell-like word processing as the Dockerfile reference describes it for
 //! the instructions that substitute variables: `$VAR`, `${VAR}`,
 //! `${VAR:-word}`, `${VAR-word}`, `${VAR:+word}`, `${VAR+word}`,
-//! `${VAR:?msg}`, `${VAR?msg}`, the escape character (`\` or the one set by
+//! `${VAR:?msg}`, `${VAR?msg}`, `${VAR#p}`, `${VAR##p}`, `${VAR%p}`,
+//! `${VAR%%p}`, `${VAR/p/r}`, `${VAR//p/r}`, the escape character (`\` or the one set by
 //! `# escape=`), single quotes (literal) and double quotes (substitution
 //! still happens). Also the quote-aware splitting of `key=value` lists.
 
 use super::error::Problem;
+use crate::build::glob::{match_component, BadPattern};
 
 /// Whether quotes are removed (instruction arguments) or kept as written
 /// (the body of an unquoted heredoc, where only `$` is special).
@@ -173,9 +175,11 @@ impl Cursor<'_> {
             }
         } else if matches!(c, '-' | '+' | '?') {
             (false, c)
+        } else if matches!(c, '#' | '%' | '/') {
+            return self.trim_or_replace(&name, value.unwrap_or_default(), c);
         } else {
             return Err(format!(
-                "unsupported modifier '{c}' in ${{{name}...}}: berth supports ${{VAR}}, ${{VAR:-word}}, ${{VAR-word}}, ${{VAR:+word}}, ${{VAR+word}}, ${{VAR:?message}} and ${{VAR?message}}"
+                "unsupported modifier '{c}' in ${{{name}...}}: berth supports ${{VAR}}, ${{VAR:-word}}, ${{VAR-word}}, ${{VAR:+word}}, ${{VAR+word}}, ${{VAR:?message}}, ${{VAR?message}}, ${{VAR#pattern}}, ${{VAR##pattern}}, ${{VAR%pattern}}, ${{VAR%%pattern}}, ${{VAR/pattern/replacement}} and ${{VAR//pattern/replacement}}"
             ));
         };
         let word = self.until(Some('}'))?;
@@ -209,6 +213,110 @@ impl Cursor<'_> {
                 }
             }
         })
+    }
+}
+
+impl Cursor<'_> {
+    /// `${VAR#p}`, `${VAR##p}`, `${VAR%p}`, `${VAR%%p}`, `${VAR/p/r}`,
+    /// `${VAR//p/r}`: `p` a shell pattern over the whole value.
+    fn trim_or_replace(&mut self, name: &str, value: String, op: char) -> Result<String, Problem> {
+        let twice = self.peek() == Some(op);
+        if twice {
+            self.pos += 1;
+        }
+        let bad = |e: BadPattern| format!("in ${{{name}{op}...}}: {e}");
+        let boundaries: Vec<usize> = value
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain([value.len()])
+            .collect();
+        if op == '/' {
+            let pattern = self.until_either('/', '}')?;
+            let replacement = if self.chars.get(self.pos - 1) == Some(&'/') {
+                self.until(Some('}'))?
+            } else {
+                String::new()
+            };
+            if pattern.is_empty() {
+                return Ok(value);
+            }
+            let mut out = String::new();
+            let mut start = 0;
+            let mut replaced = false;
+            while start < value.len() {
+                let hit = if replaced && !twice {
+                    None
+                } else {
+                    let mut longest = None;
+                    for &end in boundaries.iter().filter(|&&e| e > start) {
+                        if match_component(&pattern, &value[start..end]).map_err(bad)? {
+                            longest = Some(end);
+                        }
+                    }
+                    longest
+                };
+                match hit {
+                    Some(end) => {
+                        out.push_str(&replacement);
+                        start = end;
+                        replaced = true;
+                    }
+                    None => {
+                        let c = value[start..].chars().next().expect("start < len");
+                        out.push(c);
+                        start += c.len_utf8();
+                    }
+                }
+            }
+            return Ok(out);
+        }
+        let pattern = self.until(Some('}'))?;
+        let mut cuts: Vec<usize> = boundaries.clone();
+        // Shortest match first, or longest first when doubled.
+        if op == '#' && twice || op == '%' && !twice {
+            cuts.reverse();
+        }
+        for cut in cuts {
+            let (part, rest) = if op == '#' {
+                (&value[..cut], &value[cut..])
+            } else {
+                (&value[cut..], &value[..cut])
+            };
+            if match_component(&pattern, part).map_err(bad)? {
+                return Ok(rest.to_string());
+            }
+        }
+        Ok(value)
+    }
+
+    /// Processes until `a` or `b` (unquoted); consumes it.
+    fn until_either(&mut self, a: char, b: char) -> Result<String, Problem> {
+        let start = self.pos;
+        let mut depth = 0usize;
+        let mut end = None;
+        let mut i = start;
+        while i < self.chars.len() {
+            let c = self.chars[i];
+            if c == self.escape {
+                i += 2;
+                continue;
+            }
+            if c == '{' && i > 0 && self.chars[i - 1] == '$' {
+                depth += 1;
+            } else if c == '}' && depth > 0 {
+                depth -= 1;
+            } else if depth == 0 && (c == a || c == b) {
+                end = Some(i);
+                break;
+            }
+            i += 1;
+        }
+        let Some(end) = end else {
+            return Err(format!("missing '{b}' in substitution"));
+        };
+        let inner: String = self.chars[start..end].iter().collect();
+        self.pos = end + 1;
+        expand(&inner, self.escape, self.lookup, self.quotes)
     }
 }
 
@@ -299,9 +407,28 @@ mod tests {
             ex("${UNSET:?must be given}", &v).unwrap_err(),
             "UNSET: must be given"
         );
-        assert!(ex("${SET#x}", &v).unwrap_err().contains("unsupported"));
+        assert!(ex("${SET@x}", &v).unwrap_err().contains("unsupported"));
         assert!(ex("${}", &v).unwrap_err().contains("bad substitution"));
         assert!(ex("${SET", &v).is_err());
+    }
+
+    #[test]
+    fn pattern_trimming_and_replacement() {
+        let v = [("P", "/usr/local/lib/file.tar.gz"), ("S", "aXbXc")];
+        assert_eq!(ex("${P#*/}", &v).unwrap(), "usr/local/lib/file.tar.gz");
+        assert_eq!(ex("${P##*/}", &v).unwrap(), "file.tar.gz");
+        assert_eq!(ex("${P%.*}", &v).unwrap(), "/usr/local/lib/file.tar");
+        assert_eq!(ex("${P%%.*}", &v).unwrap(), "/usr/local/lib/file");
+        assert_eq!(
+            ex("${P#nomatch}", &v).unwrap(),
+            "/usr/local/lib/file.tar.gz"
+        );
+        assert_eq!(ex("${S/X/-}", &v).unwrap(), "a-bXc");
+        assert_eq!(ex("${S//X/-}", &v).unwrap(), "a-b-c");
+        assert_eq!(ex("${S//X}", &v).unwrap(), "abc");
+        assert_eq!(ex("${S/X*/}", &v).unwrap(), "a");
+        assert_eq!(ex("${UNSET##*/}", &v).unwrap(), "");
+        assert!(ex("${S/[/x}", &v).unwrap_err().contains("bad pattern"));
     }
 
     #[test]
