@@ -6,8 +6,10 @@
 //! into a container spec); `supervisor` keeps a project's ports, DNS,
 //! health checks and restarts going; `contract` is what those two and the
 //! CLI's readers share (labels and annotations); `cli` is the command-line
-//! edge. The container runtime lives in the `berth-runtime` crate.
+//! edge; `build` is the Dockerfile frontend (parser, stage planner,
+//! .dockerignore, context digests). The container runtime lives in the `berth-runtime` crate.
 
+pub mod build;
 pub mod cli;
 pub mod compat;
 pub mod compose;
