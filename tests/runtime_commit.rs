@@ -1,8 +1,9 @@
 //! End-to-end tests of committing images: a container's changes to the
 //! busybox test image become a layer of a new image (berth's own runtime,
 //! no dockerd), which then runs, and which `berth image inspect` and
-//! `berth image ls` show like any pulled image. Each test runs in its own
-//! network and mount namespace with a private state root.
+//! `berth image ls` show and `berth up` runs like any pulled image. Each
+//! test runs in its own network and mount namespace with a private state
+//! root.
 
 mod support;
 
@@ -49,6 +50,13 @@ fn content_counts(root: &Path) -> (usize, usize) {
     (count("images/blobs/sha256"), count("layers/sha256"))
 }
 
+const COMPOSE: &str = r#"
+services:
+  app:
+    image: berth.test/built:1
+    command: ["sh", "-c", "cat /etc/added; test -e /etc/issue || echo issue-gone"]
+"#;
+
 struct Cleanup(Runtime, String);
 
 impl Drop for Cleanup {
@@ -71,13 +79,12 @@ fn a_container_s_changes_become_an_image_that_runs_and_is_listed() {
     isolated(
         "a_container_s_changes_become_an_image_that_runs_and_is_listed",
         || {
-            let dir = tempfile::tempdir().unwrap();
-            let root = dir.path().join("root");
+            let project = support::project::Project::new(COMPOSE);
+            let root = project.root.clone();
             let parent = format!("berth-test-commit-{}", std::process::id());
             let runtime = Runtime::with_helper(&root, support::containers::berth_bin())
                 .cgroup_parent(parent.clone());
             let cleanup = Cleanup(runtime.clone(), parent);
-            support::load_fixture_images(&root, &dir.path().join("images"));
             let store = ImageStore::open(&root).unwrap();
             let before = content_counts(&root);
 
@@ -176,12 +183,18 @@ fn a_container_s_changes_become_an_image_that_runs_and_is_listed() {
             assert_eq!(columns[1], "1", "{ls}");
             assert!(committed.id[7..].starts_with(columns[2]), "{ls}");
 
+            // `up` runs it as a service's image.
+            project.ok(&["up", "-d"]);
+            let logs = project.wait_for_logs("app", |l| l.contains("issue-gone"));
+            assert_eq!(logs, "added\nissue-gone\n");
+            project.ok(&["down"]);
+
             // A build that fails before its commit leaves nothing in the store.
             let after = content_counts(&root);
             assert!(after.0 > before.0 && after.1 > before.1);
             {
                 let mut failing = ImageBuild::from_base(&store, "berth.test/built:1").unwrap();
-                let (id, code, _) = run(&runtime, &failing.image().unwrap(), sh("echo x > /x"));
+                let (id, code, _) = run(&runtime, &failing.image().unwrap(), sh("echo x > /tmp/x"));
                 assert_eq!(code, 0);
                 failing
                     .add_layer(
