@@ -93,6 +93,17 @@ impl ContainerState {
     }
 }
 
+impl super::Runtime {
+    /// The container's overlay upper directory: what it changed in its
+    /// image's filesystem, in overlay's form (whiteouts, opaque
+    /// directories). `berth build` makes a layer of it
+    /// ([`crate::image::diff`]) once the container has exited.
+    pub fn upper_dir(&self, name_or_id: &str) -> Result<PathBuf, super::ContainerError> {
+        let record = self.lookup(name_or_id)?;
+        Ok(self.dir(&record.id).upper())
+    }
+}
+
 /// Paths inside one container's directory.
 #[derive(Debug, Clone)]
 pub struct ContainerDir(pub PathBuf);

@@ -1,10 +1,13 @@
 //! Images: references, the content store (OCI image layout under the state
 //! root), safe layer unpacking, `docker save`/OCI-layout loading, rootfs
-//! import and registry pulls.
+//! import, registry pulls, and building: layers from overlay upper
+//! directories ([`diff`]) committed as new images ([`commit`]).
 //!
 //! What the container side needs from here is [`ResolvedImage`]: the image
 //! configuration and its unpacked layer directories, bottom layer first.
 
+pub mod commit;
+pub mod diff;
 pub mod import;
 pub mod load;
 pub mod pull;

@@ -44,8 +44,9 @@ pub struct ImageDetails {
     pub variant: Option<String>,
     pub os: String,
     /// `Cmd`, `Entrypoint`, `Env`, `WorkingDir`, `User`, `ExposedPorts`,
-    /// `Volumes`, `Labels`, `StopSignal` and `Healthcheck`, as the image
-    /// configuration has them (absent ones are null, as Docker shows them).
+    /// `Volumes`, `Labels`, `StopSignal`, `OnBuild`, `Healthcheck` and
+    /// `Shell`, as the image configuration has them (absent ones are null,
+    /// as Docker shows them, except `Healthcheck` and `Shell`: left out).
     pub config: serde_json::Map<String, serde_json::Value>,
     #[serde(rename = "RootFS")]
     pub root_fs: RootFs,
@@ -72,7 +73,7 @@ impl std::fmt::Display for RemoveEvent {
     }
 }
 
-const CONFIG_FIELDS: [&str; 10] = [
+const CONFIG_FIELDS: [&str; 12] = [
     "Cmd",
     "Entrypoint",
     "Env",
@@ -83,6 +84,8 @@ const CONFIG_FIELDS: [&str; 10] = [
     "Labels",
     "StopSignal",
     "Healthcheck",
+    "OnBuild",
+    "Shell",
 ];
 
 pub(super) fn details(record: &Record, config: &ConfigDoc) -> ImageDetails {
@@ -98,7 +101,7 @@ pub(super) fn details(record: &Record, config: &ConfigDoc) -> ImageDetails {
             Some(value) => {
                 shown.insert(field.to_string(), value.clone());
             }
-            None if field == "Healthcheck" => {}
+            None if field == "Healthcheck" || field == "Shell" => {}
             None => {
                 shown.insert(field.to_string(), serde_json::Value::Null);
             }

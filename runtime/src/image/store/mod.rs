@@ -9,6 +9,7 @@
 //!                                     entries are dangling images)
 //! <root>/images/blobs/sha256/<hex>    manifests, configs, layer blobs as pulled
 //! <root>/images/.lock                 flock: shared to read, exclusive to change
+//! <root>/images/pins/<pid>-<n>.json   content a build in progress keeps alive
 //! <root>/layers/sha256/<diff_id hex>/ each layer unpacked once, shared by images
 //! ```
 //!
@@ -18,15 +19,17 @@
 //! unpacks any layer directory that has gone missing. A layer is unpacked into a
 //! temporary directory and renamed into place, so a present directory is
 //! always complete. Removing an image deletes every blob and layer directory
-//! no remaining image references.
+//! no remaining image references and no live pin keeps (see [`pins`]).
 
 mod details;
 mod error;
 pub(crate) mod layout;
+mod pins;
 
 pub use details::{ImageDetails, ImageSummary, RemoveEvent, RootFs};
 pub use error::StoreError;
 pub use layout::{Descriptor, Platform};
+pub(crate) use pins::Pin;
 
 use crate::image::unpack::{self, Compression};
 use crate::image::{ImageReference, ResolvedImage};
@@ -430,7 +433,9 @@ impl ImageStore {
         Ok(dirs)
     }
 
-    fn unpack_one_locked(
+    /// Unpacks one layer blob into `dir` (its place under `layers/`),
+    /// checking it against `diff_id`; hold the lock.
+    pub(crate) fn unpack_one_locked(
         &self,
         layer: &Descriptor,
         diff_id: &str,
@@ -690,11 +695,12 @@ impl ImageStore {
         Ok(events)
     }
 
-    /// Deletes blobs and unpacked layers that no image in `index` references,
-    /// and leftovers of interrupted writes.
-    fn collect_garbage_locked(&self, index: &Index) -> Result<(), StoreError> {
-        let mut live_blobs = BTreeSet::new();
-        let mut live_layers = BTreeSet::new();
+    /// Deletes blobs and unpacked layers that no image in `index` references
+    /// and no live [`Pin`] keeps, and leftovers of interrupted writes.
+    pub(crate) fn collect_garbage_locked(&self, index: &Index) -> Result<(), StoreError> {
+        let pinned = self.pinned_locked()?;
+        let mut live_blobs = pinned.blobs;
+        let mut live_layers = pinned.layers;
         for record in self.records(index)? {
             live_blobs.insert(record.manifest.digest.clone());
             live_blobs.insert(record.doc.config.digest.clone());

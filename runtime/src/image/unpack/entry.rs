@@ -378,7 +378,7 @@ impl Owner {
 /// `trusted.overlay.*`: opaque, redirect, metacopy) and `security.` (LSM
 /// labels) is dropped: the opaque marker `.wh..wh..opq` sets
 /// `trusted.overlay.opaque` itself.
-pub(super) fn xattr_allowed(name: &str) -> bool {
+pub(crate) fn xattr_allowed(name: &str) -> bool {
     name.starts_with("user.")
         || matches!(
             name,

@@ -10,6 +10,8 @@
 
 mod entry;
 
+pub(crate) use entry::xattr_allowed;
+
 use std::io::{self, Read};
 use std::path::Path;
 
