@@ -2,8 +2,8 @@
 //! are kept so `config` shows them, and are reported as ignored at run time).
 
 use super::extensions::Extensions;
-use super::scalars::{ByteSize, Duration};
 use super::scalars::StringMap;
+use super::scalars::{ByteSize, Duration};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -1,13 +1,13 @@
 //! A service in canonical (long) form. Field order is the order
 //! `docker compose config` prints; maps are sorted by key.
 
-pub use super::scalars::{StringMap, Ulimit};
 use super::build::BuildConfig;
 use super::deploy::DeployConfig;
 use super::extensions::Extensions;
 use super::mounts::{ServiceConfigRef, ServiceVolume};
 use super::networking::{ServiceNetwork, ServicePort};
 use super::scalars::{is_false, ByteSize, Duration, Text};
+pub use super::scalars::{StringMap, Ulimit};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -319,7 +319,6 @@ pub struct Logging {
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub options: StringMap,
 }
-
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
